@@ -1,3 +1,6 @@
+// Core data structure
+
+export { coreNumbers, kCoreNodes } from './cores/core-number.js';
 export type { CsrGraphBatch } from './csr/batch.js';
 export type {
   BuiltCsr,
@@ -22,4 +25,84 @@ export {
   rowNormalizeFeatures,
   type SparseFeatures,
 } from './csr/features.js';
+// Datasets
+export type { DatasetFileSpec, DatasetMeta } from './datasets/meta.js';
+export { type DatasetSplit, type GraphDataset, loadDatasetFromDir } from './datasets/planetoid.js';
+export {
+  BUNDLED_DATASETS,
+  type BundledDatasetName,
+  bundledDatasetDir,
+  loadDataset,
+} from './datasets/registry.js';
+export { type DatasetToWrite, writeDatasetDir } from './datasets/write.js';
+// Embeddings and positional encodings
+export { type FastRPOptions, fastRP } from './embeddings/fastrp.js';
+export {
+  canonicalSign,
+  type LaplacianPE,
+  type LaplacianPEOptions,
+  laplacianPE,
+} from './embeddings/laplacian-pe.js';
+export {
+  type RandomFeaturePropagationOptions,
+  randomFeaturePropagation,
+} from './embeddings/random-feature-propagation.js';
+export { randomWalkPE } from './embeddings/random-walk-pe.js';
 export { GraphCoreError } from './errors.js';
+export {
+  grid2d,
+  type LatticeResult,
+  type MeshResult,
+  triangulatedMesh,
+} from './generators/lattice.js';
+export {
+  type LongRangeTask,
+  type RingTransferOptions,
+  ringTransfer,
+  type TreeNeighborsMatchOptions,
+  treeNeighborsMatch,
+} from './generators/long-range.js';
+export {
+  barabasiAlbert,
+  erdosRenyi,
+  randomRegular,
+  type SeedOptions,
+} from './generators/random-graphs.js';
+export {
+  type HierarchicalSbmOptions,
+  type HierarchicalSbmResult,
+  hierarchicalSbm,
+  type SbmResult,
+  stochasticBlockModel,
+} from './generators/sbm.js';
+// graphology bridge
+export {
+  type FromGraphologyOptions,
+  type FromGraphologyResult,
+  fromGraphology,
+  fromGraphologyJSON,
+  type ToGraphologyOptions,
+  toGraphology,
+  toGraphologyJSON,
+} from './graphology/bridge.js';
+// Readers and writers
+export {
+  type EdgeListReadOptions,
+  formatEdgeList,
+  parseEdgeList,
+  readEdgeList,
+  writeEdgeList,
+} from './io/edge-list.js';
+export { readGraphologyJson, writeGraphologyJson } from './io/graphology-json.js';
+// Seeded randomness and generators
+export { Rng } from './random/rng.js';
+// Traversal and cores
+export {
+  type BfsOptions,
+  bfsDistances,
+  bfsInto,
+  type DistanceRings,
+  distanceRings,
+  multiSourceBfs,
+} from './traversal/bfs.js';
+export { type Components, connectedComponents } from './traversal/components.js';

@@ -1,0 +1,98 @@
+import type { CsrGraph } from '../csr/csr-graph.js';
+
+/**
+ * Core number of every node (Batagelj & Zaversnik, "An O(m) Algorithm for
+ * Cores Decomposition of Networks", 2003): repeatedly peel a node of minimum
+ * remaining degree, with nodes kept in degree-bucketed order so each peel
+ * and each degree decrement is O(1). Self loops are ignored; multi-edges
+ * count with multiplicity; for directed graphs the degree is in + out, as
+ * networkx does.
+ */
+export function coreNumbers(graph: CsrGraph): Int32Array {
+  const n = graph.numNodes;
+  const { indptr, indices } = graph;
+  // For directed graphs peel on the union of out- and in-arcs.
+  const adj = graph.directed ? symmetricArcs(graph) : { indptr, indices };
+  const ip = adj.indptr;
+  const ix = adj.indices;
+  const deg = new Int32Array(n);
+  let maxDeg = 0;
+  for (let u = 0; u < n; u++) {
+    let d = 0;
+    for (let p = ip[u]!; p < ip[u + 1]!; p++) if (ix[p] !== u) d++;
+    deg[u] = d;
+    if (d > maxDeg) maxDeg = d;
+  }
+  // bin[d] = first position of degree-d nodes in `vert`; pos[u] = u's position.
+  const bin = new Int32Array(maxDeg + 1);
+  for (let u = 0; u < n; u++) bin[deg[u]!]!++;
+  let start = 0;
+  for (let d = 0; d <= maxDeg; d++) {
+    const c = bin[d]!;
+    bin[d] = start;
+    start += c;
+  }
+  const vert = new Int32Array(n);
+  const pos = new Int32Array(n);
+  for (let u = 0; u < n; u++) {
+    const p = bin[deg[u]!]!++;
+    pos[u] = p;
+    vert[p] = u;
+  }
+  for (let d = maxDeg; d > 0; d--) bin[d] = bin[d - 1]!;
+  bin[0] = 0;
+  for (let i = 0; i < n; i++) {
+    const v = vert[i]!;
+    const dv = deg[v]!;
+    for (let p = ip[v]!; p < ip[v + 1]!; p++) {
+      const u = ix[p]!;
+      const du = deg[u]!;
+      if (u === v || du <= dv) continue;
+      // Swap u with the first node of its bucket, then shrink the bucket.
+      const pu = pos[u]!;
+      const pw = bin[du]!;
+      const w = vert[pw]!;
+      if (u !== w) {
+        pos[u] = pw;
+        vert[pu] = w;
+        pos[w] = pu;
+        vert[pw] = u;
+      }
+      bin[du]!++;
+      deg[u] = du - 1;
+    }
+  }
+  return deg;
+}
+
+/** Out-arcs plus in-arcs per node, for directed peeling. */
+function symmetricArcs(graph: CsrGraph): { indptr: Int32Array; indices: Int32Array } {
+  const n = graph.numNodes;
+  const t = graph.transpose();
+  const indptr = new Int32Array(n + 1);
+  for (let u = 0; u < n; u++) {
+    indptr[u + 1] =
+      indptr[u]! + (graph.indptr[u + 1]! - graph.indptr[u]!) + (t.indptr[u + 1]! - t.indptr[u]!);
+  }
+  const indices = new Int32Array(indptr[n]!);
+  for (let u = 0; u < n; u++) {
+    const a = graph.indices.subarray(graph.indptr[u]!, graph.indptr[u + 1]!);
+    indices.set(a, indptr[u]!);
+    indices.set(t.indices.subarray(t.indptr[u]!, t.indptr[u + 1]!), indptr[u]! + a.length);
+  }
+  return { indptr, indices };
+}
+
+/** Nodes of the k-core (core number ≥ k), ascending. */
+export function kCoreNodes(
+  graph: CsrGraph,
+  k: number,
+  cores: Int32Array = coreNumbers(graph),
+): Int32Array {
+  let c = 0;
+  for (let u = 0; u < cores.length; u++) if (cores[u]! >= k) c++;
+  const out = new Int32Array(c);
+  c = 0;
+  for (let u = 0; u < cores.length; u++) if (cores[u]! >= k) out[c++] = u;
+  return out;
+}

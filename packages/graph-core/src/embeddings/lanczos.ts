@@ -1,0 +1,127 @@
+import { Rng } from '../random/rng.js';
+import { tridiagonalEigen } from './tridiagonal.js';
+
+/** Symmetric linear operator `y = M x` on float64 vectors of length n. */
+export type SymmetricOperator = (x: Float64Array, y: Float64Array) => void;
+
+/** Result of {@link lanczosLargest}. */
+export interface LanczosResult {
+  /** The k largest Ritz values, descending. */
+  readonly values: Float64Array;
+  /** Matching Ritz vectors, each of length n, orthonormal. */
+  readonly vectors: Float64Array[];
+  /** Lanczos steps taken. */
+  readonly steps: number;
+}
+
+/**
+ * k largest eigenpairs of a symmetric operator restricted to the orthogonal
+ * complement of `deflate` (orthonormal vectors), by Lanczos with full
+ * reorthogonalisation (Golub & Van Loan, Matrix Computations, §10.1): every
+ * new basis vector is orthogonalised twice against `deflate` and the whole
+ * Krylov basis, which keeps Ritz vectors accurate without spurious copies.
+ * On breakdown (an invariant subspace) the basis continues with a fresh random
+ * vector, so the full complement is reachable. Steps grow until the residual
+ * bound `|β_j s_j|` of each wanted pair is below `tol` or the basis spans the
+ * complement.
+ */
+export function lanczosLargest(
+  n: number,
+  op: SymmetricOperator,
+  k: number,
+  deflate: readonly Float64Array[],
+  options: { seed?: number; tol?: number; maxSteps?: number } = {},
+): LanczosResult {
+  const rng = new Rng(options.seed ?? 0);
+  const tol = options.tol ?? 1e-8;
+  const dimMax = Math.min(options.maxSteps ?? n, n - deflate.length);
+  if (k <= 0 || dimMax <= 0) return { values: new Float64Array(0), vectors: [], steps: 0 };
+  const basis: Float64Array[] = [];
+  const alpha: number[] = [];
+  const beta: number[] = [];
+  const w = new Float64Array(n);
+  const orthogonalise = (v: Float64Array): void => {
+    for (let pass = 0; pass < 2; pass++) {
+      for (const q of deflate) axpyDot(v, q);
+      for (const q of basis) axpyDot(v, q);
+    }
+  };
+  const fresh = (): Float64Array | undefined => {
+    for (let tries = 0; tries < 5; tries++) {
+      const v = new Float64Array(n);
+      for (let i = 0; i < n; i++) v[i] = rng.nextGaussian();
+      orthogonalise(v);
+      const nv = norm(v);
+      if (nv > 1e-8) {
+        for (let i = 0; i < n; i++) v[i]! /= nv;
+        return v;
+      }
+    }
+    return undefined;
+  };
+  let q = fresh();
+  let target = Math.min(dimMax, Math.max(2 * k + 20, 40));
+  for (;;) {
+    while (q !== undefined && basis.length < target) {
+      basis.push(q);
+      op(q, w);
+      const a = dot(w, q);
+      alpha.push(a);
+      const v = Float64Array.from(w);
+      orthogonalise(v);
+      const b = norm(v);
+      if (basis.length === dimMax) break;
+      if (b < 1e-10) {
+        beta.push(0);
+        q = fresh();
+      } else {
+        beta.push(b);
+        for (let i = 0; i < n; i++) v[i]! /= b;
+        q = v;
+      }
+    }
+    const m = basis.length;
+    const { values, vectors } = tridiagonalEigen(alpha, beta.slice(0, m - 1));
+    const want = Math.min(k, m);
+    const lastBeta = m < dimMax && q !== undefined ? (beta[m - 1] ?? 0) : 0;
+    let converged = true;
+    for (let j = 0; j < want; j++) {
+      const col = m - 1 - j;
+      if (Math.abs(lastBeta * vectors[(m - 1) * m + col]!) > tol) converged = false;
+    }
+    if (converged || m >= dimMax || q === undefined) {
+      const outValues = new Float64Array(want);
+      const outVectors: Float64Array[] = [];
+      for (let j = 0; j < want; j++) {
+        const col = m - 1 - j;
+        outValues[j] = values[col]!;
+        const y = new Float64Array(n);
+        for (let i = 0; i < m; i++) {
+          const c = vectors[i * m + col]!;
+          const bi = basis[i]!;
+          for (let r = 0; r < n; r++) y[r]! += c * bi[r]!;
+        }
+        outVectors.push(y);
+      }
+      return { values: outValues, vectors: outVectors, steps: m };
+    }
+    target = Math.min(dimMax, target * 2);
+  }
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+function norm(a: Float64Array): number {
+  return Math.sqrt(dot(a, a));
+}
+
+/** v -= (v·q) q */
+function axpyDot(v: Float64Array, q: Float64Array): void {
+  const c = dot(v, q);
+  if (c === 0) return;
+  for (let i = 0; i < v.length; i++) v[i]! -= c * q[i]!;
+}
