@@ -68,23 +68,32 @@ export function laplacianPE(
       y[u] = x[u]! + isq[u]! * s;
     }
   };
+  // Null space of L: one vector D^1/2 1_C per component C (e_u for an isolated
+  // node). Supports are disjoint, so projecting them out is O(n), not O(n·#C).
   const comps = connectedComponents(graph);
-  const nullVectors: Float64Array[] = [];
-  for (let c = 0; c < comps.count; c++) nullVectors.push(new Float64Array(n));
+  const q = new Float64Array(n);
+  const sq = new Float64Array(comps.count);
   for (let u = 0; u < n; u++) {
-    // Isolated nodes: L's row is zero, so e_u spans their null space.
-    nullVectors[comps.component[u]!]![u] = deg[u]! > 0 ? Math.sqrt(deg[u]!) : 1;
+    q[u] = deg[u]! > 0 ? Math.sqrt(deg[u]!) : 1;
+    sq[comps.component[u]!]! += q[u]! * q[u]!;
   }
-  for (const v of nullVectors) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += v[i]! * v[i]!;
-    const inv = 1 / Math.sqrt(s);
-    for (let i = 0; i < n; i++) v[i]! *= inv;
-  }
-  const res = lanczosLargest(n, op, k, nullVectors, {
-    seed: options.seed ?? 0,
-    tol: options.tol ?? 1e-8,
-  });
+  for (let u = 0; u < n; u++) q[u]! /= Math.sqrt(sq[comps.component[u]!]!);
+  const coef = new Float64Array(comps.count);
+  const project = (v: Float64Array): void => {
+    coef.fill(0);
+    for (let u = 0; u < n; u++) coef[comps.component[u]!]! += v[u]! * q[u]!;
+    for (let u = 0; u < n; u++) v[u]! -= coef[comps.component[u]!]! * q[u]!;
+  };
+  const res = lanczosLargest(
+    n,
+    op,
+    k,
+    { dimension: comps.count, project },
+    {
+      seed: options.seed ?? 0,
+      tol: options.tol ?? 1e-8,
+    },
+  );
   const pe = new Float32Array(n * k);
   const eigenvalues = new Float64Array(k).fill(Number.NaN);
   const rng = new Rng((options.seed ?? 0) ^ 0x5bd1e995);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { GraphCoreError } from '../errors.js';
+import { jsonErrorOffset } from './json-error.js';
 
 /** An error about `file` (and `line`, when known), in the `io` module. */
 export function fileError(
@@ -51,9 +52,7 @@ export function parseJsonFile(file: string, text: string): unknown {
     return JSON.parse(text);
   } catch (cause) {
     const msg = (cause as Error).message;
-    const m = /position (\d+)/.exec(msg);
-    const lm = /line (\d+)/.exec(msg);
-    const line = m !== null ? lineOf(text, Number(m[1])) : lm !== null ? Number(lm[1]) : undefined;
+    const line = lineOf(text, jsonErrorOffset(text));
     throw fileError(file, line, `invalid JSON (${msg})`, cause);
   }
 }
