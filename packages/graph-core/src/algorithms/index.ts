@@ -1,0 +1,20 @@
+// Graph algorithms of @plexus/graph-core; re-exported from the package index.
+export { type HctgaOptions, hctgaAttack } from './kcore-attack/hctga.js';
+export { adaptiveHighDegreeAttack, coreHdAttack } from './kcore-attack/heuristics.js';
+export { isKCoreAttackSet, kCoreMask, residualKCoreSize } from './kcore-attack/kcore.js';
+export type { KCoreAttackOptions, KCoreAttackResult } from './kcore-attack/types.js';
+export {
+  type ApproximateResistanceOptions,
+  approximateResistances,
+  type ResistanceSketch,
+} from './resistance/approx.js';
+export { type LaplacianSolveOptions, solveLaplacian } from './resistance/cg.js';
+export { laplacianPseudoinverse } from './resistance/dense.js';
+export {
+  commuteTime,
+  commuteTimeMatrix,
+  effectiveResistance,
+  effectiveResistanceMatrix,
+  totalEffectiveResistance,
+} from './resistance/exact.js';
+export { laplacianDiagonal, laplacianMatvec } from './resistance/laplacian.js';
