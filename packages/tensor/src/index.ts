@@ -1,23 +1,23 @@
 export { initBackend } from './backend/init-backend.js';
-export { BACKEND_ORDER } from './backend/types.js';
 export type {
   BackendAttempt,
   BackendChoice,
   InitBackendOptions,
   PlexusBackendName,
 } from './backend/types.js';
-export { CsrMatrix, validateCsrArrays } from './csr/csr-matrix.js';
+export { BACKEND_ORDER } from './backend/types.js';
 export type { CsrArrays, CsrFromArraysOptions, CsrTranspose } from './csr/csr-matrix.js';
+export { CsrMatrix, validateCsrArrays } from './csr/csr-matrix.js';
 export { PlexusTensorError } from './errors.js';
 export { PLEXUS_KERNELS, SDDMM, SEGMENT_MAX, SEGMENT_SUM, SPMM, TOP_K } from './kernels/names.js';
 export { registerPlexusKernels } from './kernels/register.js';
-export { assertNoTensorLeak, memoryReport } from './memory.js';
 export type { MemoryReport } from './memory.js';
+export { assertNoTensorLeak, memoryReport } from './memory.js';
 export { sddmm } from './ops/sddmm.js';
 export { segmentMax, segmentMean, segmentSoftmax, segmentSum } from './ops/segment.js';
 export type { SegmentIds } from './ops/segment-ids.js';
-export { spmm, spmmComposite } from './ops/spmm.js';
 export type { SpmmOptions } from './ops/spmm.js';
-export { topK } from './ops/top-k.js';
+export { spmm, spmmComposite } from './ops/spmm.js';
 export type { TopKResult } from './ops/top-k.js';
-export { SeededRandom, randomNormalTensor, randomUniformTensor } from './random.js';
+export { topK } from './ops/top-k.js';
+export { randomNormalTensor, randomUniformTensor, SeededRandom } from './random.js';

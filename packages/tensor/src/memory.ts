@@ -18,7 +18,10 @@ export interface MemoryReport {
 
 /** A snapshot of tensor and device memory on the active backend. */
 export function memoryReport(): MemoryReport {
-  const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
+  const m = tf.memory() as tf.MemoryInfo & {
+    numBytesInGPU?: number;
+    numBytesAllocatedInGPU?: number;
+  };
   const backend = tf.getBackend();
   const report: MemoryReport = {
     backend,
@@ -27,7 +30,11 @@ export function memoryReport(): MemoryReport {
     numBytes: m.numBytes,
   };
   if (backend === 'webgpu') {
-    return { ...report, gpuBytesInUse: m.numBytesInGPU ?? 0, gpuBytesAllocated: m.numBytesAllocatedInGPU ?? 0 };
+    return {
+      ...report,
+      gpuBytesInUse: m.numBytesInGPU ?? 0,
+      gpuBytesAllocated: m.numBytesAllocatedInGPU ?? 0,
+    };
   }
   if (backend === 'wasm') {
     const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm;

@@ -14,7 +14,8 @@ export class SeededRandom {
   private spareNormal: number | undefined;
 
   constructor(seed: number) {
-    if (!Number.isFinite(seed)) throw new PlexusTensorError('random', `seed must be a finite number, got ${seed}`);
+    if (!Number.isFinite(seed))
+      throw new PlexusTensorError('random', `seed must be a finite number, got ${seed}`);
     // splitmix32 spreads any seed (0 included) over the 128-bit state.
     let x = seed >>> 0 || 0x9e3779b9;
     const next = (): number => {
@@ -100,13 +101,23 @@ function rotl(x: number, k: number): number {
 }
 
 /** A float32 tensor of normal draws from `rng`, identical on every backend. */
-export function randomNormalTensor(shape: number[], rng: SeededRandom, mean = 0, std = 1): tf.Tensor {
+export function randomNormalTensor(
+  shape: number[],
+  rng: SeededRandom,
+  mean = 0,
+  std = 1,
+): tf.Tensor {
   const size = shape.reduce((a, d) => a * d, 1);
   return tf.tensor(rng.fillNormal(new Float32Array(size), mean, std), shape, 'float32');
 }
 
 /** A float32 tensor of uniform draws in `[low, high)` from `rng`. */
-export function randomUniformTensor(shape: number[], rng: SeededRandom, low = 0, high = 1): tf.Tensor {
+export function randomUniformTensor(
+  shape: number[],
+  rng: SeededRandom,
+  low = 0,
+  high = 1,
+): tf.Tensor {
   const size = shape.reduce((a, d) => a * d, 1);
   return tf.tensor(rng.fillUniform(new Float32Array(size), low, high), shape, 'float32');
 }

@@ -41,7 +41,8 @@ function requestedBackend(options: InitBackendOptions): PlexusBackendName | 'aut
 
 function errorText(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  if (/Cannot find (module|package)/.test(text)) return 'package is not installed';
+  if (/Cannot find (module|package)|Could not resolve|ERR_MODULE_NOT_FOUND/.test(text))
+    return 'package is not installed';
   return text.split('\n')[0]!;
 }
 

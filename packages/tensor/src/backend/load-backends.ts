@@ -2,13 +2,21 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LoadedBackend } from './types.js';
 
 /** The tfjs-node flavours register the `tensorflow` backend when imported. */
-export async function loadTfjsNode(pkg: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu'): Promise<LoadedBackend> {
+export async function loadTfjsNode(
+  pkg: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu',
+): Promise<LoadedBackend> {
   // A variable specifier keeps bundlers from resolving an optional peer that is usually absent.
   const specifier: string = pkg;
   await import(specifier);
-  if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but its backend did not initialise`);
+  if (!(await tf.setBackend('tensorflow')))
+    throw new Error(`${pkg} loaded but its backend did not initialise`);
   const gpu = pkg.endsWith('-gpu');
-  return { tfjsBackend: 'tensorflow', device: gpu ? 'libtensorflow (CUDA)' : 'libtensorflow (CPU)', isGpu: gpu, limits: {} };
+  return {
+    tfjsBackend: 'tensorflow',
+    device: gpu ? 'libtensorflow (CUDA)' : 'libtensorflow (CPU)',
+    isGpu: gpu,
+    limits: {},
+  };
 }
 
 /** The WASM backend, with SIMD and threads where the runtime supports them. */

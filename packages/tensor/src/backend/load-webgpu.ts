@@ -18,7 +18,8 @@ export function describeAdapter(adapter: GPUAdapter): { name: string; software: 
     (p): p is string => typeof p === 'string' && p.length > 0,
   );
   const name = parts.length > 0 ? [...new Set(parts)].join(' ') : 'unknown adapter';
-  const fallback = (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  const fallback =
+    (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
   return { name, software: fallback || SOFTWARE_ADAPTER.test(name) };
 }
 
@@ -32,11 +33,18 @@ export async function loadWebGpu(allowSoftware: boolean): Promise<LoadedBackend>
   const g = globalThis as unknown as { navigator?: { gpu?: GPU } };
   let gpu = g.navigator?.gpu;
   if (gpu === undefined) {
-    const dawn = (await import('webgpu')) as unknown as { create(flags: string[]): GPU; globals: object };
+    const dawn = (await import('webgpu')) as unknown as {
+      create(flags: string[]): GPU;
+      globals: object;
+    };
     Object.assign(globalThis, dawn.globals);
     gpu = dawn.create([]);
     if (g.navigator === undefined) {
-      Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+      Object.defineProperty(globalThis, 'navigator', {
+        value: { gpu },
+        configurable: true,
+        writable: true,
+      });
     } else {
       Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
     }
@@ -45,7 +53,9 @@ export async function loadWebGpu(allowSoftware: boolean): Promise<LoadedBackend>
   if (adapter === null) throw new Error('no WebGPU adapter was found');
   const { name, software } = describeAdapter(adapter);
   if (software && !allowSoftware) {
-    throw new Error(`only a software adapter is available (${name}); pass allowSoftwareAdapter to use it`);
+    throw new Error(
+      `only a software adapter is available (${name}); pass allowSoftwareAdapter to use it`,
+    );
   }
   const webgpu = await import('@tensorflow/tfjs-backend-webgpu');
   const limits = adapter.limits;
@@ -63,7 +73,8 @@ export async function loadWebGpu(allowSoftware: boolean): Promise<LoadedBackend>
     });
     return new webgpu.WebGPUBackend(device);
   });
-  if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs could not initialise its webgpu backend');
+  if (!(await tf.setBackend('webgpu')))
+    throw new Error('tfjs could not initialise its webgpu backend');
   return {
     tfjsBackend: 'webgpu',
     device: software ? `${name} (software)` : name,

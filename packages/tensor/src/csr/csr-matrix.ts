@@ -1,6 +1,6 @@
 import { PlexusTensorError } from '../errors.js';
-import { buildCsrTranspose } from './csr-transpose.js';
 import { CsrTensorCache } from './csr-tensor-cache.js';
+import { buildCsrTranspose } from './csr-transpose.js';
 
 /** Plain arrays describing a CSR sparse matrix of shape `[numRows, numCols]`. */
 export interface CsrArrays {
@@ -108,10 +108,16 @@ export class CsrMatrix {
       const r = rows[e]!;
       const c = cols[e]!;
       if (!Number.isInteger(r) || r < 0 || r >= numRows) {
-        throw new PlexusTensorError('csr', `row index ${r} at entry ${e} is out of range [0, ${numRows})`);
+        throw new PlexusTensorError(
+          'csr',
+          `row index ${r} at entry ${e} is out of range [0, ${numRows})`,
+        );
       }
       if (!Number.isInteger(c) || c < 0 || c >= numCols) {
-        throw new PlexusTensorError('csr', `column index ${c} at entry ${e} is out of range [0, ${numCols})`);
+        throw new PlexusTensorError(
+          'csr',
+          `column index ${c} at entry ${e} is out of range [0, ${numCols})`,
+        );
       }
       indptr[r + 1]!++;
     }
@@ -130,9 +136,20 @@ export class CsrMatrix {
   /** The transpose (computed once, then cached) and its entry permutation. */
   transpose(): CsrTranspose {
     if (this.transposeCache === undefined) {
-      const t = buildCsrTranspose(this.indptr, this.indices, this.values, this.numRows, this.numCols);
+      const t = buildCsrTranspose(
+        this.indptr,
+        this.indices,
+        this.values,
+        this.numRows,
+        this.numCols,
+      );
       this.transposeCache = {
-        matrix: new CsrMatrix({ indptr: t.indptr, indices: t.indices, values: t.values, numCols: this.numRows }),
+        matrix: new CsrMatrix({
+          indptr: t.indptr,
+          indices: t.indices,
+          values: t.values,
+          numCols: this.numRows,
+        }),
         perm: t.perm,
       };
     }
@@ -165,31 +182,46 @@ function checkDimension(name: string, n: number): void {
 /** Throws a {@link PlexusTensorError} naming the first structural problem of `arrays`. */
 export function validateCsrArrays(arrays: CsrArrays): void {
   const { indptr, indices, values, numCols } = arrays;
-  if (!(indptr instanceof Int32Array)) throw new PlexusTensorError('csr', 'indptr must be an Int32Array');
-  if (!(indices instanceof Int32Array)) throw new PlexusTensorError('csr', 'indices must be an Int32Array');
+  if (!(indptr instanceof Int32Array))
+    throw new PlexusTensorError('csr', 'indptr must be an Int32Array');
+  if (!(indices instanceof Int32Array))
+    throw new PlexusTensorError('csr', 'indices must be an Int32Array');
   if (values !== undefined && !(values instanceof Float32Array)) {
     throw new PlexusTensorError('csr', 'values must be a Float32Array or undefined');
   }
   checkDimension('numCols', numCols);
-  if (indptr.length < 1) throw new PlexusTensorError('csr', 'indptr must have numRows + 1 >= 1 entries');
+  if (indptr.length < 1)
+    throw new PlexusTensorError('csr', 'indptr must have numRows + 1 >= 1 entries');
   if (indptr[0] !== 0) throw new PlexusTensorError('csr', `indptr[0] must be 0, got ${indptr[0]}`);
   const numRows = indptr.length - 1;
   for (let r = 0; r < numRows; r++) {
     if (indptr[r + 1]! < indptr[r]!) {
-      throw new PlexusTensorError('csr', `indptr must be non-decreasing: indptr[${r + 1}]=${indptr[r + 1]} < indptr[${r}]=${indptr[r]}`);
+      throw new PlexusTensorError(
+        'csr',
+        `indptr must be non-decreasing: indptr[${r + 1}]=${indptr[r + 1]} < indptr[${r}]=${indptr[r]}`,
+      );
     }
   }
   const nnz = indptr[numRows]!;
   if (indices.length !== nnz) {
-    throw new PlexusTensorError('csr', `indices has ${indices.length} entries but indptr[numRows] = ${nnz}`);
+    throw new PlexusTensorError(
+      'csr',
+      `indices has ${indices.length} entries but indptr[numRows] = ${nnz}`,
+    );
   }
   if (values !== undefined && values.length !== nnz) {
-    throw new PlexusTensorError('csr', `values has ${values.length} entries but there are ${nnz} stored entries`);
+    throw new PlexusTensorError(
+      'csr',
+      `values has ${values.length} entries but there are ${nnz} stored entries`,
+    );
   }
   for (let e = 0; e < nnz; e++) {
     const c = indices[e]!;
     if (c < 0 || c >= numCols) {
-      throw new PlexusTensorError('csr', `column index ${c} at entry ${e} is out of range [0, ${numCols})`);
+      throw new PlexusTensorError(
+        'csr',
+        `column index ${c} at entry ${e} is out of range [0, ${numCols})`,
+      );
     }
   }
 }

@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 // core op's gradient on import, which `tf.grads` through our composites needs.
 // (This import is why package.json lists the dist entry points as side effects.)
 import '@tensorflow/tfjs';
-import { cpuHostMemory, wasmHostMemory } from './host/host-memory.js';
 import { hostKernelConfigs } from './host/host-kernels.js';
+import { cpuHostMemory, wasmHostMemory } from './host/host-memory.js';
 import { webgpuKernelConfigs } from './webgpu/index.js';
 
 let registered = false;
@@ -24,7 +24,8 @@ export function registerPlexusKernels(): void {
     ...webgpuKernelConfigs(),
   ];
   for (const config of configs) {
-    if (tf.getKernel(config.kernelName, config.backendName) === undefined) tf.registerKernel(config);
+    if (tf.getKernel(config.kernelName, config.backendName) === undefined)
+      tf.registerKernel(config);
   }
 }
 

@@ -13,7 +13,11 @@ import { sddmmForward, spmm } from './spmm.js';
 export function sddmm(a: CsrMatrix, left: tf.Tensor2D, right: tf.Tensor2D): tf.Tensor1D {
   checkTensor('sddmm', 'left', left, 'float32', [2]);
   checkTensor('sddmm', 'right', right, 'float32', [2]);
-  if (left.shape[0] !== a.numRows || right.shape[0] !== a.numCols || left.shape[1] !== right.shape[1]) {
+  if (
+    left.shape[0] !== a.numRows ||
+    right.shape[0] !== a.numCols ||
+    left.shape[1] !== right.shape[1]
+  ) {
     throw new PlexusTensorError(
       'sddmm',
       `expected left [${a.numRows}, F] and right [${a.numCols}, F] for a [${a.numRows}, ${a.numCols}] matrix, got ${shapeText(left.shape)} and ${shapeText(right.shape)}`,

@@ -21,14 +21,20 @@ export function prepareSegmentIds(
   checkInteger(module, 'numSegments', numSegments, 0, 0x7fffffff);
   if (ids instanceof Int32Array) {
     if (ids.length !== numRows) {
-      throw new PlexusTensorError(module, `segmentIds must have one id per data row (${numRows}), got ${ids.length}`);
+      throw new PlexusTensorError(
+        module,
+        `segmentIds must have one id per data row (${numRows}), got ${ids.length}`,
+      );
     }
     checkRange(module, ids, numSegments);
     return tf.tensor1d(ids, 'int32');
   }
   checkTensor(module, 'segmentIds', ids, 'int32', [1]);
   if (ids.shape[0] !== numRows) {
-    throw new PlexusTensorError(module, `segmentIds must have one id per data row (${numRows}), got shape ${shapeText(ids.shape)}`);
+    throw new PlexusTensorError(
+      module,
+      `segmentIds must have one id per data row (${numRows}), got shape ${shapeText(ids.shape)}`,
+    );
   }
   if (tf.getBackend() !== 'webgpu') checkRange(module, ids.dataSync() as Int32Array, numSegments);
   return ids;
@@ -38,7 +44,10 @@ function checkRange(module: string, ids: Int32Array, numSegments: number): void 
   for (let i = 0; i < ids.length; i++) {
     const s = ids[i]!;
     if (s < 0 || s >= numSegments) {
-      throw new PlexusTensorError(module, `segment id ${s} at position ${i} is out of range [0, ${numSegments})`);
+      throw new PlexusTensorError(
+        module,
+        `segment id ${s} at position ${i} is out of range [0, ${numSegments})`,
+      );
     }
   }
 }

@@ -7,12 +7,21 @@ import { prepareSegmentIds, type SegmentIds } from './segment-ids.js';
 type SegmentData = tf.Tensor1D | tf.Tensor2D;
 
 /** Run a segment kernel on `[E, F]` data, reshaping 1-D data to `[E, 1]` and back. */
-function runSegment(kernel: string, data: SegmentData, ids: tf.Tensor1D, numSegments: number): SegmentData {
+function runSegment(
+  kernel: string,
+  data: SegmentData,
+  ids: tf.Tensor1D,
+  numSegments: number,
+): SegmentData {
   return tf.tidy(() => {
     const data2d = data.rank === 1 ? tf.reshape(data, [data.shape[0], 1]) : data;
     let out: tf.Tensor2D;
     if (hasPlexusKernel(kernel)) {
-      out = runPlexusKernel<tf.Tensor2D>(kernel, { data: data2d, segmentIds: ids }, { numSegments });
+      out = runPlexusKernel<tf.Tensor2D>(
+        kernel,
+        { data: data2d, segmentIds: ids },
+        { numSegments },
+      );
     } else if (kernel === SEGMENT_SUM) {
       out = tf.unsortedSegmentSum(data2d, ids, numSegments) as tf.Tensor2D;
     } else {
@@ -50,7 +59,11 @@ function checkData(module: string, data: unknown): asserts data is SegmentData {
  * with ids[i] = s of data[i]`. Ids need not be sorted; empty segments give 0.
  * Differentiable in `data` (the gradient gathers `dy` by id).
  */
-export function segmentSum<T extends SegmentData>(data: T, segmentIds: SegmentIds, numSegments: number): T {
+export function segmentSum<T extends SegmentData>(
+  data: T,
+  segmentIds: SegmentIds,
+  numSegments: number,
+): T {
   checkData('segmentSum', data);
   return tf.tidy(() => {
     const ids = prepareSegmentIds('segmentSum', segmentIds, data.shape[0], numSegments);
@@ -68,7 +81,11 @@ export function segmentSum<T extends SegmentData>(data: T, segmentIds: SegmentId
 }
 
 /** Mean of the rows of `data` per segment; empty segments give 0. Differentiable. */
-export function segmentMean<T extends SegmentData>(data: T, segmentIds: SegmentIds, numSegments: number): T {
+export function segmentMean<T extends SegmentData>(
+  data: T,
+  segmentIds: SegmentIds,
+  numSegments: number,
+): T {
   checkData('segmentMean', data);
   return tf.tidy(() => {
     const ids = prepareSegmentIds('segmentMean', segmentIds, data.shape[0], numSegments);
@@ -84,7 +101,11 @@ export function segmentMean<T extends SegmentData>(data: T, segmentIds: SegmentI
  * give 0, as PyG's `scatter(reduce='max')` does. The gradient goes to the
  * maximal entries, split evenly between ties.
  */
-export function segmentMax<T extends SegmentData>(data: T, segmentIds: SegmentIds, numSegments: number): T {
+export function segmentMax<T extends SegmentData>(
+  data: T,
+  segmentIds: SegmentIds,
+  numSegments: number,
+): T {
   checkData('segmentMax', data);
   return tf.tidy(() => {
     const ids = prepareSegmentIds('segmentMax', segmentIds, data.shape[0], numSegments);
@@ -111,7 +132,11 @@ export function segmentMax<T extends SegmentData>(data: T, segmentIds: SegmentId
  * each node's incoming edges in GAT-style layers. Numerically stable (the
  * segment max is subtracted first); differentiable.
  */
-export function segmentSoftmax<T extends SegmentData>(logits: T, segmentIds: SegmentIds, numSegments: number): T {
+export function segmentSoftmax<T extends SegmentData>(
+  logits: T,
+  segmentIds: SegmentIds,
+  numSegments: number,
+): T {
   checkData('segmentSoftmax', logits);
   return tf.tidy(() => {
     const ids = prepareSegmentIds('segmentSoftmax', segmentIds, logits.shape[0], numSegments);
@@ -119,7 +144,10 @@ export function segmentSoftmax<T extends SegmentData>(logits: T, segmentIds: Seg
       const xs = x as SegmentData;
       const shifted = tf.sub(xs, tf.gather(runSegment(SEGMENT_MAX, xs, ids, numSegments), ids));
       const e = tf.exp(shifted);
-      const y = tf.div(e, tf.gather(runSegment(SEGMENT_SUM, e as SegmentData, ids, numSegments), ids));
+      const y = tf.div(
+        e,
+        tf.gather(runSegment(SEGMENT_SUM, e as SegmentData, ids, numSegments), ids),
+      );
       (save as tf.GradSaveFunc)([y, ids]);
       return {
         value: y,

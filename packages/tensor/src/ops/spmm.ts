@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { CsrMatrix } from '../csr/csr-matrix.js';
 import { PlexusTensorError } from '../errors.js';
 import { checkTensor, shapeText } from '../internal/validate.js';
-import { hasPlexusKernel, runPlexusKernel } from '../kernels/register.js';
 import { SDDMM, SPMM } from '../kernels/names.js';
+import { hasPlexusKernel, runPlexusKernel } from '../kernels/register.js';
 
 /** Options of {@link spmm}. */
 export interface SpmmOptions {
@@ -32,7 +32,10 @@ export function spmm(a: CsrMatrix, x: tf.Tensor2D, options: SpmmOptions = {}): t
   if (weights !== undefined) {
     checkTensor('spmm', 'weights', weights, 'float32', [1]);
     if (weights.shape[0] !== a.nnz) {
-      throw new PlexusTensorError('spmm', `weights must have one entry per stored entry (${a.nnz}), got ${shapeText(weights.shape)}`);
+      throw new PlexusTensorError(
+        'spmm',
+        `weights must have one entry per stored entry (${a.nnz}), got ${shapeText(weights.shape)}`,
+      );
     }
     const f = tf.customGrad((xIn, wIn, save) => {
       (save as tf.GradSaveFunc)([xIn as tf.Tensor2D, wIn as tf.Tensor1D]);
@@ -54,7 +57,11 @@ export function spmm(a: CsrMatrix, x: tf.Tensor2D, options: SpmmOptions = {}): t
 }
 
 /** Forward product with explicit weights, or the matrix's own values when `weights` is undefined. */
-export function spmmForward(a: CsrMatrix, x: tf.Tensor2D, weights: tf.Tensor1D | undefined): tf.Tensor2D {
+export function spmmForward(
+  a: CsrMatrix,
+  x: tf.Tensor2D,
+  weights: tf.Tensor1D | undefined,
+): tf.Tensor2D {
   const t = a.tensors.get();
   const w = weights ?? t.values;
   if (hasPlexusKernel(SPMM)) {
@@ -69,7 +76,11 @@ export function spmmForward(a: CsrMatrix, x: tf.Tensor2D, weights: tf.Tensor1D |
  * spmm from native tfjs ops (gather + unsortedSegmentSum), for backends
  * without a Plexus kernel such as tfjs-node. Materialises `[nnz, F]`.
  */
-export function spmmComposite(a: CsrMatrix, x: tf.Tensor2D, w: tf.Tensor1D | undefined): tf.Tensor2D {
+export function spmmComposite(
+  a: CsrMatrix,
+  x: tf.Tensor2D,
+  w: tf.Tensor1D | undefined,
+): tf.Tensor2D {
   return tf.tidy(() => {
     const t = a.tensors.get();
     const rows = a.tensors.getInt32('rowIds', () => a.rowIds());
@@ -80,7 +91,11 @@ export function spmmComposite(a: CsrMatrix, x: tf.Tensor2D, w: tf.Tensor1D | und
 }
 
 /** `Aᵀ · dy`, carrying weights over to the transpose's entry order. */
-function spmmTransposed(a: CsrMatrix, dy: tf.Tensor2D, weights: tf.Tensor1D | undefined): tf.Tensor2D {
+function spmmTransposed(
+  a: CsrMatrix,
+  dy: tf.Tensor2D,
+  weights: tf.Tensor1D | undefined,
+): tf.Tensor2D {
   const { matrix } = a.transpose();
   if (weights === undefined) return spmmForward(matrix, dy, undefined);
   return tf.tidy(() => {
@@ -93,7 +108,12 @@ function spmmTransposed(a: CsrMatrix, dy: tf.Tensor2D, weights: tf.Tensor1D | un
 export function sddmmForward(a: CsrMatrix, left: tf.Tensor2D, right: tf.Tensor2D): tf.Tensor1D {
   const t = a.tensors.get();
   if (hasPlexusKernel(SDDMM)) {
-    return runPlexusKernel<tf.Tensor1D>(SDDMM, { indptr: t.indptr, indices: t.indices, a: left, b: right });
+    return runPlexusKernel<tf.Tensor1D>(SDDMM, {
+      indptr: t.indptr,
+      indices: t.indices,
+      a: left,
+      b: right,
+    });
   }
   return tf.tidy(() => {
     const rows = a.tensors.getInt32('rowIds', () => a.rowIds());

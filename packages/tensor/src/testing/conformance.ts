@@ -55,10 +55,14 @@ async function checkGrads(
   const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(op(...xs), probeT)))(inputs);
   const hostInputs = await Promise.all(inputs.map(async (t) => Float32Array.from(await read(t))));
   for (let i = 0; i < inputs.length; i++) {
-    const fd = finiteDifferenceGradient((xi) => {
-      const args = hostInputs.map((h, j) => (j === i ? xi : h));
-      return dot(reference(...args), probe);
-    }, hostInputs[i]!, 1e-3);
+    const fd = finiteDifferenceGradient(
+      (xi) => {
+        const args = hostInputs.map((h, j) => (j === i ? xi : h));
+        return dot(reference(...args), probe);
+      },
+      hostInputs[i]!,
+      1e-3,
+    );
     expectArraysClose(await read(grads[i]!), fd, tol, `${label} gradient of input ${i}`);
   }
   tf.dispose([probeT, ...grads]);
@@ -94,7 +98,11 @@ export function kernelConformanceCases(options: ConformanceOptions = {}): Confor
           const rng = new SeededRandom(seed + F);
           const x = rng.fillNormal(new Float32Array(m.numCols * F));
           const out = tf.tidy(() => spmm(m, tf.tensor2d(x, [m.numCols, F])));
-          expect(await read(out), referenceSpmm(m.indptr, m.indices, m.values, x, F), `spmm ${g.name}`);
+          expect(
+            await read(out),
+            referenceSpmm(m.indptr, m.indices, m.values, x, F),
+            `spmm ${g.name}`,
+          );
           out.dispose();
         },
       });
@@ -134,8 +142,18 @@ export function kernelConformanceCases(options: ConformanceOptions = {}): Confor
             return out;
           };
           const out = sddmm(m, a, b);
-          expect(await read(out), refSddmm(await read(a) as Float32Array, await read(b) as Float32Array), 'sddmm');
-          await checkGrads('sddmm', (ai, bi) => sddmm(m, ai as tf.Tensor2D, bi as tf.Tensor2D), (ah, bh) => refSddmm(ah!, bh!), [a, b], rng);
+          expect(
+            await read(out),
+            refSddmm((await read(a)) as Float32Array, (await read(b)) as Float32Array),
+            'sddmm',
+          );
+          await checkGrads(
+            'sddmm',
+            (ai, bi) => sddmm(m, ai as tf.Tensor2D, bi as tf.Tensor2D),
+            (ah, bh) => refSddmm(ah!, bh!),
+            [a, b],
+            rng,
+          );
           tf.dispose([a, b, out]);
         },
       });
@@ -145,7 +163,12 @@ export function kernelConformanceCases(options: ConformanceOptions = {}): Confor
   return cases;
 }
 
-function expect(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string, tol = 1e-4): void {
+function expect(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  label: string,
+  tol = 1e-4,
+): void {
   expectArraysClose(actual, expected, tol, label);
 }
 
@@ -185,9 +208,15 @@ function segmentCases(seed: number, scale: number): ConformanceCase[] {
           if (s.rows > 0) await checkGrads(`segment ${kind}`, op, (xh) => ref(xh!), [x], rng);
           // 1-D data takes the same path with F = 1.
           const x1 = tf.tensor1d(data.subarray(0, s.rows));
-          const out1 = kind === 'softmax' ? segmentSoftmax(x1, ids, s.segments) : ops[kind](x1, ids, s.segments);
+          const out1 =
+            kind === 'softmax'
+              ? segmentSoftmax(x1, ids, s.segments)
+              : ops[kind](x1, ids, s.segments);
           const strided = Float32Array.from({ length: s.rows }, (_, i) => data[i]!);
-          const ref1 = kind === 'softmax' ? referenceSegmentSoftmax(strided, ids, s.segments, 1) : referenceSegment(kind, strided, ids, s.segments, 1);
+          const ref1 =
+            kind === 'softmax'
+              ? referenceSegmentSoftmax(strided, ids, s.segments, 1)
+              : referenceSegment(kind, strided, ids, s.segments, 1);
           expect(await read(out1), ref1, `segment ${kind} 1-D`);
           tf.dispose([x, out, x1, out1]);
         },
@@ -224,7 +253,13 @@ function topKCases(seed: number): ConformanceCase[] {
       }
       const smooth = tf.tensor2d(levels, [rows!, n!]);
       if (k! > 0) {
-        await checkGrads('topK', (xi) => topK(xi, k!).values, (xh) => referenceTopK(xh!, rows!, n!, k!).values, [smooth], rng);
+        await checkGrads(
+          'topK',
+          (xi) => topK(xi, k!).values,
+          (xh) => referenceTopK(xh!, rows!, n!, k!).values,
+          [smooth],
+          rng,
+        );
       }
       tf.dispose([x, smooth, values, indices]);
     },
@@ -240,13 +275,38 @@ function errorCases(): ConformanceCase[] {
         const x = tf.zeros([3, 2]) as tf.Tensor2D;
         const xi = tf.zeros([3, 2], 'int32') as tf.Tensor2D;
         const wrongRows = tf.zeros([4, 2]) as tf.Tensor2D;
-        expectThrows('spmm rows', () => spmm(m, wrongRows), /x must have one row per matrix column/);
+        expectThrows(
+          'spmm rows',
+          () => spmm(m, wrongRows),
+          /x must have one row per matrix column/,
+        );
         expectThrows('spmm dtype', () => spmm(m, xi), /dtype float32/);
-        expectThrows('spmm weights', () => spmm(m, x, { weights: tf.zeros([5]) as tf.Tensor1D }), /one entry per stored entry/);
-        expectThrows('segment range', () => segmentSum(x, Int32Array.from([0, 3, 1]), 2), /out of range \[0, 2\)/);
-        expectThrows('segment length', () => segmentSum(x, Int32Array.from([0, 1]), 2), /one id per data row/);
+        expectThrows(
+          'spmm weights',
+          () => spmm(m, x, { weights: tf.zeros([5]) as tf.Tensor1D }),
+          /one entry per stored entry/,
+        );
+        expectThrows(
+          'segment range',
+          () => segmentSum(x, Int32Array.from([0, 3, 1]), 2),
+          /out of range \[0, 2\)/,
+        );
+        expectThrows(
+          'segment length',
+          () => segmentSum(x, Int32Array.from([0, 1]), 2),
+          /one id per data row/,
+        );
         expectThrows('topK k', () => topK(x, 3), /k must be an integer in \[0, 2\]/);
-        expectThrows('csr index', () => CsrMatrix.fromArrays({ indptr: Int32Array.from([0, 1]), indices: Int32Array.from([5]), numCols: 2 }), /out of range/);
+        expectThrows(
+          'csr index',
+          () =>
+            CsrMatrix.fromArrays({
+              indptr: Int32Array.from([0, 1]),
+              indices: Int32Array.from([5]),
+              numCols: 2,
+            }),
+          /out of range/,
+        );
         tf.dispose([x, xi, wrongRows]);
       },
     },
@@ -269,7 +329,8 @@ function errorCases(): ConformanceCase[] {
         const before = tf.memory().numTensors;
         for (let i = 0; i < 3; i++) step();
         const after = tf.memory().numTensors;
-        if (after !== before) throw new PlexusTensorError('testing', `tensor count grew from ${before} to ${after}`);
+        if (after !== before)
+          throw new PlexusTensorError('testing', `tensor count grew from ${before} to ${after}`);
         tf.dispose([x, w]);
       },
     },

@@ -12,7 +12,10 @@ export function expectArraysClose(
   label = 'arrays',
 ): void {
   if (actual.length !== expected.length) {
-    throw new PlexusTensorError('testing', `${label}: length ${actual.length} differs from expected ${expected.length}`);
+    throw new PlexusTensorError(
+      'testing',
+      `${label}: length ${actual.length} differs from expected ${expected.length}`,
+    );
   }
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i]!;

@@ -25,7 +25,10 @@ export function graphCases(seed = 7, scale = 1): GraphCase[] {
     { name: 'empty (0 x 0)', matrix: CsrMatrix.fromCoo([], [], [0, 0]) },
     { name: 'no entries (5 x 4)', matrix: CsrMatrix.fromCoo([], [], [5, 4]) },
     { name: 'single node self loop', matrix: CsrMatrix.fromCoo([0], [0], [1, 1], [2.5]) },
-    { name: 'duplicate entries', matrix: CsrMatrix.fromCoo([0, 0, 0, 2, 2], [1, 1, 1, 0, 0], [3, 3], [1, 2, 3, -1, 0.5]) },
+    {
+      name: 'duplicate entries',
+      matrix: CsrMatrix.fromCoo([0, 0, 0, 2, 2], [1, 1, 1, 0, 0], [3, 3], [1, 2, 3, -1, 0.5]),
+    },
     { name: 'isolated nodes', matrix: CsrMatrix.fromCoo([1, 4, 4], [4, 1, 6], [8, 8]) },
     {
       name: `hub of degree ${hubCols}`,

@@ -1,9 +1,9 @@
-export { kernelConformanceCases } from './conformance.js';
 export type { ConformanceCase, ConformanceOptions } from './conformance.js';
+export { kernelConformanceCases } from './conformance.js';
 export { expectArraysClose } from './expect-close.js';
 export { finiteDifferenceGradient } from './finite-difference.js';
-export { graphCases } from './graph-cases.js';
 export type { GraphCase } from './graph-cases.js';
+export { graphCases } from './graph-cases.js';
 export {
   referenceSegment,
   referenceSegmentSoftmax,

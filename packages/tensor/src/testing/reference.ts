@@ -17,7 +17,8 @@ export function referenceSpmm(
   for (let r = 0; r < numRows; r++) {
     for (let e = indptr[r]!; e < indptr[r + 1]!; e++) {
       const w = weights === undefined ? 1 : weights[e]!;
-      for (let f = 0; f < numFeatures; f++) out[r * numFeatures + f]! += w * x[indices[e]! * numFeatures + f]!;
+      for (let f = 0; f < numFeatures; f++)
+        out[r * numFeatures + f]! += w * x[indices[e]! * numFeatures + f]!;
     }
   }
   return out;
@@ -33,7 +34,9 @@ export function referenceSegment(
 ): Float64Array {
   const groups: number[][][] = Array.from({ length: numSegments }, () => []);
   for (let i = 0; i < ids.length; i++) {
-    groups[ids[i]!]!.push(Array.from({ length: numFeatures }, (_, f) => data[i * numFeatures + f]!));
+    groups[ids[i]!]!.push(
+      Array.from({ length: numFeatures }, (_, f) => data[i * numFeatures + f]!),
+    );
   }
   const out = new Float64Array(numSegments * numFeatures);
   groups.forEach((rows, s) => {
@@ -64,7 +67,8 @@ export function referenceSegmentSoftmax(
     for (let f = 0; f < numFeatures; f++) {
       const m = Math.max(...members.map((i) => logits[i * numFeatures + f]!));
       const z = members.reduce((acc, i) => acc + Math.exp(logits[i * numFeatures + f]! - m), 0);
-      for (const i of members) out[i * numFeatures + f] = Math.exp(logits[i * numFeatures + f]! - m) / z;
+      for (const i of members)
+        out[i * numFeatures + f] = Math.exp(logits[i * numFeatures + f]! - m) / z;
     }
   }
   return out;

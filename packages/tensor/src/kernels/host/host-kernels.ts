@@ -1,4 +1,10 @@
-import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type {
+  KernelConfig,
+  KernelFunc,
+  NamedAttrMap,
+  NamedTensorInfoMap,
+  TensorInfo,
+} from '@tensorflow/tfjs-core';
 import { SDDMM, SEGMENT_MAX, SEGMENT_SUM, SPMM, TOP_K } from '../names.js';
 import type { HostMemory } from './host-memory.js';
 import { segmentMaxHost, segmentSumHost } from './segment-host.js';
@@ -77,7 +83,14 @@ const topK: HostKernel = (inputs, attrs, mem) => {
       { shape: outShape, dtype: 'int32' },
     ],
     ([values, indices]) => {
-      topKHost(mem.view(x) as Float32Array, rows, n, k, values as Float32Array, indices as Int32Array);
+      topKHost(
+        mem.view(x) as Float32Array,
+        rows,
+        n,
+        k,
+        values as Float32Array,
+        indices as Int32Array,
+      );
     },
   );
 };
