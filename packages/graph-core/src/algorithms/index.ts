@@ -18,3 +18,12 @@ export {
   totalEffectiveResistance,
 } from './resistance/exact.js';
 export { laplacianDiagonal, laplacianMatvec } from './resistance/laplacian.js';
+export type { Edge, RewiringResult } from './rewiring/adjacency.js';
+export { balancedFormanCurvature } from './rewiring/curvature.js';
+export {
+  type GreedyResistanceOptions,
+  type GreedyResistanceResult,
+  greedyResistanceRewiring,
+} from './rewiring/greedy-resistance.js';
+export { type LaserOptions, type LaserResult, laser } from './rewiring/laser.js';
+export { type SdrfOptions, sdrf } from './rewiring/sdrf.js';
