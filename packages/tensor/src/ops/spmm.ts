@@ -81,6 +81,8 @@ export function spmmComposite(
   x: tf.Tensor2D,
   w: tf.Tensor1D | undefined,
 ): tf.Tensor2D {
+  // tfjs' unsortedSegmentSum rejects zero segments and gather rejects empty indices on some backends.
+  if (a.numRows === 0 || a.nnz === 0) return tf.zeros([a.numRows, x.shape[1]]);
   return tf.tidy(() => {
     const t = a.tensors.get();
     const rows = a.tensors.getInt32('rowIds', () => a.rowIds());

@@ -193,7 +193,14 @@ function segmentCases(seed: number, scale: number): ConformanceCase[] {
           const rng = new SeededRandom(seed + s.rows);
           const ids = Int32Array.from({ length: s.rows }, () => rng.int(s.segments));
           if (s.name === 'empty segments') ids.fill(2).set([7], 0);
-          const data = rng.fillNormal(new Float32Array(s.rows * s.F));
+          // For max, values are distinct levels 0.05 apart, so a finite-difference
+          // step (1e-3) never swaps which entry is the maximum.
+          const data =
+            kind === 'max'
+              ? Float32Array.from(
+                  rng.shuffle(Array.from({ length: s.rows * s.F }, (_, i) => i * 0.05 - 1)),
+                )
+              : rng.fillNormal(new Float32Array(s.rows * s.F));
           const x = tf.tensor2d(data, [s.rows, s.F]);
           const op = (xi: tf.Tensor): tf.Tensor =>
             kind === 'softmax'
