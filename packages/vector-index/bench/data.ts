@@ -35,21 +35,24 @@ export interface MixtureSpec {
   readonly dim: number;
   readonly clusters: number;
   readonly seed: number;
+  /** Noise scale per cluster is spread * [1, 2): 0.3 by default. */
+  readonly spread?: number;
 }
 
 /**
  * `n + queries` points: pick a cluster uniformly, then centre + noise. Centres
  * are N(0, 1) per coordinate and each cluster has its own spread in
- * [0.3, 0.6], so clusters overlap a little and differ in density.
+ * [spread, 2 * spread), so clusters overlap a little and differ in density.
  */
 export function mixture(spec: MixtureSpec): { base: Float32Array; queries: Float32Array } {
   const g = gaussian(spec.seed);
   const { dim, clusters } = spec;
   const centres = new Float32Array(clusters * dim);
   for (let i = 0; i < centres.length; i++) centres[i] = g();
+  const scale = spec.spread ?? 0.3;
   const spread = Float32Array.from(
     { length: clusters },
-    () => 0.3 + 0.3 * Math.abs(Math.sin(g() * 7)),
+    () => scale * (1 + Math.abs(Math.sin(g() * 7))),
   );
   const draw = (count: number): Float32Array => {
     const out = new Float32Array(count * dim);
@@ -71,7 +74,7 @@ export function groundTruth(
   k: number,
 ): Int32Array {
   const dir = fileURLToPath(new URL('./.tmp/', import.meta.url));
-  const file = `${dir}gt-${spec.n}-${spec.queries}-${spec.dim}-${spec.clusters}-${spec.seed}-k${k}.bin`;
+  const file = `${dir}gt-${spec.n}-${spec.queries}-${spec.dim}-${spec.clusters}-${spec.seed}-${spec.spread ?? 0.3}-k${k}.bin`;
   if (existsSync(file)) {
     const buf = readFileSync(file);
     return new Int32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
