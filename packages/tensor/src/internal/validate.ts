@@ -31,9 +31,18 @@ export function checkTensor(
 }
 
 /** Throws unless `n` is an integer in `[min, max]`. */
-export function checkInteger(module: string, name: string, n: unknown, min: number, max: number): asserts n is number {
+export function checkInteger(
+  module: string,
+  name: string,
+  n: unknown,
+  min: number,
+  max: number,
+): asserts n is number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw new PlexusTensorError(module, `${name} must be an integer in [${min}, ${max}], got ${String(n)}`);
+    throw new PlexusTensorError(
+      module,
+      `${name} must be an integer in [${min}, ${max}], got ${String(n)}`,
+    );
   }
 }
 
