@@ -1,4 +1,14 @@
 // Graph algorithms of @plexus/graph-core; re-exported from the package index.
+
+export { type BottomUpOptions, bottomUpHierarchy } from './hierarchy/bottom-up.js';
+export { adjustedRandIndex, cutDendrogram, type Dendrogram } from './hierarchy/dendrogram.js';
+export { kMeans } from './hierarchy/kmeans.js';
+export {
+  normalizedAdjacencyEigenvectors,
+  spectralClustering,
+  spectralEmbedding,
+} from './hierarchy/spectral.js';
+export { type TopDownOptions, topDownHierarchy } from './hierarchy/top-down.js';
 export { type HctgaOptions, hctgaAttack } from './kcore-attack/hctga.js';
 export { adaptiveHighDegreeAttack, coreHdAttack } from './kcore-attack/heuristics.js';
 export { isKCoreAttackSet, kCoreMask, residualKCoreSize } from './kcore-attack/kcore.js';
