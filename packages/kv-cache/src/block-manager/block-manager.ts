@@ -1,0 +1,391 @@
+import { PlexusKvCacheError } from '../errors.js';
+import { BlockPool } from './block-pool.js';
+import { checkInvariants } from './invariants.js';
+import { extendKeys, newRecord, type SequenceRecord } from './sequence.js';
+import type {
+  AddSequenceResult,
+  Admission,
+  AppendResult,
+  BlockCopy,
+  BlockSize,
+  KvCacheStats,
+  KvCacheV1,
+  SequenceId,
+  SequenceOptions,
+  SequenceStatus,
+  SwapPlan,
+} from './types.js';
+import { checkDistinct, checkTokens } from './validate.js';
+
+const MODULE = 'block-manager';
+
+/** Options of {@link BlockManager}. */
+export interface BlockManagerOptions {
+  /** Device blocks, shared by every layer's K and V (one id addresses all layers). */
+  readonly numBlocks: number;
+  /** Tokens per block: 8, 16 or 32. */
+  readonly blockSize: BlockSize;
+  /** Host (swap) blocks; 0 disables swapping. Default 0. */
+  readonly numHostBlocks?: number;
+  /** Fraction of device blocks admission keeps free for running sequences to grow. Default 0.01. */
+  readonly watermark?: number;
+  /** Share full blocks between prompts with equal prefixes. Default true. */
+  readonly enablePrefixCaching?: boolean;
+  /** Check every invariant after every mutation (O(blocks) each). Default false. */
+  readonly debug?: boolean;
+}
+
+/**
+ * PagedAttention-style block manager (Kwon et al., 2023): sequences own
+ * tables of fixed-size blocks from one preallocated pool, blocks are shared
+ * by reference count (forks, cached prefixes) and copied on write only when a
+ * shared, partly filled last block diverges. Pure bookkeeping: it returns the
+ * copies an engine must run on its KV storage and never touches tensors.
+ */
+export class BlockManager implements KvCacheV1 {
+  readonly specificationVersion = 'v1' as const;
+  readonly blockSize: BlockSize;
+  readonly numBlocks: number;
+  readonly numHostBlocks: number;
+  /** Blocks admission keeps free (`floor(watermark * numBlocks)`). */
+  readonly watermarkBlocks: number;
+  private readonly device: BlockPool;
+  private readonly host: BlockPool;
+  private readonly caching: boolean;
+  private readonly debug: boolean;
+  private readonly live = new Map<SequenceId, SequenceRecord>();
+  private readonly gone = new Map<SequenceId, 'freed' | 'preempted'>();
+  private counters = {
+    prefixQueries: 0,
+    prefixHits: 0,
+    cowCopies: 0,
+    swappedBlocks: 0,
+    recomputePreemptions: 0,
+  };
+
+  constructor(options: BlockManagerOptions) {
+    const { numBlocks, blockSize, numHostBlocks = 0, watermark = 0.01 } = options;
+    if (blockSize !== 8 && blockSize !== 16 && blockSize !== 32)
+      throw new PlexusKvCacheError(MODULE, `blockSize is ${blockSize}; expected 8, 16 or 32`);
+    if (!Number.isInteger(numBlocks) || numBlocks < 1)
+      throw new PlexusKvCacheError(
+        MODULE,
+        `numBlocks is ${numBlocks}; expected a positive integer`,
+      );
+    if (!(watermark >= 0 && watermark < 1))
+      throw new PlexusKvCacheError(
+        MODULE,
+        `watermark is ${watermark}; expected a fraction in [0, 1)`,
+      );
+    this.blockSize = blockSize;
+    this.numBlocks = numBlocks;
+    this.numHostBlocks = numHostBlocks;
+    this.watermarkBlocks = Math.floor(watermark * numBlocks);
+    this.device = new BlockPool(numBlocks, MODULE);
+    this.host = new BlockPool(numHostBlocks, MODULE);
+    this.caching = options.enablePrefixCaching ?? true;
+    this.debug = options.debug ?? false;
+  }
+
+  numFreeBlocks(): number {
+    return this.device.numFree();
+  }
+
+  numFreeHostBlocks(): number {
+    return this.host.numFree();
+  }
+
+  /** Reference count of a device block (for engines and tests). */
+  refCount(block: number): number {
+    return this.device.refCount(block);
+  }
+
+  canAdmit(tokens: ArrayLike<number>, options: SequenceOptions = {}): Admission {
+    const required = Math.ceil(tokens.length / this.blockSize);
+    if (required > this.numBlocks - this.watermarkBlocks) return 'never';
+    // Prefix hits on blocks other sequences already reference cost nothing.
+    const hits = this.prefixHits(newRecord(tokens, options.salt ?? '', this.blockSize), false);
+    const shared = hits.filter((b) => this.device.refCount(b) > 0).length;
+    return this.device.numFree() - (required - shared) >= this.watermarkBlocks ? 'ok' : 'later';
+  }
+
+  addSequence(
+    id: SequenceId,
+    tokens: ArrayLike<number>,
+    options: SequenceOptions = {},
+  ): AddSequenceResult {
+    this.checkNewId(id);
+    checkTokens(tokens, 'tokens');
+    if (tokens.length === 0)
+      throw new PlexusKvCacheError(
+        MODULE,
+        `sequence ${id} has no tokens; expected a non-empty prompt`,
+      );
+    const admission = this.canAdmit(tokens, options);
+    if (admission !== 'ok')
+      throw new PlexusKvCacheError(
+        MODULE,
+        `sequence ${id} (${tokens.length} tokens) cannot be admitted now (canAdmit says '${admission}'); expected a caller to check canAdmit first`,
+      );
+    const record = newRecord(tokens, options.salt ?? '', this.blockSize);
+    const hits = this.prefixHits(record, true);
+    for (const b of hits) this.device.acquire(b);
+    record.table.push(...hits);
+    const needed = Math.ceil(record.tokens.length / this.blockSize);
+    while (record.table.length < needed) {
+      const b = this.device.allocate();
+      record.table.push(b);
+      const key = record.keys[record.table.length - 1];
+      if (this.caching && key !== undefined) this.device.register(b, key);
+    }
+    this.live.set(id, record);
+    this.gone.delete(id);
+    this.afterMutation();
+    return { blockTable: record.table.slice(), numCachedTokens: hits.length * this.blockSize };
+  }
+
+  canAppend(id: SequenceId, numTokens = 1): boolean {
+    return this.blocksToAppend(this.running(id, 'canAppend'), numTokens) <= this.device.numFree();
+  }
+
+  appendTokens(id: SequenceId, tokens: ArrayLike<number>): AppendResult {
+    const record = this.running(id, 'appendTokens');
+    checkTokens(tokens, 'tokens');
+    const need = this.blocksToAppend(record, tokens.length);
+    if (need > this.device.numFree())
+      throw new PlexusKvCacheError(
+        MODULE,
+        `out of blocks: appending ${tokens.length} tokens to sequence ${id} needs ${need} free blocks, ${this.device.numFree()} are free; expected a caller to check canAppend and preempt first`,
+      );
+    const newBlocks: number[] = [];
+    const copies: BlockCopy[] = [];
+    for (let i = 0; i < tokens.length; i++) {
+      const slot = record.tokens.length % this.blockSize;
+      if (slot === 0) {
+        const b = this.device.allocate();
+        record.table.push(b);
+        newBlocks.push(b);
+      } else {
+        const last = record.table.at(-1)!;
+        if (this.device.refCount(last) > 1) {
+          // Copy-on-write: only the shared, partly filled last block diverges.
+          const b = this.device.allocate();
+          copies.push({ src: last, dst: b, numTokens: slot });
+          this.device.release(last);
+          record.table[record.table.length - 1] = b;
+          this.counters.cowCopies++;
+        }
+      }
+      record.tokens.push(tokens[i]!);
+      if (slot === this.blockSize - 1) {
+        extendKeys(record.keys, record.salt, record.tokens, this.blockSize);
+        if (this.caching) this.device.register(record.table.at(-1)!, record.keys.at(-1)!);
+      }
+    }
+    this.afterMutation();
+    return { newBlocks, copies };
+  }
+
+  fork(parentId: SequenceId, childId: SequenceId): void {
+    const parent = this.running(parentId, 'fork');
+    this.checkNewId(childId);
+    for (const b of parent.table) this.device.retain(b);
+    this.live.set(childId, {
+      status: 'running',
+      tokens: parent.tokens.slice(),
+      table: parent.table.slice(),
+      keys: parent.keys.slice(),
+      salt: parent.salt,
+    });
+    this.gone.delete(childId);
+    this.afterMutation();
+  }
+
+  free(id: SequenceId): void {
+    const record = this.record(id, 'free');
+    const pool = record.status === 'running' ? this.device : this.host;
+    for (const b of record.table) pool.release(b);
+    this.live.delete(id);
+    this.gone.set(id, 'freed');
+    this.afterMutation();
+  }
+
+  preemptByRecompute(id: SequenceId): { readonly tokens: readonly number[] } {
+    const record = this.running(id, 'preemptByRecompute');
+    // Full blocks stay cached-free, so re-adding the tokens often hits them.
+    for (const b of record.table) this.device.release(b);
+    this.live.delete(id);
+    this.gone.set(id, 'preempted');
+    this.counters.recomputePreemptions++;
+    this.afterMutation();
+    return { tokens: record.tokens };
+  }
+
+  canSwapOut(ids: readonly SequenceId[]): boolean {
+    return this.uniqueBlocks(ids, 'running', 'canSwapOut').size <= this.host.numFree();
+  }
+
+  swapOut(ids: readonly SequenceId[]): SwapPlan {
+    return this.swap(ids, 'out');
+  }
+
+  canSwapIn(ids: readonly SequenceId[]): boolean {
+    const need = this.uniqueBlocks(ids, 'swapped', 'canSwapIn').size;
+    return this.device.numFree() - need >= this.watermarkBlocks;
+  }
+
+  swapIn(ids: readonly SequenceId[]): SwapPlan {
+    return this.swap(ids, 'in');
+  }
+
+  blockTable(id: SequenceId): readonly number[] {
+    return this.record(id, 'blockTable').table.slice();
+  }
+
+  tokens(id: SequenceId): readonly number[] {
+    return this.record(id, 'tokens').tokens.slice();
+  }
+
+  status(id: SequenceId): SequenceStatus {
+    return this.record(id, 'status').status;
+  }
+
+  sequenceIds(): SequenceId[] {
+    return [...this.live.keys()];
+  }
+
+  stats(): KvCacheStats {
+    return { ...this.counters, evictions: this.device.evictions };
+  }
+
+  checkInvariants(): void {
+    checkInvariants(this.device, this.host, this.live, this.blockSize, this.caching);
+  }
+
+  private swap(ids: readonly SequenceId[], direction: 'out' | 'in'): SwapPlan {
+    const from = direction === 'out' ? this.device : this.host;
+    const to = direction === 'out' ? this.host : this.device;
+    const status = direction === 'out' ? 'running' : 'swapped';
+    const what = direction === 'out' ? 'swapOut' : 'swapIn';
+    const unique = this.uniqueBlocks(ids, status, what);
+    if (unique.size > to.numFree())
+      throw new PlexusKvCacheError(
+        MODULE,
+        `${what} needs ${unique.size} free ${direction === 'out' ? 'host' : 'device'} blocks, ${to.numFree()} are free; expected a caller to check ${direction === 'out' ? 'canSwapOut' : 'canSwapIn'} first`,
+      );
+    // One destination block per source block, so blocks shared inside the
+    // group stay shared (and are copied once).
+    const moved = new Map<number, number>();
+    const copies: { src: number; dst: number }[] = [];
+    for (const id of ids) {
+      const record = this.live.get(id)!;
+      const table = record.table.map((src) => {
+        let dst = moved.get(src);
+        if (dst === undefined) {
+          dst = to.allocate();
+          moved.set(src, dst);
+          copies.push({ src, dst });
+        } else {
+          to.retain(dst);
+        }
+        from.release(src);
+        return dst;
+      });
+      record.table = table;
+      record.status = direction === 'out' ? 'swapped' : 'running';
+      if (direction === 'in' && this.caching)
+        for (let i = 0; i < record.keys.length; i++)
+          this.device.register(table[i]!, record.keys[i]!);
+    }
+    this.counters.swappedBlocks += copies.length;
+    this.afterMutation();
+    return { direction, copies };
+  }
+
+  private uniqueBlocks(
+    ids: readonly SequenceId[],
+    status: SequenceStatus,
+    what: string,
+  ): Set<number> {
+    checkDistinct(ids, what);
+    const unique = new Set<number>();
+    for (const id of ids) {
+      const record = this.record(id, what);
+      if (record.status !== status)
+        throw new PlexusKvCacheError(
+          MODULE,
+          `${what}: sequence ${id} is ${record.status}; expected a ${status} sequence`,
+        );
+      for (const b of record.table) unique.add(b);
+    }
+    return unique;
+  }
+
+  /** Cached blocks for the prompt's leading full blocks, always leaving its last token to compute. */
+  private prefixHits(record: SequenceRecord, count: boolean): number[] {
+    if (!this.caching) return [];
+    const hittable = Math.floor((record.tokens.length - 1) / this.blockSize);
+    const hits: number[] = [];
+    for (let i = 0; i < hittable; i++) {
+      const b = this.device.lookup(record.keys[i]!);
+      if (b === undefined) break;
+      hits.push(b);
+    }
+    if (count) {
+      this.counters.prefixQueries += hittable;
+      this.counters.prefixHits += hits.length;
+    }
+    return hits;
+  }
+
+  private blocksToAppend(record: SequenceRecord, numTokens: number): number {
+    const slot = record.tokens.length % this.blockSize;
+    const grow =
+      Math.ceil((record.tokens.length + numTokens) / this.blockSize) - record.table.length;
+    const cow = slot !== 0 && numTokens > 0 && this.device.refCount(record.table.at(-1)!) > 1;
+    return grow + (cow ? 1 : 0);
+  }
+
+  private record(id: SequenceId, what: string): SequenceRecord {
+    const record = this.live.get(id);
+    if (record !== undefined) return record;
+    const gone = this.gone.get(id);
+    if (gone === 'freed')
+      throw new PlexusKvCacheError(
+        MODULE,
+        what === 'free'
+          ? `double free: sequence ${id} was already freed; expected a live sequence`
+          : `use after free: ${what} on sequence ${id}, which was freed; expected a live sequence`,
+      );
+    if (gone === 'preempted')
+      throw new PlexusKvCacheError(
+        MODULE,
+        `${what}: sequence ${id} was preempted by recompute; expected it to be added again first`,
+      );
+    throw new PlexusKvCacheError(
+      MODULE,
+      `${what}: unknown sequence ${id}; expected an id from addSequence or fork`,
+    );
+  }
+
+  private running(id: SequenceId, what: string): SequenceRecord {
+    const record = this.record(id, what);
+    if (record.status !== 'running')
+      throw new PlexusKvCacheError(
+        MODULE,
+        `${what}: sequence ${id} is swapped out; expected a running sequence (swapIn first)`,
+      );
+    return record;
+  }
+
+  private checkNewId(id: SequenceId): void {
+    if (!Number.isInteger(id))
+      throw new PlexusKvCacheError(MODULE, `sequence id ${id} is not an integer; expected one`);
+    if (this.live.has(id))
+      throw new PlexusKvCacheError(MODULE, `sequence ${id} already exists; expected a new id`);
+  }
+
+  private afterMutation(): void {
+    if (this.debug) this.checkInvariants();
+  }
+}

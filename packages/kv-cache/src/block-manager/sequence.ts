@@ -1,0 +1,45 @@
+import { type BlockHash, chainedBlockHash, saltHash } from '../prefix/block-hash.js';
+import type { SequenceStatus } from './types.js';
+
+/** Book-keeping of one live sequence (internal). */
+export interface SequenceRecord {
+  status: SequenceStatus;
+  readonly tokens: number[];
+  /** Device block ids when running, host block ids when swapped. */
+  table: number[];
+  /** Chained key of every full block, in order. */
+  readonly keys: BlockHash[];
+  readonly salt: BlockHash;
+}
+
+/** Keys of the full blocks of `tokens`, continuing from `keys` already known. */
+export function extendKeys(
+  keys: BlockHash[],
+  salt: BlockHash,
+  tokens: ArrayLike<number>,
+  blockSize: number,
+): BlockHash[] {
+  const full = Math.floor(tokens.length / blockSize);
+  for (let i = keys.length; i < full; i++) {
+    const parent = i === 0 ? salt : keys[i - 1]!;
+    keys.push(chainedBlockHash(parent, salt, tokens, i * blockSize, blockSize));
+  }
+  return keys;
+}
+
+/** A fresh record for a prompt. */
+export function newRecord(
+  tokens: ArrayLike<number>,
+  salt: string,
+  blockSize: number,
+): SequenceRecord {
+  const saltKey = saltHash(salt);
+  const copy = Array.from(tokens);
+  return {
+    status: 'running',
+    tokens: copy,
+    table: [],
+    keys: extendKeys([], saltKey, copy, blockSize),
+    salt: saltKey,
+  };
+}
