@@ -119,3 +119,18 @@ describe('CsrGraph operations', () => {
     expect(arr(b.graph.indices)).toEqual([1, 0, 2, 1, 4, 3]);
   });
 });
+
+describe('CsrGraph.toCsrMatrix', () => {
+  it('hands the same buffers to @plexus/tensor without copying', () => {
+    const g = CsrGraph.fromEdges(4, [0, 1, 2], [1, 2, 3]).gcnNormalize();
+    const m = g.toCsrMatrix();
+    expect(m.numRows).toBe(4);
+    expect(m.numCols).toBe(4);
+    expect(m.nnz).toBe(g.numEdges);
+    expect(m.indptr).toBe(g.indptr);
+    expect(m.indices).toBe(g.indices);
+    expect(m.values).toBe(g.weights);
+    const unweighted = CsrGraph.fromEdges(2, [0], [1]).toCsrMatrix();
+    expect(unweighted.values).toBeUndefined();
+  });
+});

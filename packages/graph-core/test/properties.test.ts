@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { bucketPeel, levelPeel } from '../src/cores/core-number.js';
 import {
   bfsDistances,
   CsrGraph,
@@ -180,6 +181,34 @@ describe('CsrGraph properties on random graphs', () => {
         h.nodes.forEach((u, i) => {
           expect(h.hops[i]).toBe(d[u]);
         });
+      }),
+    );
+  });
+});
+
+describe('both k-core peeling strategies', () => {
+  it('level peeling, bucket peeling and the budgeted fallback agree with naive peeling', () => {
+    fc.assert(
+      fc.property(edgeList, (c) => {
+        const g = build({ ...c, directed: false });
+        const expected = naiveCores(g);
+        const deg = Int32Array.from(
+          g.degree(),
+          (d, u) => d - g.neighbours(u).filter((v) => v === u).length,
+        );
+        expect(Array.from(bucketPeel(g.numNodes, g.indptr, g.indices, deg.slice()))).toEqual(
+          expected,
+        );
+        const level = levelPeel(
+          g.numNodes,
+          g.indptr,
+          g.indices,
+          deg.slice(),
+          Number.MAX_SAFE_INTEGER,
+        );
+        expect(Array.from(level!)).toEqual(expected);
+        if (g.numNodes > 0)
+          expect(levelPeel(g.numNodes, g.indptr, g.indices, deg.slice(), 0)).toBeUndefined();
       }),
     );
   });

@@ -1,3 +1,4 @@
+import { CsrMatrix } from '@plexus/tensor';
 import { GraphCoreError } from '../errors.js';
 import { batchGraphs, type CsrGraphBatch } from './batch.js';
 import { buildCsrFromEdges, type FromEdgesOptions, validateCsrAdjacency } from './build.js';
@@ -290,6 +291,18 @@ export class CsrGraph {
     const { nodes, hops } = kHopNodes(this.numNodes, this.indptr, this.indices, seeds, k);
     const sub = this.inducedSubgraph(nodes);
     return { graph: sub.graph, nodes: sub.nodes, hops };
+  }
+
+  /**
+   * This graph's adjacency as an `@plexus/tensor` {@link CsrMatrix}
+   * (`numNodes × numNodes`, values = weights or absent for all ones) for
+   * `spmm`, sharing this graph's arrays without copying or re-validating.
+   */
+  toCsrMatrix(): CsrMatrix {
+    return CsrMatrix.fromArrays(
+      { indptr: this.indptr, indices: this.indices, values: this.weights, numCols: this.numNodes },
+      { copy: false, validate: false },
+    );
   }
 
   /** COO arcs `(src[i], dst[i])` in row order, with weights if any. */
