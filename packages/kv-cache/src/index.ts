@@ -17,3 +17,10 @@ export type {
 export { PlexusKvCacheError } from './errors.js';
 export type { BlockHash } from './prefix/block-hash.js';
 export { chainedBlockHash, saltHash } from './prefix/block-hash.js';
+export type {
+  PrefixMatch,
+  RadixNode,
+  RadixTreeOptions,
+  RadixTreeStats,
+} from './prefix/radix-tree.js';
+export { RadixTree } from './prefix/radix-tree.js';
