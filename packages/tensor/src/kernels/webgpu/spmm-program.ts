@@ -42,7 +42,8 @@ export interface SpmmDispatch {
  */
 export function spmmProgram(d: SpmmDispatch): ProgramSpec {
   const T = d.vec === 4 ? 'vec4<f32>' : 'f32';
-  const weight = d.weighted ? 'weights[e - uniforms.entryBase] * ' : '';
+  // Conversions: tfjs may keep a float32 tensor in an int32 buffer (e.g. a cast from bool).
+  const weight = d.weighted ? 'f32(weights[e - uniforms.entryBase]) * ' : '';
   const write = d.accumulate ? 'result[o] = result[o] + acc;' : 'result[o] = acc;';
   const chunks = d.blockFeatures / d.vec;
   return {
@@ -77,7 +78,7 @@ export function spmmProgram(d: SpmmDispatch): ProgramSpec {
           let col = indices[e - uniforms.entryBase] - uniforms.colStart;
           // Columns outside the bound x block belong to another dispatch.
           if (col >= 0 && col < uniforms.numCols) {
-            acc = acc + ${weight}x[col * uniforms.chunks + c];
+            acc = acc + ${weight}${T}(x[col * uniforms.chunks + c]);
           }
         }
         let o = (uniforms.outRowOffset + lr) * uniforms.outChunks + uniforms.chunkOffset + c;
