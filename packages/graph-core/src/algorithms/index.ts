@@ -37,3 +37,7 @@ export {
 } from './rewiring/greedy-resistance.js';
 export { type LaserOptions, type LaserResult, laser } from './rewiring/laser.js';
 export { type SdrfOptions, sdrf } from './rewiring/sdrf.js';
+export { expandSummary, supernodeMembers } from './summary/decode.js';
+export { SupernodeForest } from './summary/forest.js';
+export { type SluggerOptions, type SluggerResult, slugger } from './summary/slugger.js';
+export { type HierarchicalSummary, summaryCost } from './summary/types.js';
