@@ -2,7 +2,6 @@
 
 export { type BottomUpOptions, bottomUpHierarchy } from './hierarchy/bottom-up.js';
 export { adjustedRandIndex, cutDendrogram, type Dendrogram } from './hierarchy/dendrogram.js';
-export { kMeans } from './hierarchy/kmeans.js';
 export {
   normalizedAdjacencyEigenvectors,
   spectralClustering,
@@ -27,8 +26,8 @@ export {
   effectiveResistanceMatrix,
   totalEffectiveResistance,
 } from './resistance/exact.js';
-export { laplacianDiagonal, laplacianMatvec } from './resistance/laplacian.js';
-export type { Edge, RewiringResult } from './rewiring/adjacency.js';
+export { laplacianDiagonal } from './resistance/laplacian.js';
+export type { RewiringResult, UndirectedEdge } from './rewiring/adjacency.js';
 export { balancedFormanCurvature } from './rewiring/curvature.js';
 export {
   type GreedyResistanceOptions,
@@ -38,6 +37,5 @@ export {
 export { type LaserOptions, type LaserResult, laser } from './rewiring/laser.js';
 export { type SdrfOptions, sdrf } from './rewiring/sdrf.js';
 export { expandSummary, supernodeMembers } from './summary/decode.js';
-export { SupernodeForest } from './summary/forest.js';
 export { type SluggerOptions, type SluggerResult, slugger } from './summary/slugger.js';
 export { type HierarchicalSummary, summaryCost } from './summary/types.js';

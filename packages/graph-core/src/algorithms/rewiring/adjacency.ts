@@ -3,16 +3,16 @@ import { CsrGraph as Csr } from '../../csr/csr-graph.js';
 import { GraphCoreError } from '../../errors.js';
 
 /** An undirected edge `[u, v]` with `u < v`. */
-export type Edge = readonly [number, number];
+export type UndirectedEdge = readonly [number, number];
 
 /** Result of a rewiring: the new graph and the edges it added and removed. */
 export interface RewiringResult {
   /** The rewired graph (unweighted, undirected, no self loops or multi-edges). */
   readonly graph: CsrGraph;
   /** Added edges `[u, v]` (u < v), in the order they were added. */
-  readonly added: readonly Edge[];
+  readonly added: readonly UndirectedEdge[];
   /** Removed edges `[u, v]` (u < v), in the order they were removed. */
-  readonly removed: readonly Edge[];
+  readonly removed: readonly UndirectedEdge[];
 }
 
 /**
@@ -61,8 +61,8 @@ export class MutableGraph {
   }
 
   /** Every edge once, as [u, v] with u < v, sorted. */
-  edges(): Edge[] {
-    const out: Edge[] = [];
+  edges(): UndirectedEdge[] {
+    const out: UndirectedEdge[] = [];
     this.adj.forEach((nbrs, u) => {
       for (const v of [...nbrs].sort((a, b) => a - b)) if (u < v) out.push([u, v]);
     });
@@ -81,6 +81,6 @@ export class MutableGraph {
 }
 
 /** `[min, max]` of two node ids. */
-export function edgeKey(u: number, v: number): Edge {
+export function edgeKey(u: number, v: number): UndirectedEdge {
   return u < v ? [u, v] : [v, u];
 }

@@ -2,7 +2,7 @@ import type { CsrGraph } from '../../csr/csr-graph.js';
 import { GraphCoreError } from '../../errors.js';
 import { connectedComponents } from '../../traversal/components.js';
 import { laplacianPseudoinverse } from '../resistance/dense.js';
-import { type Edge, MutableGraph, type RewiringResult } from './adjacency.js';
+import { MutableGraph, type RewiringResult, type UndirectedEdge } from './adjacency.js';
 
 /** Options of {@link greedyResistanceRewiring}. */
 export interface GreedyResistanceOptions {
@@ -51,12 +51,12 @@ export function greedyResistanceRewiring(
   let trace = 0;
   for (let u = 0; u < n; u++) trace += P[u * n + u]!;
   const initialTotalResistance = n * trace;
-  const added: Edge[] = [];
+  const added: UndirectedEdge[] = [];
   const totals: number[] = [];
   const P2 = new Float64Array(n * n);
   for (let step = 0; step < numEdges; step++) {
     square(P, P2, n);
-    let best: Edge | undefined;
+    let best: UndirectedEdge | undefined;
     let bestGain = 0;
     for (let u = 0; u < n; u++) {
       for (let v = u + 1; v < n; v++) {

@@ -1,7 +1,7 @@
 import type { CsrGraph } from '../../csr/csr-graph.js';
 import { GraphCoreError } from '../../errors.js';
 import { Rng } from '../../random/rng.js';
-import { type Edge, edgeKey, MutableGraph, type RewiringResult } from './adjacency.js';
+import { edgeKey, MutableGraph, type RewiringResult, type UndirectedEdge } from './adjacency.js';
 
 /** Options of {@link laser}. */
 export interface LaserOptions {
@@ -47,7 +47,7 @@ export function laser(graph: CsrGraph, options: LaserOptions = {}): LaserResult 
   const base = new MutableGraph(graph, 'algorithms/rewiring');
   const n = g.numNodes;
   const rng = new Rng(options.seed ?? 0);
-  const added: Edge[] = [];
+  const added: UndirectedEdge[] = [];
   const orderOf: number[] = [];
   const dist = new Int32Array(n);
   const paths = new Float64Array(n);

@@ -1,7 +1,7 @@
 import type { CsrGraph } from '../../csr/csr-graph.js';
 import { GraphCoreError } from '../../errors.js';
 import { Rng } from '../../random/rng.js';
-import { type Edge, edgeKey, MutableGraph, type RewiringResult } from './adjacency.js';
+import { edgeKey, MutableGraph, type RewiringResult, type UndirectedEdge } from './adjacency.js';
 import { balancedFormanEdge } from './curvature.js';
 
 /** Options of {@link sdrf}. */
@@ -41,8 +41,8 @@ export function sdrf(graph: CsrGraph, options: SdrfOptions = {}): RewiringResult
     throw new GraphCoreError('algorithms/rewiring', `temperature must be positive, got ${tau}`);
   const g = new MutableGraph(graph, 'algorithms/rewiring');
   const rng = new Rng(options.seed ?? 0);
-  const added: Edge[] = [];
-  const removed: Edge[] = [];
+  const added: UndirectedEdge[] = [];
+  const removed: UndirectedEdge[] = [];
   for (let it = 0; it < iterations; it++) {
     const curv = g.edges().map(([u, v]) => ({ u, v, c: balancedFormanEdge(g, u, v) }));
     if (curv.length === 0) break;
@@ -71,10 +71,10 @@ function sampleAddition(
   current: number,
   tau: number,
   rng: Rng,
-): Edge | undefined {
+): UndirectedEdge | undefined {
   const ballI = [i, ...g.adj[i]!];
   const ballJ = [j, ...g.adj[j]!];
-  const cands: { e: Edge; x: number }[] = [];
+  const cands: { e: UndirectedEdge; x: number }[] = [];
   const seen = new Set<number>();
   for (const k of ballI) {
     for (const l of ballJ) {
