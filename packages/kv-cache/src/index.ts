@@ -1,3 +1,7 @@
+export { denseAttention } from './attention/dense-attention.js';
+export type { PagedAttentionOptions, PagedQuery } from './attention/paged-attention.js';
+export { pagedAttention } from './attention/paged-attention.js';
+export { pagedAttentionTensor } from './attention/paged-attention-tensor.js';
 export type { BlockManagerOptions } from './block-manager/block-manager.js';
 export { BlockManager } from './block-manager/block-manager.js';
 export { BlockPool } from './block-manager/block-pool.js';
@@ -24,3 +28,5 @@ export type {
   RadixTreeStats,
 } from './prefix/radix-tree.js';
 export { RadixTree } from './prefix/radix-tree.js';
+export type { KvLayout, KvTile, PagedKvSource } from './storage/layout.js';
+export { PagedKvStorage } from './storage/paged-kv-storage.js';
