@@ -44,7 +44,10 @@ async function sync(t: tf.Tensor): Promise<void> {
 }
 
 /** Run the kernel benchmark suite with a progress display; returns every row measured. */
-export async function runKernelBenchmarks(opts: KernelBenchOptions): Promise<BenchRow[]> {
+export async function runKernelBenchmarks(
+  opts: KernelBenchOptions,
+  devices: Record<string, string> = {},
+): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const { n, e, f } = opts.spmm;
   const steps =
@@ -94,7 +97,17 @@ export async function runKernelBenchmarks(opts: KernelBenchOptions): Promise<Ben
 
   for (const backend of opts.backends) {
     try {
-      await initBackend({ backend, allowSoftwareAdapter: opts.allowSoftwareAdapter ?? false });
+      const choice = await initBackend({
+        backend,
+        allowSoftwareAdapter: opts.allowSoftwareAdapter ?? false,
+      });
+      devices[backend] = choice.device;
+      // Naming 'webgpu' accepts a software adapter; a benchmark must not report one as the GPU.
+      if (choice.limits['software'] === true && opts.allowSoftwareAdapter !== true) {
+        throw new Error(
+          `only a software adapter is available (${choice.device}); run with --webgpu-software to measure it`,
+        );
+      }
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       rows.push({ kernel: '*', backend, impl: '-', shape: '-', skipped: reason });

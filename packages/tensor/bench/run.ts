@@ -11,19 +11,24 @@ import { summarise } from './summary.js';
 const args = process.argv.slice(2);
 const software = args.includes('--webgpu-software');
 const backends: PlexusBackendName[] = ['cpu', 'wasm', 'webgpu'];
-const rows: BenchRow[] = await runKernelBenchmarks({
-  backends,
-  matmulSizes: [512, 1024, 2048],
-  spmm: { n: 100_000, e: 1_000_000, f: 64 },
-  baselineSizes: [100, 300, 600],
-  reps: 5,
-  allowSoftwareAdapter: software,
-});
+const devices: Record<string, string> = {};
+const rows: BenchRow[] = await runKernelBenchmarks(
+  {
+    backends,
+    matmulSizes: [512, 1024, 2048],
+    spmm: { n: 100_000, e: 1_000_000, f: 64 },
+    baselineSizes: [100, 300, 600],
+    reps: 5,
+    allowSoftwareAdapter: software,
+  },
+  devices,
+);
 const summary = summarise(rows);
 const result = {
   benchmark: '@plexus/tensor kernels',
   date: new Date().toISOString(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
+  devices,
   rows,
   summary,
 };

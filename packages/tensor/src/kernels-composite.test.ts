@@ -26,3 +26,36 @@ describe('composite (native-op) fallbacks pass the conformance suite', () => {
     it(c.name, () => c.run());
   }
 });
+
+describe('UnsortedSegmentSum on wasm (missing in tfjs-backend-wasm)', () => {
+  it('matches the cpu kernel, drops out-of-range ids, and makes tf.gather differentiable', async () => {
+    await initBackend({ backend: 'cpu' });
+    const data = [1, 2, 3, 4, 5, 6, 7, 8];
+    const ids = [0, 2, -1, 2];
+    const expected = tf.tidy(() =>
+      tf.unsortedSegmentSum(tf.tensor2d(data, [4, 2]), tf.tensor1d(ids, 'int32'), 3).arraySync(),
+    );
+    await initBackend({ backend: 'wasm' });
+    const got = tf.tidy(() =>
+      tf.unsortedSegmentSum(tf.tensor2d(data, [4, 2]), tf.tensor1d(ids, 'int32'), 3).arraySync(),
+    );
+    if (JSON.stringify(got) !== JSON.stringify(expected))
+      throw new Error(`${JSON.stringify(got)} != ${JSON.stringify(expected)}`);
+    const g = tf.tidy(() =>
+      tf
+        .grad((x: tf.Tensor) => tf.sum(tf.gather(x, tf.tensor1d([1, 1, 0], 'int32'))))(
+          tf.ones([3, 2]),
+        )
+        .arraySync(),
+    );
+    if (
+      JSON.stringify(g) !==
+      JSON.stringify([
+        [1, 1],
+        [2, 2],
+        [0, 0],
+      ])
+    )
+      throw new Error(`gather gradient ${JSON.stringify(g)}`);
+  });
+});

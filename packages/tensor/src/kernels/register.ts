@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import { hostKernelConfigs } from './host/host-kernels.js';
 import { cpuHostMemory, wasmHostMemory } from './host/host-memory.js';
+import { unsortedSegmentSumConfig } from './host/unsorted-segment-sum.js';
 import { webgpuKernelConfigs } from './webgpu/index.js';
 
 let registered = false;
@@ -22,6 +23,9 @@ export function registerPlexusKernels(): void {
     ...hostKernelConfigs('cpu', cpuHostMemory),
     ...hostKernelConfigs('wasm', wasmHostMemory),
     ...webgpuKernelConfigs(),
+    // Fills a gap in tfjs-backend-wasm (no UnsortedSegmentSum), which breaks
+    // the gradient of tf.gather there; registered only where none exists.
+    unsortedSegmentSumConfig('wasm', wasmHostMemory),
   ];
   for (const config of configs) {
     if (tf.getKernel(config.kernelName, config.backendName) === undefined)
