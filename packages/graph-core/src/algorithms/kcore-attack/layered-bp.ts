@@ -9,10 +9,10 @@ import type { Rng } from '../../random/rng.js';
  * synchronous K-core pruning. The local constraint is
  * `#{ j ∈ ∂i : t_j ≥ t_i } ≤ K - 1` for t_i ≥ 1 (when round t_i starts, at
  * most K-1 neighbours are left, counting those pruned in the same round), and
- * a deleted vertex costs weight e^{-x}. Assignments satisfying every
- * constraint are exactly the attack sets whose pruning finishes within H
- * rounds, so the marginal P(t_i = 0) at large x says how likely vertex i is
- * to belong to a small attack set.
+ * a deleted vertex costs weight e^{-x}. A deleted set admits an assignment
+ * satisfying every constraint exactly when it empties the K-core within H
+ * rounds of pruning (induction over rounds), so the marginal P(t_i = 0) at
+ * large x says how likely vertex i is to belong to a small attack set.
  *
  * The cavity message on arc i→j is q_{i→j}(t_i, b) where b = 1 when j is
  * pruned no earlier than i (so j counts against i's constraint). It is stored
