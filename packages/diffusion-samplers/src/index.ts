@@ -1,0 +1,64 @@
+export { DiffusionSamplersError } from './errors.js';
+export { classifierFreeGuidance, type GuidanceOptions } from './model/guidance.js';
+export {
+  createEdmModel,
+  createVeModel,
+  createVpModel,
+  type EdmModelOptions,
+  type ModelKind,
+  type ModelSpec,
+  type PredictionType,
+  type VeModelOptions,
+  type VpModelOptions,
+} from './model/parameterisation.js';
+export { applyThresholding, type Thresholding } from './model/thresholding.js';
+export {
+  type GaussianMixture,
+  gmmEpsilon,
+  gmmVpDenoiser,
+  sampleGmm,
+  validateMixture,
+} from './oracle/gmm.js';
+export { logLogSlope, meanL2, slicedW2 } from './oracle/metrics.js';
+export { PortableRng } from './oracle/portable-rng.js';
+export { solvePfOde } from './oracle/reference.js';
+export { createDpmSolverPlusPlus, type DpmSolverPlusPlusSettings } from './samplers/dpmpp.js';
+export {
+  createDdim,
+  createDdpm,
+  createEuler,
+  createEulerAncestral,
+  createHeun,
+  type DdimSettings,
+  type DdpmSettings,
+  type EulerAncestralSettings,
+} from './samplers/first-order.js';
+export { createLms, createPndm, type LmsSettings } from './samplers/multistep.js';
+export type {
+  DenoiseInfo,
+  Denoiser,
+  SampleArgs,
+  SamplerV1,
+  StepEvent,
+} from './samplers/types.js';
+export { createUniPc, type UniPcSettings } from './samplers/unipc.js';
+export {
+  alphasCumprod,
+  type BetaScheduleKind,
+  type BetaScheduleOptions,
+  betaSchedule,
+} from './schedules/betas.js';
+export { DiscreteVpSchedule } from './schedules/discrete-vp.js';
+export {
+  exponentialSigmas,
+  type FinalSigma,
+  karrasSigmas,
+  roundHalfEven,
+  type SamplingGrid,
+  sigmaGrid,
+  type TimestepSpacing,
+  timestepSpacing,
+  type VpGridOptions,
+  vpGrid,
+} from './schedules/grid.js';
+export { validateCount, validateSigmas } from './schedules/validate.js';
