@@ -80,7 +80,8 @@ describe('K-core attack methods', () => {
   it('needs a single deletion on a connected 3-regular graph with K = 3', () => {
     // Any deletion drops its neighbours below 3 and the cascade reaches everything.
     const g = randomRegular(100, 3, { seed: 2 });
-    for (const attack of Object.values(methods)) expect(attack(g, 3, { seed: 0 }).attackSet.length).toBe(1);
+    for (const attack of Object.values(methods))
+      expect(attack(g, 3, { seed: 0 }).attackSet.length).toBe(1);
   });
 
   it('needs one deletion per cycle component for K = 2', () => {
