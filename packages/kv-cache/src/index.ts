@@ -28,5 +28,9 @@ export type {
   RadixTreeStats,
 } from './prefix/radix-tree.js';
 export { RadixTree } from './prefix/radix-tree.js';
+export type { KvBits } from './quant/group-quant.js';
+export { dequantizeRow, qmaxOf, quantizeRow } from './quant/group-quant.js';
+export type { QuantizedKvOptions } from './quant/quantized-kv-storage.js';
+export { QuantizedKvStorage } from './quant/quantized-kv-storage.js';
 export type { KvLayout, KvTile, PagedKvSource } from './storage/layout.js';
 export { PagedKvStorage } from './storage/paged-kv-storage.js';
