@@ -123,7 +123,11 @@ function checkRange(sigmaMin: number, sigmaMax: number): void {
 export interface VpGridOptions {
   /** Timestep spacing, or a sigma spacing (`karras`, `exponential`) between the schedule's extremes. */
   spacing: TimestepSpacing | 'karras' | 'exponential';
-  /** End at sigma 0 (`zero`, diffusers' default `final_sigmas_type`) or at the schedule's smallest sigma. */
+  /**
+   * End at sigma 0 (`zero`, diffusers' default `final_sigmas_type`) or at the
+   * schedule's smallest sigma (`min`). With `min`, sigma spacings still give N
+   * steps; a timestep spacing whose last timestep is already 0 gives N - 1.
+   */
   final?: FinalSigma;
   /** `steps_offset` for `leading` spacing. */
   stepsOffset?: number;
@@ -141,10 +145,12 @@ export function vpGrid(
   let sigmas: Float64Array;
   let timesteps: Float64Array;
   if (options.spacing === 'karras' || options.spacing === 'exponential') {
+    // Ending at sigma_min, the N steps need N + 1 points between the extremes.
+    const points = final === 'zero' ? steps : steps + 1;
     sigmas =
       options.spacing === 'karras'
-        ? karrasSigmas(steps, schedule.sigmaMin, schedule.sigmaMax, options.rho ?? 7)
-        : exponentialSigmas(steps, schedule.sigmaMin, schedule.sigmaMax);
+        ? karrasSigmas(points, schedule.sigmaMin, schedule.sigmaMax, options.rho ?? 7)
+        : exponentialSigmas(points, schedule.sigmaMin, schedule.sigmaMax);
     timesteps = sigmas.map((s) => schedule.timeOf(s));
   } else {
     timesteps = timestepSpacing(
@@ -168,8 +174,12 @@ export function sigmaGrid(sigmas: ArrayLike<number>, final?: number): SamplingGr
 
 function withFinal(sigmas: Float64Array, final: number, timesteps?: Float64Array): SamplingGrid {
   const last = sigmas[sigmas.length - 1]!;
-  // 'min' on a grid that already ends at sigma_min must not repeat it.
-  const all = last === final ? sigmas : Float64Array.from([...sigmas, final]);
+  // 'min' on a grid that already ends at sigma_min (up to pow() round-off)
+  // must not repeat it.
+  const same = Math.abs(last - final) <= 1e-12 * Math.max(final, 1e-300);
+  const all = same
+    ? Float64Array.from([...sigmas.slice(0, -1), final])
+    : Float64Array.from([...sigmas, final]);
   validateSigmas(all);
   return timesteps === undefined ? { sigmas: all } : { sigmas: all, timesteps };
 }
