@@ -83,10 +83,10 @@ describe.skipIf(skipReason !== undefined)('webgpu kernels under tiny tiling limi
   const spmmLimits = [
     { name: '2-D dispatch', limits: { maxWorkgroupsPerDimension: 2 } },
     { name: 'row chunks per dispatch', limits: { maxWorkgroupsPerDimension: 1 } },
-    // 1 KiB bindings: F=3 splits rows, indptr and entries; F=8 also x's rows
-    // (column blocks); F=17 also x's features.
+    // 1 KiB bindings split output rows, indptr, entries and x's rows (the
+    // matrix's column blocks, accumulated).
     {
-      name: 'row, entry, feature and column blocks',
+      name: 'row, entry and column blocks',
       limits: { maxBindingBytes: 1024, maxWorkgroupsPerDimension: 1 },
     },
     { name: 'binding blocks only', limits: { maxBindingBytes: 2048 } },
@@ -113,7 +113,7 @@ describe.skipIf(skipReason !== undefined)('webgpu kernels under tiny tiling limi
   const tiny = { maxBindingBytes: 1024, maxWorkgroupsPerDimension: 1 };
 
   for (const F of [3, 8, 17]) {
-    it(`sddmm with entry, feature and row blocks, F=${F}`, async () => {
+    it(`sddmm with entry blocks and row blocks of a and b, F=${F}`, async () => {
       const rng = new SeededRandom(10 + F);
       const m = randomMatrix(rng, 60, 70, 900, false);
       const a = rng.fillNormal(new Float32Array(m.numRows * F));

@@ -24,38 +24,7 @@ export function fillTensor(
   return builtin(tf.Fill)({ inputs: {}, backend, attrs: { shape, value, dtype } }) as TensorInfo;
 }
 
-/** A copy of `x[begin : begin + size]` (the copy is why callers slice only what exceeds a binding). */
-export function sliceTensor(
-  backend: WebGPUBackend,
-  x: TensorInfo,
-  begin: number[],
-  size: number[],
-): TensorInfo {
-  return builtin(tf.Slice)({ inputs: { x }, backend, attrs: { begin, size } }) as TensorInfo;
-}
-
-/** Concatenate along `axis`, disposing the parts; a single part is returned as is. */
-export function concatAndDispose(
-  backend: WebGPUBackend,
-  parts: TensorInfo[],
-  axis: number,
-): TensorInfo {
-  if (parts.length === 1) return parts[0]!;
-  const out = builtin(tf.Concat)({
-    inputs: parts as unknown as tf.NamedTensorInfoMap,
-    backend,
-    attrs: { axis },
-  }) as TensorInfo;
-  for (const p of parts) backend.disposeData(p.dataId);
-  return out;
-}
-
 /** Dispose intermediate tensors a kernel made (tfjs defers the release until queued GPU work is done). */
 export function disposeAll(backend: WebGPUBackend, infos: Iterable<TensorInfo>): void {
   for (const t of infos) backend.disposeData(t.dataId);
-}
-
-/** Bytes of a float32/int32 tensor of `shape`. */
-export function bytesOf(shape: readonly number[]): number {
-  return 4 * shape.reduce((a, d) => a * d, 1);
 }

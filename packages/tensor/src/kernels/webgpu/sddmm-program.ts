@@ -3,7 +3,7 @@ import type { ProgramSpec } from './program.js';
 /** One dispatch of the sampled dense-dense product; see {@link sddmmProgram}. */
 export interface SddmmDispatch {
   readonly vec: 1 | 4;
-  /** Add to `result` (a later feature or row block) instead of overwriting it. */
+  /** Add to `result` (a later row block of `a` or `b`) instead of overwriting it. */
   readonly accumulate: boolean;
   /** Rows of the matrix (`indptr` has `numRows + 1` entries, bound whole). */
   readonly numRows: number;
@@ -17,8 +17,8 @@ export interface SddmmDispatch {
   readonly aNumRows: number;
   readonly bRowStart: number;
   readonly bNumRows: number;
-  /** Features in the bound `a`/`b` blocks. */
-  readonly blockFeatures: number;
+  /** Features per row of `a` and `b`. */
+  readonly features: number;
   readonly dispatch: [number, number, number];
 }
 
@@ -26,8 +26,8 @@ export interface SddmmDispatch {
  * `out[e] = dot(a[row(e)], b[indices[e]])`, one thread per entry: the row is
  * found by binary search in `indptr` (O(log R)), which balances work across
  * threads whatever the degree distribution, unlike a thread per row.
- * Entries whose row or column lies outside the bound `a`/`b` blocks add 0,
- * so feature and row blocks of `a`/`b` can each be summed over dispatches.
+ * Entries whose row or column lies outside the bound `a`/`b` row blocks add
+ * 0, so `a` and `b` can each be split over several bindings and summed.
  */
 export function sddmmProgram(d: SddmmDispatch): ProgramSpec {
   const T = d.vec === 4 ? 'vec4<f32>' : 'f32';
@@ -46,7 +46,7 @@ export function sddmmProgram(d: SddmmDispatch): ProgramSpec {
       ['aNumRows', d.aNumRows],
       ['bRowStart', d.bRowStart],
       ['bNumRows', d.bNumRows],
-      ['chunks', d.blockFeatures / d.vec],
+      ['chunks', d.features / d.vec],
     ],
     dispatch: d.dispatch,
     code: `

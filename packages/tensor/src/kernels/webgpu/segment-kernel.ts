@@ -1,8 +1,8 @@
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { PlexusTensorError } from '../../errors.js';
-import { disposeAll, fillTensor, sliceTensor } from './backend-ops.js';
-import { joinRowBlocks } from './join.js';
+import { disposeAll, fillTensor } from './backend-ops.js';
+import { joinRowBlocks, sliceRows } from './buffer-copy.js';
 import { webGpuKernelLimits } from './limits.js';
 import { runProgram, viewAs, WORKGROUP_SIZE } from './program.js';
 import { segmentMaxFinalizeProgram } from './segment-max-finalize-program.js';
@@ -43,8 +43,8 @@ export function segmentWebGpu(reduce: 'sum' | 'max'): KernelFunc {
     const temps: TensorInfo[] = [];
     const rowBlocks = splitRange(E, dataFits ? E : Math.floor(maxElems / F)).map((rb) => {
       if (dataFits) return { rb, d: data2d, ids: segmentIds!, offset: rb.start };
-      const d = sliceTensor(b, data2d, [rb.start, 0], [rb.size, F]);
-      const ids = sliceTensor(b, segmentIds!, [rb.start], [rb.size]);
+      const d = sliceRows(b, data2d, rb.start, rb.size);
+      const ids = sliceRows(b, segmentIds!, rb.start, rb.size);
       temps.push(d, ids);
       return { rb, d, ids, offset: 0 };
     });

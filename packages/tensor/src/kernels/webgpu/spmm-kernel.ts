@@ -1,8 +1,8 @@
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { PlexusTensorError } from '../../errors.js';
-import { disposeAll, fillTensor, sliceTensor } from './backend-ops.js';
-import { joinRowBlocks } from './join.js';
+import { disposeAll, fillTensor } from './backend-ops.js';
+import { joinRowBlocks, sliceRows } from './buffer-copy.js';
 import { webGpuKernelLimits } from './limits.js';
 import { runProgram, WORKGROUP_SIZE } from './program.js';
 import { spmmProgram } from './spmm-program.js';
@@ -11,14 +11,16 @@ import { dispatch2d, maxThreadsPerDispatch, splitRange, vectorWidth } from './ti
 /**
  * `PlexusSpmm` on webgpu. Plans the work so that no binding exceeds
  * `maxBindingBytes` and no dispatch exceeds `maxWorkgroupsPerDimension`²
- * workgroups:
- * - output rows are split into blocks whose `[rows, F]` fits one binding
- *   (joined by buffer copies at the end; one block, no copy, when it fits);
- * - `x` is bound whole when it fits (no copy); otherwise it is sliced into
- *   feature blocks, and into row blocks only if one feature group is too big;
- * - `indices`/`weights` are sliced into entry blocks only when they do not fit;
- * - each row block is dispatched in row chunks under the workgroup limit.
- * Later entry/column blocks accumulate into the output written by the first.
+ * workgroups; every split is along rows, so each piece is one contiguous
+ * byte range, moved by a buffer copy (no binding) only when it must be:
+ * - output rows are split into blocks whose `[rows, F]` fits one binding,
+ *   joined at the end (one block, no copy, when the output fits);
+ * - `x` is bound whole when it fits (no copy), else copied in row blocks
+ *   (column blocks of the matrix), each dispatch taking only its columns;
+ * - `indices`/`weights` (and `indptr`) are copied in blocks only when they
+ *   do not fit;
+ * - each output block is dispatched in row chunks under the workgroup limit.
+ * Later entry/column blocks accumulate into the output the first one wrote.
  */
 export const spmmWebGpu: KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as WebGPUBackend;
@@ -35,76 +37,67 @@ export const spmmWebGpu: KernelFunc = ({ inputs, backend, attrs }) => {
   if (F > maxElems) {
     throw new PlexusTensorError(
       'spmm',
-      `one output row of ${F} features exceeds the ${maxBindingBytes}-byte binding limit`,
+      `one row of ${F} features exceeds the ${maxBindingBytes}-byte binding limit`,
     );
   }
   const vec = vectorWidth(F);
+  const chunks = F / vec;
   const maxThreads = maxThreadsPerDispatch(maxDim, WORKGROUP_SIZE);
-
-  // Feature block: all of x when it fits, else as many features (in whole vec4s) as fit.
-  let featBlock = F;
-  if (C * F > maxElems) {
-    const fit = Math.floor(maxElems / C);
-    featBlock = Math.max(vec, vec === 4 ? fit - (fit % 4) : fit);
-  }
-  featBlock = Math.min(featBlock, maxThreads * vec);
-  const colBlock = C * featBlock <= maxElems ? C : Math.floor(maxElems / featBlock);
+  const xFits = C * F <= maxElems;
   const indptrFits = R + 1 <= maxElems;
-  const rowBlock = Math.floor(maxElems / F) - (indptrFits ? 0 : 1);
   const entriesFit = E <= maxElems;
+  const rowBlock = Math.floor(maxElems / F) - (indptrFits ? 0 : 1);
+  // A thread per (row, feature group) must fit one dispatch.
+  if (chunks > maxThreads) {
+    throw new PlexusTensorError('spmm', `${F} features need more threads than one dispatch allows`);
+  }
+  const dispatchRows = Math.floor(maxThreads / chunks);
 
   const temps: TensorInfo[] = [];
   const rowBlocks = splitRange(R, Math.max(1, rowBlock));
   const outs = rowBlocks.map((rb) => b.makeTensorInfo([rb.size, F], 'float32'));
   const indptrs = rowBlocks.map((rb) => {
     if (indptrFits) return { t: indptr!, offset: rb.start };
-    const t = sliceTensor(b, indptr!, [rb.start], [rb.size + 1]);
+    const t = sliceRows(b, indptr!, rb.start, rb.size + 1);
     temps.push(t);
     return { t, offset: 0 };
   });
   const entryBlocks = splitRange(E, entriesFit ? E : maxElems).map((eb) => {
     if (entriesFit) return { eb, idx: indices!, w: weights, base: 0 };
-    const idx = sliceTensor(b, indices!, [eb.start], [eb.size]);
-    const w = weights === undefined ? undefined : sliceTensor(b, weights, [eb.start], [eb.size]);
+    const idx = sliceRows(b, indices!, eb.start, eb.size);
+    const w = weights === undefined ? undefined : sliceRows(b, weights, eb.start, eb.size);
     temps.push(idx, ...(w === undefined ? [] : [w]));
     return { eb, idx, w, base: eb.start };
   });
 
-  for (const fb of splitRange(F, featBlock)) {
-    const chunks = fb.size / vec;
-    const dispatchRows = Math.max(1, Math.floor(maxThreads / chunks));
-    splitRange(C, colBlock).forEach((cb, ci) => {
-      const whole = fb.size === F && cb.size === C;
-      const xs = whole ? x! : sliceTensor(b, x!, [cb.start, fb.start], [cb.size, fb.size]);
-      entryBlocks.forEach(({ eb, idx, w, base }, ei) => {
-        rowBlocks.forEach((rb, ri) => {
-          const ip = indptrs[ri]!;
-          for (const sub of splitRange(rb.size, dispatchRows)) {
-            const spec = spmmProgram({
-              vec,
-              weighted: w !== undefined,
-              accumulate: ci > 0 || ei > 0,
-              rowOffset: ip.offset + sub.start,
-              numRows: sub.size,
-              outRowOffset: sub.start,
-              entryBase: base,
-              entryStart: eb.start,
-              entryEnd: eb.start + eb.size,
-              colStart: cb.start,
-              numCols: cb.size,
-              blockFeatures: fb.size,
-              outFeatures: F,
-              featureStart: fb.start,
-              dispatch: dispatch2d(sub.size * chunks, WORKGROUP_SIZE, maxDim),
-            });
-            const programInputs = w === undefined ? [ip.t, idx, xs] : [ip.t, idx, xs, w];
-            runProgram(b, spec, programInputs, outs[ri]!);
-          }
-        });
+  splitRange(C, xFits ? C : Math.floor(maxElems / F)).forEach((cb, ci) => {
+    const xs = xFits ? x! : sliceRows(b, x!, cb.start, cb.size);
+    entryBlocks.forEach(({ eb, idx, w, base }, ei) => {
+      rowBlocks.forEach((rb, ri) => {
+        const ip = indptrs[ri]!;
+        for (const sub of splitRange(rb.size, dispatchRows)) {
+          const spec = spmmProgram({
+            vec,
+            weighted: w !== undefined,
+            accumulate: ci > 0 || ei > 0,
+            rowOffset: ip.offset + sub.start,
+            numRows: sub.size,
+            outRowOffset: sub.start,
+            entryBase: base,
+            entryStart: eb.start,
+            entryEnd: eb.start + eb.size,
+            colStart: cb.start,
+            numCols: cb.size,
+            features: F,
+            dispatch: dispatch2d(sub.size * chunks, WORKGROUP_SIZE, maxDim),
+          });
+          const programInputs = w === undefined ? [ip.t, idx, xs] : [ip.t, idx, xs, w];
+          runProgram(b, spec, programInputs, outs[ri]!);
+        }
       });
-      if (!whole) b.disposeData(xs.dataId);
     });
-  }
+    if (!xFits) b.disposeData(xs.dataId);
+  });
   disposeAll(b, temps);
   return joinRowBlocks(b, outs, [R, F], 'float32');
 };

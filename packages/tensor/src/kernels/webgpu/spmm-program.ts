@@ -21,11 +21,8 @@ export interface SpmmDispatch {
   /** Columns of the matrix (rows of `x`) bound: `[colStart, colStart + numCols)`. */
   readonly colStart: number;
   readonly numCols: number;
-  /** Features in the bound `x` block, and of the full output row. */
-  readonly blockFeatures: number;
-  readonly outFeatures: number;
-  /** First feature of the block within the output row. */
-  readonly featureStart: number;
+  /** Features per row of `x` and of the output. */
+  readonly features: number;
   readonly dispatch: [number, number, number];
 }
 
@@ -37,15 +34,14 @@ export interface SpmmDispatch {
  * the same address across those threads (a broadcast).
  *
  * Tiling: each dispatch covers `[entryStart, entryEnd)` ∩ the row's entries
- * and only columns in the bound `x` block, and may accumulate, so entries,
- * `x` rows and `x` features can each be split over several bindings.
+ * and only columns in the bound block of `x` rows, and may accumulate, so
+ * entries and `x` can each be split over several bindings.
  */
 export function spmmProgram(d: SpmmDispatch): ProgramSpec {
   const T = d.vec === 4 ? 'vec4<f32>' : 'f32';
   // Conversions: tfjs may keep a float32 tensor in an int32 buffer (e.g. a cast from bool).
   const weight = d.weighted ? 'f32(weights[e - uniforms.entryBase]) * ' : '';
   const write = d.accumulate ? 'result[o] = result[o] + acc;' : 'result[o] = acc;';
-  const chunks = d.blockFeatures / d.vec;
   return {
     key: `plexusSpmm_${d.vec}_${d.weighted}_${d.accumulate}`,
     variableNames: d.weighted ? ['indptr', 'indices', 'x', 'weights'] : ['indptr', 'indices', 'x'],
@@ -60,9 +56,7 @@ export function spmmProgram(d: SpmmDispatch): ProgramSpec {
       ['entryEnd', d.entryEnd],
       ['colStart', d.colStart],
       ['numCols', d.numCols],
-      ['chunks', chunks],
-      ['outChunks', d.outFeatures / d.vec],
-      ['chunkOffset', d.featureStart / d.vec],
+      ['chunks', d.features / d.vec],
     ],
     dispatch: d.dispatch,
     code: `
@@ -81,7 +75,7 @@ export function spmmProgram(d: SpmmDispatch): ProgramSpec {
             acc = acc + ${weight}${T}(x[col * uniforms.chunks + c]);
           }
         }
-        let o = (uniforms.outRowOffset + lr) * uniforms.outChunks + uniforms.chunkOffset + c;
+        let o = (uniforms.outRowOffset + lr) * uniforms.chunks + c;
         ${write}
       }
     `,

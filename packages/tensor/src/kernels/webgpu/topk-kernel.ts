@@ -1,8 +1,8 @@
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { PlexusTensorError } from '../../errors.js';
-import { disposeAll, sliceTensor } from './backend-ops.js';
-import { joinRowBlocks } from './join.js';
+import { disposeAll } from './backend-ops.js';
+import { joinRowBlocks, sliceRows } from './buffer-copy.js';
 import { webGpuKernelLimits } from './limits.js';
 import { runProgram, viewAs, WORKGROUP_SIZE } from './program.js';
 import { dispatch2d, maxThreadsPerDispatch, splitRange } from './tiling.js';
@@ -44,7 +44,7 @@ export const topKWebGpu: KernelFunc = ({ inputs, backend, attrs }) => {
   const values: TensorInfo[] = [];
   const indices: TensorInfo[] = [];
   for (const rb of splitRange(rows, rowBlock)) {
-    const xs = xFits ? x2d : sliceTensor(b, x2d, [rb.start, 0], [rb.size, n]);
+    const xs = xFits ? x2d : sliceRows(b, x2d, rb.start, rb.size);
     if (!xFits) temps.push(xs);
     const xOffset = xFits ? rb.start : 0;
     const idx = b.makeTensorInfo([rb.size, k], 'int32');
