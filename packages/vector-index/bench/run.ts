@@ -4,6 +4,7 @@
 //
 //   pnpm bench                       # 100,000 x 128, 1,000 queries
 //   BENCH_N=20000 BENCH_Q=300 pnpm bench   # a quick run
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -208,6 +209,32 @@ log(
   `parallel build (${threads} threads): ${parBuild} s, recall@10 at ef 40: ${parRecall.toFixed(4)} (1-thread build: ${oursRecall40.toFixed(4)})`,
 );
 
+// --- memory, each library alone in a fresh process ----------------------------
+/** RSS growth of building one library's index in a child process, or null when skipped. */
+function childRss(lib: 'ours' | 'hnswlib'): number | null {
+  if (process.env.BENCH_MEMORY === '0' || (lib === 'hnswlib' && !peer.ok)) return null;
+  const script = fileURLToPath(new URL('./memory-child.ts', import.meta.url));
+  const params = JSON.stringify({ n: N, dim: DIM, M, efConstruction: EF_CONSTRUCTION });
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', script, lib, vectorsFile, params],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    },
+  );
+  return (JSON.parse(out.trim().split('\n').pop()!) as { rssBytes: number }).rssBytes;
+}
+const vectorsFile = fileURLToPath(new URL(`./.tmp/base-${N}-${SPEC.seed}.f32`, import.meta.url));
+writeFileSync(vectorsFile, base);
+const childRssOurs = childRss('ours');
+const childRssHnswlib = childRss('hnswlib');
+if (childRssOurs !== null) {
+  log(
+    `memory (RSS growth, fresh process each): ours ${(childRssOurs / 2 ** 20).toFixed(1)} MiB, hnswlib ${childRssHnswlib === null ? '-' : (childRssHnswlib / 2 ** 20).toFixed(1)} MiB`,
+  );
+}
+
 // --- report -----------------------------------------------------------------
 const rows = EFS.map((ef, i) => {
   const o = oursPoints[i]!;
@@ -250,11 +277,15 @@ const summary = {
   qpsRatioAtRecall095: oursAt95 !== null && hnswAt95 !== null ? oursAt95 / hnswAt95 : null,
   maxRecallGap: hnswlib ? Math.max(...rows.map((r) => Math.abs(r.recallDelta ?? 0))) : null,
   memoryBytesOurs: ours.byteLength,
-  memoryRssBytesOurs: oursRss,
-  memoryRssBytesHnswlib: hnswlib?.rssBytes ?? null,
+  memoryRssBytesOurs: childRssOurs,
+  memoryRssBytesHnswlib: childRssHnswlib,
+  memoryRatioRss:
+    childRssOurs !== null && childRssHnswlib !== null ? childRssOurs / childRssHnswlib : null,
   memoryModelBytesHnswlib: hnswlib?.modelBytes ?? null,
-  memoryRatioRss: hnswlib ? oursRss / hnswlib.rssBytes : null,
   memoryRatioModel: hnswlib ? ours.byteLength / hnswlib.modelBytes : null,
+  // RSS growth in this (shared) process: polluted by the other library's heap and GC.
+  memoryInProcessRssOurs: oursRss,
+  memoryInProcessRssHnswlib: hnswlib?.rssBytes ?? null,
   saveSeconds,
   loadSeconds,
   fileBytes: bytes.length,

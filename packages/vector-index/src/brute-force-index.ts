@@ -1,8 +1,8 @@
 import { VectorIndexError } from './errors.js';
-import type { SearchResult } from './hnsw-index.js';
 import { checkMetric, type Metric } from './metric.js';
 import { exactTopK } from './search/exact.js';
 import { type KernelChoice, VectorStore } from './store/vector-store.js';
+import type { SearchResult } from './types.js';
 import { batchRows, checkInt, checkLabel, checkVector, type VectorLike } from './validate.js';
 
 const MOD = 'brute-force';

@@ -2,66 +2,18 @@ import { VectorIndexError } from './errors.js';
 import { G_ENTRY, G_MAX_LEVEL } from './graph/graph.js';
 import type { IdFilter } from './graph/search.js';
 import { HnswState } from './hnsw-state.js';
-import { checkMetric, type Metric } from './metric.js';
+import type { Metric } from './metric.js';
+import { resolveOptions } from './options.js';
 import { type ParallelOptions, parallelInsert } from './parallel/parallel-build.js';
 import { exactTopK } from './search/exact.js';
 import { deserializeState, serializeState } from './serialize/format.js';
-import type { KernelChoice } from './store/vector-store.js';
+import type { HnswOptions, LoadOptions, SearchOptions, SearchResult } from './types.js';
 import { batchRows, checkInt, checkLabel, checkVector, type VectorLike } from './validate.js';
 
 const MOD = 'hnsw';
-
-/** Options of {@link HnswIndex}. Only `dim` is required. */
-export interface HnswOptions {
-  /** Vector dimension; checked on every call. */
-  readonly dim: number;
-  /** Distance metric (default `l2`, squared Euclidean). */
-  readonly metric?: Metric;
-  /** Links per node on upper levels (default 16). */
-  readonly M?: number;
-  /** Links per node on level 0 (default 2 * M, as in the paper). */
-  readonly M0?: number;
-  /** Candidate list size while building (default 200). */
-  readonly efConstruction?: number;
-  /** Default candidate list size of {@link HnswIndex.search} (default 64). */
-  readonly efSearch?: number;
-  /** Level multiplier mL (default 1 / ln(M), the paper's choice). */
-  readonly levelMultiplier?: number;
-  /** Seed of the level draws (default 100, as hnswlib). */
-  readonly seed?: number;
-  /** Initial slots; the index grows by doubling (default 1024). */
-  readonly capacity?: number;
-  /** Algorithm 4's extendCandidates (default false; helps on extremely clustered data). */
-  readonly extendCandidates?: boolean;
-  /** Algorithm 4's keepPrunedConnections (default false). */
-  readonly keepPrunedConnections?: boolean;
-  /** Distance kernel: `auto` (wasm SIMD where available), `wasm` or `js`. */
-  readonly kernel?: KernelChoice;
-}
-
-/** Options of a single search. */
-export interface SearchOptions {
-  /** Candidate list size; raised to k when smaller. Defaults to the index's efSearch. */
-  readonly efSearch?: number;
-  /** Only labels for which this returns true are returned. */
-  readonly filter?: (label: number) => boolean;
-}
-
-/** Search hits, nearest first. */
-export interface SearchResult {
-  readonly labels: number[];
-  readonly distances: number[];
-}
-
-/** Options of {@link HnswIndex.load} / {@link HnswIndex.fromBytes}. */
-export interface LoadOptions {
-  /** Fail unless the stored index has this dimension. */
-  readonly dim?: number;
-  /** Fail unless the stored index uses this metric. */
-  readonly metric?: Metric;
-  /** Distance kernel for the loaded index. */
-  readonly kernel?: KernelChoice;
-}
+// One-entry lists for the level-0 search; reused because search runs per query.
+const EP_IDS = new Int32Array(1);
+const EP_DISTS = new Float32Array(1);
 
 /**
  * Hierarchical Navigable Small World index after Malkov & Yashunin,
@@ -76,42 +28,9 @@ export class HnswIndex {
   private ef: number;
 
   constructor(options: HnswOptions) {
-    const o = options ?? ({} as HnswOptions);
-    checkInt(MOD, 'dim', o.dim, 1, 65536);
-    const M = o.M ?? 16;
-    checkInt(MOD, 'M', M, 2, 512);
-    const M0 = o.M0 ?? 2 * M;
-    checkInt(MOD, 'M0', M0, M, 1024);
-    const efConstruction = o.efConstruction ?? 200;
-    checkInt(MOD, 'efConstruction', efConstruction, 1);
-    this.ef = o.efSearch ?? 64;
-    checkInt(MOD, 'efSearch', this.ef, 1);
-    const levelMultiplier = o.levelMultiplier ?? 1 / Math.log(M);
-    if (!(levelMultiplier > 0 && Number.isFinite(levelMultiplier))) {
-      throw new VectorIndexError(
-        MOD,
-        `levelMultiplier must be a positive number, got ${levelMultiplier}`,
-      );
-    }
-    const seed = o.seed ?? 100;
-    checkInt(MOD, 'seed', seed, 0, 0xffffffff);
-    const capacity = o.capacity ?? 1024;
-    checkInt(MOD, 'capacity', capacity, 1);
-    this.state = new HnswState(
-      {
-        dim: o.dim,
-        metric: checkMetric(MOD, o.metric ?? 'l2'),
-        M,
-        M0,
-        efConstruction,
-        levelMultiplier,
-        extendCandidates: o.extendCandidates ?? false,
-        keepPrunedConnections: o.keepPrunedConnections ?? false,
-        kernel: o.kernel ?? 'auto',
-      },
-      capacity,
-      seed,
-    );
+    const { config, efSearch, capacity, seed } = resolveOptions(options);
+    this.ef = efSearch;
+    this.state = new HnswState(config, capacity, seed);
   }
 
   /** Vector dimension. */
@@ -251,9 +170,9 @@ export class HnswIndex {
       ep = searcher.greedyId;
       epDist = searcher.greedyDist;
     }
-    const epIds = new Int32Array([ep]);
-    const epDists = new Float32Array([epDist]);
-    searcher.searchLayer(q, epIds, epDists, 1, ef, 0, filter);
+    EP_IDS[0] = ep;
+    EP_DISTS[0] = epDist;
+    searcher.searchLayer(q, EP_IDS, EP_DISTS, 1, ef, 0, filter);
     const res = searcher.results;
     while (res.size > k) res.pop();
     const ids = new Int32Array(res.size);
@@ -333,13 +252,22 @@ export class HnswIndex {
       }
       seen.add(label);
       const r = row(i);
+      let sq = 0;
       for (let j = 0; j < this.dim; j++) {
-        if (!Number.isFinite(r.data[r.offset + j]!)) {
+        const v = r.data[r.offset + j]!;
+        sq += v * v;
+        if (!Number.isFinite(v)) {
           throw new VectorIndexError(
             MOD,
             `vector ${i} (label ${label}) has a non-finite component ${j}; expected finite numbers`,
           );
         }
+      }
+      if (sq === 0 && this.metric === 'cosine') {
+        throw new VectorIndexError(
+          MOD,
+          `vector ${i} (label ${label}) is all zeros; the cosine metric needs non-zero vectors`,
+        );
       }
     }
     return row;

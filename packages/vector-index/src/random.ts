@@ -34,5 +34,6 @@ export class SeededRandom {
  * expected share of nodes on level l falls by a factor M per level.
  */
 export function drawLevel(rng: SeededRandom, levelMultiplier: number): number {
-  return Math.floor(-Math.log(rng.next()) * levelMultiplier);
+  // Levels are stored in a byte; only an absurd multiplier could reach the cap.
+  return Math.min(255, Math.floor(-Math.log(rng.next()) * levelMultiplier));
 }

@@ -61,6 +61,8 @@ describe('binary format', () => {
       b.add(50_000 + i, row(extra, i, DIM));
     }
     expect(b.size).toBe(a.size);
+    // Same free-slot order and RNG state: the loaded index evolves identically.
+    expect(Buffer.from(b.toBytes()).equals(Buffer.from(a.toBytes()))).toBe(true);
     for (let i = 0; i < 100; i += 10) {
       expect(b.search(row(extra, i, DIM), 1).labels).toEqual([50_000 + i]);
     }
@@ -70,7 +72,7 @@ describe('binary format', () => {
     const bytes = built().toBytes();
     expectError(
       () => HnswIndex.fromBytes(bytes.subarray(0, 40)),
-      /truncated: expected at least 80 header bytes, got 40/,
+      /truncated: expected at least 88 header bytes, got 40/,
     );
     expectError(
       () => HnswIndex.fromBytes(bytes.subarray(0, bytes.length - 10)),

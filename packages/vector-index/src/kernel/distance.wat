@@ -95,12 +95,35 @@
   (func (export "ip") (param $a i32) (param $b i32) (param $dim i32) (result f32)
     (f32.sub (f32.const 1) (call $dot (local.get $a) (local.get $b) (local.get $dim))))
 
+  ;; Wasm has no prefetch instruction. Loading the first word of every vector
+  ;; of a batch up front lets the CPU overlap all their cache misses instead of
+  ;; meeting them one distance at a time; the loads feed a store to out[0] so
+  ;; they cannot be optimised away (out[0] is overwritten with a distance).
+  (func $touch (param $base i32) (param $stride i32) (param $ids i32) (param $end i32) (param $out i32)
+    (local $acc i32) (local $v i32) (local $vend i32)
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $ids) (local.get $end)))
+        (local.set $v (i32.add (local.get $base)
+          (i32.mul (i32.load (local.get $ids)) (local.get $stride))))
+        (local.set $vend (i32.add (local.get $v) (local.get $stride)))
+        (block $lines_done
+          (loop $lines
+            (br_if $lines_done (i32.ge_u (local.get $v) (local.get $vend)))
+            (local.set $acc (i32.xor (local.get $acc) (i32.load (local.get $v))))
+            (local.set $v (i32.add (local.get $v) (i32.const 64)))
+            (br $lines)))
+        (local.set $ids (i32.add (local.get $ids) (i32.const 4)))
+        (br $loop)))
+    (i32.store (local.get $out) (local.get $acc)))
+
   ;; out[i] = l2(q, base + ids[i] * stride) for i < n. Addresses in bytes.
   (func (export "l2_batch")
     (param $q i32) (param $base i32) (param $stride i32) (param $dim i32)
     (param $ids i32) (param $n i32) (param $out i32)
     (local $end i32)
     (local.set $end (i32.add (local.get $ids) (i32.shl (local.get $n) (i32.const 2))))
+    (call $touch (local.get $base) (local.get $stride) (local.get $ids) (local.get $end) (local.get $out))
     (block $done
       (loop $loop
         (br_if $done (i32.ge_u (local.get $ids) (local.get $end)))
@@ -118,6 +141,7 @@
     (param $ids i32) (param $n i32) (param $out i32)
     (local $end i32)
     (local.set $end (i32.add (local.get $ids) (i32.shl (local.get $n) (i32.const 2))))
+    (call $touch (local.get $base) (local.get $stride) (local.get $ids) (local.get $end) (local.get $out))
     (block $done
       (loop $loop
         (br_if $done (i32.ge_u (local.get $ids) (local.get $end)))

@@ -9,7 +9,7 @@ const MOD = 'format';
 const MAGIC = 'PLXHNSW\0';
 /** Version of the binary format written by this build. */
 export const FORMAT_VERSION = 1;
-const HEADER_BYTES = 80;
+const HEADER_BYTES = 88;
 
 /*
  * Layout, little-endian:
@@ -19,6 +19,7 @@ const HEADER_BYTES = 80;
  *   40 i32 entry point       44 i32 max level       48 u32 upper pool ints
  *   52 u32 rng state         56 u32 flags           60 u32 efSearch
  *   64 f64 level multiplier  72 f64 total file bytes
+ *   80 u32 free slots        84 u32 reserved (0)
  * then the sections below (each a multiple of 4 bytes), then u32 CRC-32 of
  * everything before it.
  */
@@ -28,6 +29,7 @@ interface Sections {
   labels: number;
   levels: number;
   deleted: number;
+  free: number;
   level0: number;
   upperOffset: number;
   upperPool: number;
@@ -35,12 +37,20 @@ interface Sections {
 
 const pad4 = (n: number): number => (n + 3) & ~3;
 
-function sectionSizes(count: number, paddedDim: number, M0: number, upperUsed: number): Sections {
+function sectionSizes(
+  count: number,
+  paddedDim: number,
+  M0: number,
+  upperUsed: number,
+  free: number,
+): Sections {
   return {
     vectors: count * paddedDim * 4,
     labels: count * 8,
     levels: pad4(count),
     deleted: pad4(count),
+    // The free-slot stack in order, so inserts after a load pick the same slots.
+    free: free * 4,
     level0: count * (M0 + 1) * 4,
     upperOffset: count * 4,
     upperPool: upperUsed * 4,
@@ -64,7 +74,7 @@ export function serializeState(state: HnswState, efSearch: number): Uint8Array {
   checkLittleEndian();
   const { config, store, graph, count } = state;
   const upperUsed = graph.globals[G_UPPER_USED]!;
-  const sizes = sectionSizes(count, store.paddedDim, config.M0, upperUsed);
+  const sizes = sectionSizes(count, store.paddedDim, config.M0, upperUsed, state.free.length);
   const out = new Uint8Array(total(sizes));
   const view = new DataView(out.buffer);
   for (let i = 0; i < 8; i++) out[i] = MAGIC.charCodeAt(i);
@@ -88,6 +98,7 @@ export function serializeState(state: HnswState, efSearch: number): Uint8Array {
   view.setUint32(60, efSearch, true);
   view.setFloat64(64, config.levelMultiplier, true);
   view.setFloat64(72, out.length, true);
+  view.setUint32(80, state.free.length, true);
   let at = HEADER_BYTES;
   const put = (src: Uint8Array, size: number): void => {
     out.set(src, at);
@@ -97,6 +108,7 @@ export function serializeState(state: HnswState, efSearch: number): Uint8Array {
   put(bytesOf(state.labels, sizes.labels), sizes.labels);
   put(bytesOf(graph.levels, count), sizes.levels);
   put(bytesOf(state.deleted, count), sizes.deleted);
+  put(new Uint8Array(Int32Array.from(state.free).buffer), sizes.free);
   put(bytesOf(graph.level0, sizes.level0), sizes.level0);
   put(bytesOf(graph.upperOffset, sizes.upperOffset), sizes.upperOffset);
   put(bytesOf(graph.upperPool, sizes.upperPool), sizes.upperPool);
@@ -161,7 +173,8 @@ export function deserializeState(
   const count = view.getUint32(36, true);
   const upperUsed = view.getUint32(48, true);
   const paddedDim = (dim + 3) & ~3;
-  const sizes = sectionSizes(count, paddedDim, M0, upperUsed);
+  const freeCount = view.getUint32(80, true);
+  const sizes = sectionSizes(count, paddedDim, M0, upperUsed, freeCount);
   const expected = total(sizes);
   if (view.getFloat64(72, true) !== expected || dim < 1 || M < 2 || M0 < M) {
     throw new VectorIndexError(
@@ -214,6 +227,8 @@ export function deserializeState(
   bytesOf(state.labels, sizes.labels).set(take(sizes.labels));
   bytesOf(graph.levels, count).set(take(sizes.levels).subarray(0, count));
   bytesOf(state.deleted, count).set(take(sizes.deleted).subarray(0, count));
+  const free = new Int32Array(freeCount);
+  bytesOf(free, sizes.free).set(take(sizes.free));
   bytesOf(graph.level0, sizes.level0).set(take(sizes.level0));
   bytesOf(graph.upperOffset, sizes.upperOffset).set(take(sizes.upperOffset));
   if (upperUsed > graph.upperPool.length) {
@@ -225,12 +240,23 @@ export function deserializeState(
   graph.globals[G_UPPER_USED] = upperUsed;
   state.count = count;
   for (let id = 0; id < count; id++) {
-    if (state.deleted[id] === 1) {
-      state.deletedCount++;
-      state.free.push(id);
-    } else {
-      state.idOf.set(state.labels[id]!, id);
+    if (state.deleted[id] === 1) state.deletedCount++;
+    else state.idOf.set(state.labels[id]!, id);
+  }
+  for (const id of free) {
+    if (id < 0 || id >= count || state.deleted[id] !== 1) {
+      throw new VectorIndexError(
+        MOD,
+        `free slot ${id} is not a deleted slot; the file is corrupted`,
+      );
     }
+    state.free.push(id);
+  }
+  if (state.free.length !== state.deletedCount) {
+    throw new VectorIndexError(
+      MOD,
+      'free-slot list does not match the deleted flags; the file is corrupted',
+    );
   }
   return { state, efSearch: view.getUint32(60, true) };
 }
