@@ -1,0 +1,42 @@
+import { runGnn } from './commands/gnn.js';
+import { GNN_USAGE } from './commands/gnn-options.js';
+import { UsageError } from './usage-error.js';
+
+const USAGE = `usage: plexus-train <command> [options]
+
+commands:
+  gnn    node classification with a graph neural network (plexus-train gnn --help)`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === 'gnn') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(GNN_USAGE);
+      return 0;
+    }
+    await runGnn(rest);
+    return 0;
+  }
+  throw new UsageError(`unknown command '${command}'; accepted: gnn`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      console.error(`plexus-train: ${error.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else {
+      console.error(
+        `plexus-train: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+      process.exitCode = 1;
+    }
+  },
+);

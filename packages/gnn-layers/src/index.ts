@@ -1,0 +1,29 @@
+export { GnnLayersError } from './errors.js';
+export type { FeaturesToInputOptions } from './features.js';
+export { disposeInput, featuresToInput } from './features.js';
+export type { OperatorKind } from './graph-operators.js';
+export { aggregationMatrix, aggregationRowIds, disposeGraphOperators } from './graph-operators.js';
+export { glorotUniform } from './init.js';
+export type { GatConvOptions } from './layers/gat-conv.js';
+export { createGatConv } from './layers/gat-conv.js';
+export type { GcnConvOptions } from './layers/gcn-conv.js';
+export { createGcnConv } from './layers/gcn-conv.js';
+export type { GinConvOptions } from './layers/gin-conv.js';
+export { createGinConv } from './layers/gin-conv.js';
+export type { LayerInput, SparseRows } from './layers/input.js';
+export { dropoutInput, inputShape, isSparseRows, project } from './layers/input.js';
+export type { ApplyContext, GnnLayerV1 } from './layers/layer.js';
+export type { SageConvOptions } from './layers/sage-conv.js';
+export { createSageConv } from './layers/sage-conv.js';
+export type {
+  NodeClassifier,
+  NodeClassifierConfig,
+  NodeModelName,
+} from './models/node-classifier.js';
+export { createNodeClassifier, NODE_MODELS, PAPER_CONFIGS } from './models/node-classifier.js';
+export type {
+  EpochMetrics,
+  TrainNodeClassifierOptions,
+  TrainResult,
+} from './training/train-node-classifier.js';
+export { trainNodeClassifier } from './training/train-node-classifier.js';
