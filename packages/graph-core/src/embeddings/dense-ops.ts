@@ -13,13 +13,34 @@ export function spmmDense(
 ): void {
   const n = indptr.length - 1;
   out.fill(0);
+  if (weights === undefined) {
+    // Unweighted rows are plain sums: one add per element, no multiply.
+    for (let u = 0; u < n; u++) {
+      const o = u * dim;
+      const end = indptr[u + 1]!;
+      for (let p = indptr[u]!; p < end; p++) {
+        const xo = indices[p]! * dim;
+        for (let j = 0; j < dim; j++) out[o + j]! += x[xo + j]!;
+      }
+    }
+    return;
+  }
   for (let u = 0; u < n; u++) {
     const o = u * dim;
-    for (let p = indptr[u]!; p < indptr[u + 1]!; p++) {
-      const w = weights === undefined ? 1 : weights[p]!;
+    const end = indptr[u + 1]!;
+    for (let p = indptr[u]!; p < end; p++) {
+      const w = weights[p]!;
       const xo = indices[p]! * dim;
       for (let j = 0; j < dim; j++) out[o + j]! += w * x[xo + j]!;
     }
+  }
+}
+
+/** Multiply row u of `x` (`n × dim`) by `scale[u]` in place. */
+export function scaleRows(x: Float32Array, dim: number, scale: ArrayLike<number>): void {
+  for (let u = 0, o = 0; o < x.length; u++, o += dim) {
+    const s = scale[u]!;
+    for (let j = 0; j < dim; j++) x[o + j]! *= s;
   }
 }
 

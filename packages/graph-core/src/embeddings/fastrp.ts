@@ -1,7 +1,7 @@
 import type { CsrGraph } from '../csr/csr-graph.js';
 import { GraphCoreError } from '../errors.js';
 import { Rng } from '../random/rng.js';
-import { normalizeRows, spmmDense } from './dense-ops.js';
+import { normalizeRows, scaleRows, spmmDense } from './dense-ops.js';
 
 /** Options of {@link fastRP}. */
 export interface FastRPOptions {
@@ -52,12 +52,14 @@ export function fastRP(graph: CsrGraph, options: FastRPOptions = {}): Float32Arr
       else if (r < 2 * half) cur[j * dim + c] = -val * scale;
     }
   }
-  const trans = graph.rowNormalize();
+  // D^-1 A x as (A x) scaled by 1/d per row: unweighted graphs then need no multiplies in the product.
+  const invDeg = Float64Array.from(deg, (d) => (d > 0 ? 1 / d : 0));
   const out = new Float32Array(n * dim);
   let next = new Float32Array(n * dim);
   let prev = cur;
   for (let i = 0; i < alphas.length; i++) {
-    spmmDense(trans.indptr, trans.indices, trans.weights, prev, dim, next);
+    spmmDense(graph.indptr, graph.indices, graph.weights, prev, dim, next);
+    scaleRows(next, dim, invDeg);
     const a = alphas[i]!;
     // prev is free after the product: normalise a copy only when it is used.
     if (a !== 0) {
