@@ -1,3 +1,14 @@
+export { adamsBashforthWeights } from './cache/adams-bashforth.js';
+export {
+  type CacheContext,
+  type CachedNetwork,
+  createFeatureCache,
+  type FeatureCache,
+  type FeatureCacheOptions,
+  type FeatureCacheStats,
+  uniformCacheSchedule,
+} from './cache/feature-cache.js';
+export { cacheScheduleDp, reuseErrorMatrix } from './cache/schedule-dp.js';
 export { DiffusionSamplersError } from './errors.js';
 export { classifierFreeGuidance, type GuidanceOptions } from './model/guidance.js';
 export {
