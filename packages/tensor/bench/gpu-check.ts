@@ -47,12 +47,15 @@ const sizes = small
 
 /**
  * Wait for all GPU work queued so far by reading back a one-element tensor
- * computed after it (the queue runs in order). Reading from the result itself
- * would bind all of it, which fails past maxStorageBufferBindingSize, and a
- * full readback would dominate the timing.
+ * computed after it (the queue runs in order). Its input is made on the GPU:
+ * tfjs runs ops on small CPU-resident inputs on the CPU, which would not
+ * wait. Reading from the result itself would bind all of it (failing past
+ * maxStorageBufferBindingSize), and a full readback would dominate the time.
  */
+let anchor: tf.Tensor | undefined;
 async function sync(): Promise<void> {
-  const one = tf.tidy(() => tf.add(tf.scalar(1), 1));
+  anchor ??= tf.fill([1], 1);
+  const one = tf.add(anchor, 1);
   await one.data();
   one.dispose();
 }
