@@ -37,27 +37,37 @@ const ensureWebGpu = async (): Promise<void> => {
     await initBackend({ backend: 'webgpu', allowSoftwareAdapter: true });
 };
 
-// Seed 1 at scale 1 draws two rows of one segment 4e-4 apart, closer than the
-// suite's finite-difference step (1e-3), so the segment-max gradient check
-// fails on every backend (cpu included); seed 2 has no such near-tie.
-const CONFORMANCE_SEED = 2;
+// At scale 1 the default seed draws two rows of one segment 4e-4 apart,
+// closer than the suite's finite-difference step (1e-3), so this gradient
+// check fails on every backend, cpu included; seed 2 runs it instead.
+const NEAR_TIE_CASE = 'segment max forward and gradient: random (80 rows, 9 segments, F=5)';
 
 const read = async (t: tf.Tensor): Promise<Float32Array | Int32Array> =>
   (await t.data()) as Float32Array | Int32Array;
 
-describe.skipIf(skipReason !== undefined)('kernel conformance on webgpu', () => {
-  beforeAll(ensureWebGpu);
-  afterEach(collectGarbage);
-  afterAll(() => {
-    tf.disposeVariables();
-  });
-  for (const c of kernelConformanceCases({ scale: 1, seed: CONFORMANCE_SEED })) {
-    it(c.name, async () => {
-      await ensureWebGpu();
-      await c.run();
-    });
-  }
-});
+for (const seed of [undefined, 2]) {
+  describe.skipIf(skipReason !== undefined)(
+    `kernel conformance on webgpu (seed ${seed ?? 'default'})`,
+    () => {
+      beforeAll(ensureWebGpu);
+      afterEach(collectGarbage);
+      afterAll(() => {
+        tf.disposeVariables();
+      });
+      const cases =
+        seed === undefined
+          ? kernelConformanceCases({ scale: 1 })
+          : kernelConformanceCases({ scale: 1, seed });
+      for (const c of cases) {
+        const knownNearTie = seed === undefined && c.name === NEAR_TIE_CASE;
+        it.skipIf(knownNearTie)(c.name, async () => {
+          await ensureWebGpu();
+          await c.run();
+        });
+      }
+    },
+  );
+}
 
 /** A random CSR matrix with duplicates and empty rows. */
 function randomMatrix(
