@@ -75,3 +75,59 @@ export function scaledBesselI(k: number, t: number): number {
   }
   return sum * Math.exp(-t);
 }
+
+/** `dist[i][j]`: fewest arcs on a path `j -> ... -> i` (Floyd–Warshall), Infinity if none. */
+export function pathDistances(a: Matrix): Matrix {
+  const n = a.length;
+  const d = a.map((row, i) => row.map((v, j) => (i === j ? 0 : v > 0 ? 1 : Infinity)));
+  for (let m = 0; m < n; m++)
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        const via = d[i]![m]! + d[m]![j]!;
+        if (via < d[i]![j]!) d[i]![j] = via;
+      }
+  return d;
+}
+
+/** ν-DRew from its equation, with mean aggregation over each k-hop ring. */
+export function drewReference(
+  a: Matrix,
+  x: Matrix,
+  nu: number,
+  p: {
+    wEnc: Matrix;
+    bEnc: number[];
+    hop: Matrix[][];
+    bias: number[][];
+    wOut: Matrix;
+    bOut: number[];
+  },
+): Matrix {
+  const dist = pathDistances(a);
+  const n = a.length;
+  const addRow = (m: Matrix, b: number[]): Matrix => m.map((r) => r.map((v, j) => v + b[j]!));
+  const history: Matrix[] = [addRow(matmul(x, p.wEnc), p.bEnc)];
+  p.hop.forEach((weights, l) => {
+    const hidden = p.bias[l]!.length;
+    const pre: Matrix = Array.from({ length: n }, () => [...p.bias[l]!]);
+    weights.forEach((w, km1) => {
+      const k = km1 + 1;
+      const src = history[l - Math.max(0, k - nu)]!;
+      for (let i = 0; i < n; i++) {
+        const ring = dist[i]!.flatMap((d, j) => (d === k ? [j] : []));
+        if (ring.length === 0) continue;
+        const mean = new Array<number>(hidden).fill(0);
+        for (const j of ring)
+          src[j]!.forEach((v, c) => {
+            mean[c]! += v / ring.length;
+          });
+        const msg = matmul([mean], w)[0]!;
+        msg.forEach((v, c) => {
+          pre[i]![c]! += v;
+        });
+      }
+    });
+    history.push(history[l]!.map((r, i) => r.map((v, c) => v + Math.max(0, pre[i]![c]!))));
+  });
+  return addRow(matmul(history.at(-1)!, p.wOut), p.bOut);
+}
