@@ -121,66 +121,71 @@ describe.skipIf(skipReason !== undefined)('webgpu kernels under tiny tiling limi
   }
 
   const tiny = { maxBindingBytes: 1024, maxWorkgroupsPerDimension: 1 };
-
-  for (const F of [3, 8, 17]) {
-    it(`sddmm with entry blocks and row blocks of a and b, F=${F}`, async () => {
-      const rng = new SeededRandom(10 + F);
-      const m = randomMatrix(rng, 60, 70, 900, false);
-      const a = rng.fillNormal(new Float32Array(m.numRows * F));
-      const bv = rng.fillNormal(new Float32Array(m.numCols * F));
-      const expected = new Float64Array(m.nnz);
-      for (let r = 0; r < m.numRows; r++) {
-        for (let e = m.indptr[r]!; e < m.indptr[r + 1]!; e++) {
-          for (let f = 0; f < F; f++) expected[e]! += a[r * F + f]! * bv[m.indices[e]! * F + f]!;
+  const tilings = [
+    { label: 'binding blocks, row chunks', limits: tiny },
+    { label: '2-D dispatch', limits: { maxWorkgroupsPerDimension: 2 } },
+  ];
+  for (const { label, limits } of tilings) {
+    for (const F of [3, 8, 17]) {
+      it(`sddmm (${label}), F=${F}`, async () => {
+        const rng = new SeededRandom(10 + F);
+        const m = randomMatrix(rng, 60, 70, 900, false);
+        const a = rng.fillNormal(new Float32Array(m.numRows * F));
+        const bv = rng.fillNormal(new Float32Array(m.numCols * F));
+        const expected = new Float64Array(m.nnz);
+        for (let r = 0; r < m.numRows; r++) {
+          for (let e = m.indptr[r]!; e < m.indptr[r + 1]!; e++) {
+            for (let f = 0; f < F; f++) expected[e]! += a[r * F + f]! * bv[m.indices[e]! * F + f]!;
+          }
         }
-      }
-      const at = tf.tensor2d(a, [m.numRows, F]);
-      const bt = tf.tensor2d(bv, [m.numCols, F]);
-      setWebGpuKernelLimits(tiny);
-      const out = sddmm(m, at, bt);
-      expectArraysClose(await read(out), expected, 1e-4, 'tiled sddmm');
-      tf.dispose([at, bt, out]);
-    });
+        const at = tf.tensor2d(a, [m.numRows, F]);
+        const bt = tf.tensor2d(bv, [m.numCols, F]);
+        setWebGpuKernelLimits(limits);
+        const out = sddmm(m, at, bt);
+        expectArraysClose(await read(out), expected, 1e-4, 'tiled sddmm');
+        tf.dispose([at, bt, out]);
+      });
 
-    it(`segment sum and max with row and segment blocks, F=${F}`, async () => {
-      const rng = new SeededRandom(20 + F);
-      const rows = 300;
-      const S = 40;
-      const ids = Int32Array.from({ length: rows }, () => rng.int(S - 5)); // segments 35..39 stay empty
-      const data = rng.fillNormal(new Float32Array(rows * F));
-      const x = tf.tensor2d(data, [rows, F]);
-      setWebGpuKernelLimits(tiny);
-      const sum = segmentSum(x, ids, S);
-      const max = segmentMax(x, ids, S);
-      expectArraysClose(
-        await read(sum),
-        referenceSegment('sum', data, ids, S, F),
-        1e-4,
-        'tiled segment sum',
-      );
-      expectArraysClose(
-        await read(max),
-        referenceSegment('max', data, ids, S, F),
-        0,
-        'tiled segment max',
-      );
-      tf.dispose([x, sum, max]);
+      it(`segment sum and max (${label}), F=${F}`, async () => {
+        const rng = new SeededRandom(20 + F);
+        const rows = 300;
+        const S = 40;
+        const ids = Int32Array.from({ length: rows }, () => rng.int(S - 5)); // segments 35..39 stay empty
+        const data = rng.fillNormal(new Float32Array(rows * F));
+        const x = tf.tensor2d(data, [rows, F]);
+        setWebGpuKernelLimits(limits);
+        const sum = segmentSum(x, ids, S);
+        const max = segmentMax(x, ids, S);
+        expectArraysClose(
+          await read(sum),
+          referenceSegment('sum', data, ids, S, F),
+          1e-4,
+          'tiled segment sum',
+        );
+        expectArraysClose(
+          await read(max),
+          referenceSegment('max', data, ids, S, F),
+          0,
+          'tiled segment max',
+        );
+        tf.dispose([x, sum, max]);
+      });
+    }
+
+    it(`topK (${label})`, async () => {
+      const rng = new SeededRandom(30);
+      const [rows, n, k] = [50, 40, 5];
+      const data = rng.fillNormal(new Float32Array(rows * n));
+      for (let r = 0; r < rows; r += 3) data[r * n + 7] = data[r * n + 2]!; // ties
+      const x = tf.tensor2d(data, [rows, n]);
+      setWebGpuKernelLimits(limits);
+      const { values, indices } = topK(x, k);
+      const ref = referenceTopK(data, rows, n, k);
+      expectArraysClose(await read(values), ref.values, 0, 'tiled topK values');
+      expectArraysClose(await read(indices), ref.indices, 0, 'tiled topK indices');
+      tf.dispose([x, values, indices]);
     });
   }
-
-  it('topK with row blocks and row chunks', async () => {
-    const rng = new SeededRandom(30);
-    const [rows, n, k] = [50, 40, 5];
-    const data = rng.fillNormal(new Float32Array(rows * n));
-    for (let r = 0; r < rows; r += 3) data[r * n + 7] = data[r * n + 2]!; // ties
-    const x = tf.tensor2d(data, [rows, n]);
-    setWebGpuKernelLimits(tiny);
-    const { values, indices } = topK(x, k);
-    const ref = referenceTopK(data, rows, n, k);
-    expectArraysClose(await read(values), ref.values, 0, 'tiled topK values');
-    expectArraysClose(await read(indices), ref.indices, 0, 'tiled topK indices');
-    tf.dispose([x, values, indices]);
-  });
 
   it('repeated tiled calls leak neither tensors nor GPU buffers', async () => {
     const rng = new SeededRandom(40);
