@@ -1,0 +1,35 @@
+import type { CsrGraph } from '@plexus/graph-core';
+import { spmm } from '@plexus/tensor';
+import * as tf from '@tensorflow/tfjs-core';
+import { aggregationMatrix, aggregationRowIds } from '../graph-operators.js';
+
+/** Aggregation of the environment network over the active incoming arcs. */
+export type GatedAggregation = 'sum' | 'mean';
+
+/**
+ * Messages on the directed graph that Co-GNN's actions induce: arc `j -> i`
+ * carries weight `listen_i · broadcast_j`, and node `i` receives
+ * `Σ_{j -> i} listen_i broadcast_j h_j` (`sum`), or that divided by the
+ * number (total weight) of active incoming arcs, at least 1 (`mean`). The
+ * gates are spmm edge weights, one per stored arc, so no `[E, F]` message
+ * matrix is built and gradients reach `listen` and `broadcast` (an SDDMM).
+ * `listen`, `broadcast` are `[N]` and usually exactly 0/1 in the forward
+ * pass (straight-through samples); arc weights of a weighted graph multiply in.
+ */
+export function gatedMessages(
+  graph: CsrGraph,
+  h: tf.Tensor2D,
+  listen: tf.Tensor1D,
+  broadcast: tf.Tensor1D,
+  aggregation: GatedAggregation = 'sum',
+): tf.Tensor2D {
+  const a = aggregationMatrix(graph, 'sum');
+  const t = a.tensors.get();
+  const targets = aggregationRowIds(graph, 'sum');
+  let w = tf.mul(tf.gather(listen, targets), tf.gather(broadcast, t.indices)) as tf.Tensor1D;
+  if (t.values !== undefined) w = tf.mul(w, t.values) as tf.Tensor1D;
+  const summed = spmm(a, h, { weights: w });
+  if (aggregation === 'sum') return summed;
+  const active = spmm(a, tf.ones([graph.numNodes, 1]) as tf.Tensor2D, { weights: w });
+  return tf.div(summed, tf.maximum(active, 1)) as tf.Tensor2D;
+}
