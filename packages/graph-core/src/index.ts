@@ -1,6 +1,4 @@
-// Core data structure
-
-// Graph algorithms (K-core attack, effective resistance, rewiring, hierarchies, summarisation)
+// Public API of @plexus/graph-core: explicit named re-exports, sorted by module path.
 export {
   type ApproximateResistanceOptions,
   adaptiveHighDegreeAttack,
@@ -77,7 +75,6 @@ export {
   rowNormalizeFeatures,
   type SparseFeatures,
 } from './csr/features.js';
-// Datasets
 export type { DatasetFileSpec, DatasetMeta } from './datasets/meta.js';
 export { type DatasetSplit, type GraphDataset, loadDatasetFromDir } from './datasets/planetoid.js';
 export {
@@ -87,7 +84,6 @@ export {
   loadDataset,
 } from './datasets/registry.js';
 export { type DatasetToWrite, writeDatasetDir } from './datasets/write.js';
-// Embeddings and positional encodings
 export { type FastRPOptions, fastRP } from './embeddings/fastrp.js';
 export {
   canonicalSign,
@@ -127,7 +123,6 @@ export {
   type SbmResult,
   stochasticBlockModel,
 } from './generators/sbm.js';
-// graphology bridge
 export {
   type FromGraphologyOptions,
   type FromGraphologyResult,
@@ -137,7 +132,6 @@ export {
   toGraphology,
   toGraphologyJSON,
 } from './graphology/bridge.js';
-// Readers and writers
 export {
   type EdgeListReadOptions,
   formatEdgeList,
@@ -146,9 +140,7 @@ export {
   writeEdgeList,
 } from './io/edge-list.js';
 export { readGraphologyJson, writeGraphologyJson } from './io/graphology-json.js';
-// Seeded randomness and generators
 export { Rng } from './random/rng.js';
-// Traversal and cores
 export {
   type BfsOptions,
   bfsDistances,
