@@ -85,6 +85,8 @@ export function createDeepSeekMoERouter(settings: DeepSeekMoERouterSettings): Ro
         numTokens,
         numExperts,
         numRoutedExperts,
+        k,
+        tokenChoice: true,
         ...out.arrays,
         gates: out.tensors.gates,
         probs: out.tensors.probs,

@@ -63,6 +63,8 @@ export function createExpertChoiceRouter(settings: ExpertChoiceRouterSettings): 
         numTokens,
         numExperts,
         numRoutedExperts: numExperts,
+        k: capacityFactor,
+        tokenChoice: false,
         ...out.arrays,
         gates: out.tensors.gates,
         probs: out.tensors.probs,

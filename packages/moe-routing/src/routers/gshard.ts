@@ -75,6 +75,8 @@ export function createGShardRouter(settings: GShardRouterSettings): RouterV1 {
         numTokens,
         numExperts,
         numRoutedExperts: numExperts,
+        k: 2,
+        tokenChoice: true,
         ...out.arrays,
         gates: out.tensors.gates,
         probs: out.tensors.probs,

@@ -64,6 +64,8 @@ export function createHashRouter(settings: HashRouterSettings): RouterV1 {
         numTokens,
         numExperts,
         numRoutedExperts: numExperts,
+        k: 1,
+        tokenChoice: true,
         tokenIndex,
         expertIndex,
         choiceRank: new Int32Array(numTokens),

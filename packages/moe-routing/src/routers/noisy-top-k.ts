@@ -78,6 +78,8 @@ export function createNoisyTopKRouter(settings: NoisyTopKRouterSettings): Router
         numTokens,
         numExperts,
         numRoutedExperts: numExperts,
+        k,
+        tokenChoice: true,
         ...out.arrays,
         gates: out.tensors.gates,
         probs: out.tensors.probs,

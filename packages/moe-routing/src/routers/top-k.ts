@@ -92,6 +92,8 @@ export function topKRouter(name: string, settings: TopKRouterSettings): RouterV1
         numTokens,
         numExperts,
         numRoutedExperts: numExperts,
+        k,
+        tokenChoice: true,
         ...out.arrays,
         gates: out.tensors.gates,
         probs: out.tensors.probs,

@@ -29,6 +29,10 @@ export interface Routing {
   readonly numExperts: number;
   /** Number of routed experts over which `probs` is defined. */
   readonly numRoutedExperts: number;
+  /** Routed experts per token (`capacityFactor` for expert-choice). */
+  readonly k: number;
+  /** False for expert-choice routing, where experts pick tokens and capacity is built in. */
+  readonly tokenChoice: boolean;
   /** Token of each assignment, length A. */
   readonly tokenIndex: Int32Array;
   /** Expert of each assignment, length A. */
