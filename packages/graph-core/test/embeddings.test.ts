@@ -80,6 +80,20 @@ describe('laplacianPE', () => {
     );
   });
 
+  it('returns every copy of repeated eigenvalues (torus: multiplicities 4 and 8)', () => {
+    const a = 12;
+    const g = grid2d(a, a, { periodic: true }).graph;
+    const exact: number[] = [];
+    for (let i = 0; i < a; i++) {
+      for (let j = 0; j < a; j++) {
+        exact.push(1 - (Math.cos((2 * Math.PI * i) / a) + Math.cos((2 * Math.PI * j) / a)) / 2);
+      }
+    }
+    exact.sort((x, y) => x - y);
+    const { eigenvalues } = laplacianPE(g, 12);
+    for (let j = 0; j < 12; j++) expect(eigenvalues[j]!).toBeCloseTo(exact[j + 1]!, 8);
+  });
+
   it('converges on Cora (78 components deflated)', () => {
     const cora = loadDataset('cora').graph;
     const { eigenvalues } = laplacianPE(cora, 4);

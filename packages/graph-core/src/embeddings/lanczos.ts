@@ -139,3 +139,57 @@ function axpyDot(v: Float64Array, q: Float64Array): void {
   if (c === 0) return;
   for (let i = 0; i < v.length; i++) v[i]! -= c * q[i]!;
 }
+
+/**
+ * {@link lanczosLargest} made safe for repeated eigenvalues. A single Krylov
+ * space holds only one vector per distinct eigenvalue (in exact arithmetic),
+ * so a multiplicity-4 eigenvalue of a symmetric mesh would be returned fewer
+ * times. Converged pairs are therefore locked (deflated) and Lanczos is rerun
+ * from a fresh random vector for the top ⌈k/4⌉ pairs of what is left; any Ritz
+ * value strictly above the smallest kept one is a missed copy and is merged
+ * in. Stops when a rerun finds nothing new.
+ */
+export function lanczosLargestLocked(
+  n: number,
+  op: SymmetricOperator,
+  k: number,
+  deflate: Deflation,
+  options: { seed?: number; tol?: number; maxRounds?: number } = {},
+): LanczosResult {
+  const tol = options.tol ?? 1e-8;
+  const maxRounds = options.maxRounds ?? 8;
+  let values: number[] = [];
+  let vectors: Float64Array[] = [];
+  let steps = 0;
+  for (let round = 0; round < maxRounds; round++) {
+    const locked = vectors;
+    const project = (v: Float64Array): void => {
+      deflate.project(v);
+      for (const q of locked) axpyDot(v, q);
+    };
+    // Reruns only need the top few pairs of the deflated operator to spot missed copies; fewer wanted pairs converge sooner.
+    const want = round === 0 ? k : Math.max(1, Math.ceil(k / 4));
+    const res = lanczosLargest(
+      n,
+      op,
+      want,
+      { dimension: deflate.dimension + locked.length, project },
+      {
+        seed: (options.seed ?? 0) + 7919 * round,
+        tol,
+      },
+    );
+    steps += res.steps;
+    const floor = values.length < k ? Number.NEGATIVE_INFINITY : values[values.length - 1]!;
+    const fresh: number[] = [];
+    for (let j = 0; j < res.values.length; j++)
+      if (res.values[j]! > floor + 1e3 * tol) fresh.push(j);
+    if (fresh.length === 0) break;
+    const merged = values.map((v, i) => ({ v, x: vectors[i]! }));
+    for (const j of fresh) merged.push({ v: res.values[j]!, x: res.vectors[j]! });
+    merged.sort((a, b) => b.v - a.v);
+    values = merged.slice(0, k).map((m) => m.v);
+    vectors = merged.slice(0, k).map((m) => m.x);
+  }
+  return { values: Float64Array.from(values), vectors, steps };
+}

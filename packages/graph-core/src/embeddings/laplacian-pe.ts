@@ -2,7 +2,7 @@ import type { CsrGraph } from '../csr/csr-graph.js';
 import { GraphCoreError } from '../errors.js';
 import { Rng } from '../random/rng.js';
 import { connectedComponents } from '../traversal/components.js';
-import { lanczosLargest } from './lanczos.js';
+import { lanczosLargestLocked } from './lanczos.js';
 
 /** Options of {@link laplacianPE}. */
 export interface LaplacianPEOptions {
@@ -84,7 +84,7 @@ export function laplacianPE(
     for (let u = 0; u < n; u++) coef[comps.component[u]!]! += v[u]! * q[u]!;
     for (let u = 0; u < n; u++) v[u]! -= coef[comps.component[u]!]! * q[u]!;
   };
-  const res = lanczosLargest(
+  const res = lanczosLargestLocked(
     n,
     op,
     k,
