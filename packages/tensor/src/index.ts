@@ -11,6 +11,8 @@ export { CsrMatrix, validateCsrArrays } from './csr/csr-matrix.js';
 export { PlexusTensorError } from './errors.js';
 export { PLEXUS_KERNELS, SDDMM, SEGMENT_MAX, SEGMENT_SUM, SPMM, TOP_K } from './kernels/names.js';
 export { registerPlexusKernels } from './kernels/register.js';
+export { setWebGpuKernelLimits } from './kernels/webgpu/limits.js';
+export type { WebGpuKernelLimits } from './kernels/webgpu/limits.js';
 export type { MemoryReport } from './memory.js';
 export { assertNoTensorLeak, memoryReport } from './memory.js';
 export { sddmm } from './ops/sddmm.js';

@@ -37,11 +37,6 @@ const ensureWebGpu = async (): Promise<void> => {
     await initBackend({ backend: 'webgpu', allowSoftwareAdapter: true });
 };
 
-// At scale 1 the default seed draws two rows of one segment 4e-4 apart,
-// closer than the suite's finite-difference step (1e-3), so this gradient
-// check fails on every backend, cpu included; seed 2 runs it instead.
-const NEAR_TIE_CASE = 'segment max forward and gradient: random (80 rows, 9 segments, F=5)';
-
 const read = async (t: tf.Tensor): Promise<Float32Array | Int32Array> =>
   (await t.data()) as Float32Array | Int32Array;
 
@@ -59,8 +54,7 @@ for (const seed of [undefined, 2]) {
           ? kernelConformanceCases({ scale: 1 })
           : kernelConformanceCases({ scale: 1, seed });
       for (const c of cases) {
-        const knownNearTie = seed === undefined && c.name === NEAR_TIE_CASE;
-        it.skipIf(knownNearTie)(c.name, async () => {
+        it(c.name, async () => {
           await ensureWebGpu();
           await c.run();
         });
