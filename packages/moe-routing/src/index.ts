@@ -1,4 +1,22 @@
+export type { CapacityResult, CapacitySettings, DropOrder } from './capacity/capacity.js';
+export { applyCapacity, expertCapacity } from './capacity/capacity.js';
 export { MoeRoutingError } from './errors.js';
+export type { ExpertFn } from './layer/dispatch.js';
+export { dispatchDropless, dispatchPadded, sortByExpert } from './layer/dispatch.js';
+export type { ExpertActivation, ExpertParams } from './layer/experts.js';
+export { expertForward, expertsBatchedForward, gelu, initExpertParams } from './layer/experts.js';
+export type {
+  DispatchMode,
+  MoEConfig,
+  MoEForwardOptions,
+  MoEForwardResult,
+  MoEParams,
+} from './layer/moe.js';
+export { initMoEParams, moeForward } from './layer/moe.js';
+export { disposeParams, MoELayer, paramTensors } from './layer/moe-layer.js';
+export { loadBalancingLoss, routerZLoss } from './losses/losses.js';
+export type { RoutingStats } from './losses/stats.js';
+export { routingStats } from './losses/stats.js';
 export type { DeepSeekMoERouterSettings } from './routers/deepseek.js';
 export { createDeepSeekMoERouter } from './routers/deepseek.js';
 export type { ExpertChoiceRouterSettings } from './routers/expert-choice.js';
