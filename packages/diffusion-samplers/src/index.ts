@@ -45,6 +45,7 @@ export {
   type EulerAncestralSettings,
 } from './samplers/first-order.js';
 export { createLms, createPndm, type LmsSettings } from './samplers/multistep.js';
+export { StepNoise } from './samplers/noise.js';
 export type {
   DenoiseInfo,
   Denoiser,

@@ -12,6 +12,7 @@ import {
   gmmVpDenoiser,
   karrasSigmas,
   type SamplingGrid,
+  StepNoise,
   vpGrid,
 } from '../src/index.js';
 import { allSamplers } from './helpers.js';
@@ -174,6 +175,54 @@ describe('bad input is reported before any model call', () => {
   it('bad sampler settings', () => {
     expect(() => createDdim({ eta: -1 })).toThrow(
       /^@plexus\/diffusion-samplers\/ddim: eta must be/,
+    );
+  });
+});
+
+describe('sampler noise', () => {
+  it('StepNoise is seeded, standard normal and reproducible', () => {
+    const a = new StepNoise(3).fill(new Float32Array(20000));
+    const b = new StepNoise(3).fill(new Float32Array(20000));
+    expect(Array.from(a)).toEqual(Array.from(b));
+    let m = 0;
+    let v = 0;
+    for (const x of a) {
+      m += x;
+      v += x * x;
+    }
+    expect(Math.abs(m / a.length)).toBeLessThan(0.03);
+    expect(Math.abs(v / a.length - 1)).toBeLessThan(0.05);
+    expect(Array.from(new StepNoise(4).fill(new Float32Array(4)))).not.toEqual(
+      Array.from(a.slice(0, 4)),
+    );
+  });
+
+  it('a custom noiseSource replaces it and is shape-checked', async () => {
+    const grid = vpGrid(schedule, 5, { spacing: 'karras' });
+    const steps: number[] = [];
+    const zeros = (shape: readonly number[], step: number) => {
+      steps.push(step);
+      return tf.zeros(shape.slice());
+    };
+    const out = await createEulerAncestral().sample({
+      denoise: oracle,
+      model,
+      grid,
+      noise,
+      noiseSource: zeros,
+    });
+    out.dispose();
+    expect(steps).toEqual([0, 1, 2, 3]);
+    await expect(
+      createDdpm().sample({
+        denoise: oracle,
+        model,
+        grid,
+        noise,
+        noiseSource: () => tf.zeros([1]),
+      }),
+    ).rejects.toThrow(
+      /^@plexus\/diffusion-samplers\/noise: noiseSource returned shape \[1\], expected \[64, 2\] at step 0/,
     );
   });
 });

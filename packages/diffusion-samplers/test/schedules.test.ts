@@ -96,7 +96,8 @@ describe('timestep spacing', () => {
     });
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 200 }),
+        // One leading/linspace step is t = 0 itself: nothing to step with 'min'.
+        fc.integer({ min: 2, max: 200 }),
         fc.constantFrom('leading', 'trailing', 'linspace', 'karras', 'exponential' as const),
         fc.constantFrom('zero', 'min' as const),
         (n, spacing, final) => {
@@ -128,6 +129,11 @@ describe('sigma schedule validation', () => {
     expect(DiffusionSamplersError.isInstance(caught)).toBe(true);
     expect((caught as Error).message).toMatch(/^@plexus\/diffusion-samplers\/grid: /);
     expect((caught as Error).message).toMatch(message);
+  });
+
+  it('rejects a one-step grid that is already at t = 0', () => {
+    const schedule = DiscreteVpSchedule.fromBetaSchedule('linear');
+    expect(() => vpGrid(schedule, 1, { spacing: 'leading', final: 'min' })).toThrow(/at least 2 points/);
   });
 
   it('rejects zero or negative step counts', () => {

@@ -75,7 +75,7 @@ export function createDpmSolverPlusPlus(settings: DpmSolverPlusPlusSettings = {}
         else if (lower && i === n - 2) stepOrder = Math.min(stepOrder, 2);
         const h = Math.log(s / s1);
         const r = s1 / s;
-        const z = sde && s1 > 0 ? run.noise() : undefined;
+        const z = sde && s1 > 0 ? run.noise(i) : undefined;
         const next = tf.tidy(() => {
           const m0 = hist[0]!;
           if (sde) {

@@ -32,7 +32,7 @@ export function createDdim(settings: DdimSettings = {}): SamplerV1 {
         // In xbar, s_eta^2 / a' = eta^2 s1^2 (s^2 - s1^2) / s^2 (see docs).
         const up = Math.min(s1, (eta * s1 * Math.sqrt(s * s - s1 * s1)) / s);
         const dir = Math.sqrt(Math.max(s1 * s1 - up * up, 0));
-        const z = up > 0 ? run.noise() : undefined;
+        const z = up > 0 ? run.noise(i) : undefined;
         const next = tf.tidy(() => {
           const eps = tf.div(tf.sub(x, d), s);
           const det = tf.add(d, tf.mul(eps, dir));
@@ -86,7 +86,7 @@ export function createDdpm(settings: DdpmSettings = {}): SamplerV1 {
         const std = s1 === 0 ? 0 : Math.sqrt(varT);
         const inv = 1 / Math.sqrt(aPrev);
         const d = await run.denoised(x, i);
-        const z = std > 0 ? run.noise() : undefined;
+        const z = std > 0 ? run.noise(i) : undefined;
         const next = tf.tidy(() => {
           const mean = tf.add(tf.mul(d, c0 * inv), tf.mul(x, ct * Math.sqrt(a) * inv));
           return z === undefined ? mean : tf.add(mean, tf.mul(z, std * inv));
@@ -162,7 +162,7 @@ export function createEulerAncestral(settings: EulerAncestralSettings = {}): Sam
         const up = Math.min(s1, (eta * s1 * Math.sqrt(s * s - s1 * s1)) / s);
         const down = Math.sqrt(Math.max(s1 * s1 - up * up, 0));
         const d = await run.denoised(x, i);
-        const z = up > 0 ? run.noise() : undefined;
+        const z = up > 0 ? run.noise(i) : undefined;
         const next = tf.tidy(() => {
           const stepped = tf.add(x, tf.mul(tf.div(tf.sub(x, d), s), down - s));
           return z === undefined ? stepped : tf.add(stepped, tf.mul(z, up * sNoise));

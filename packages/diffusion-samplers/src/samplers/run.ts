@@ -1,9 +1,9 @@
-import { randomNormalTensor, SeededRandom } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { DiffusionSamplersError } from '../errors.js';
 import { ModelCaller } from '../model/caller.js';
 import { validateThresholding } from '../model/thresholding.js';
 import { validateSigmas } from '../schedules/validate.js';
+import { StepNoise } from './noise.js';
 import type { SampleArgs, SamplerV1 } from './types.js';
 
 /**
@@ -17,7 +17,8 @@ export class SamplingRun<C> {
   readonly shape: number[];
   private readonly caller: ModelCaller<C>;
   private readonly timesteps: Float64Array | undefined;
-  private readonly rng: SeededRandom;
+  private readonly rng: StepNoise;
+  private readonly noiseSource: SampleArgs<C>['noiseSource'];
   private readonly onStep: SampleArgs<C>['onStep'];
 
   constructor(args: SampleArgs<C>) {
@@ -32,7 +33,8 @@ export class SamplingRun<C> {
       this.shape,
       args.checkFinite ?? true,
     );
-    this.rng = new SeededRandom(args.seed ?? 0);
+    this.rng = new StepNoise(args.seed ?? 0);
+    this.noiseSource = args.noiseSource;
     this.onStep = args.onStep;
   }
 
@@ -51,9 +53,19 @@ export class SamplingRun<C> {
     return this.caller.denoised(xbar, sigma, step);
   }
 
-  /** Fresh standard normal noise with the sample's shape. */
-  noise(): tf.Tensor {
-    return randomNormalTensor(this.shape, this.rng);
+  /** Fresh standard normal noise with the sample's shape, for step `step`. */
+  noise(step = -1): tf.Tensor {
+    if (this.noiseSource === undefined) return this.rng.tensor(this.shape);
+    const z = this.noiseSource(this.shape, step);
+    const ok = z.shape.length === this.shape.length && z.shape.every((d, i) => d === this.shape[i]);
+    if (!ok) {
+      z.dispose();
+      throw new DiffusionSamplersError(
+        'noise',
+        `noiseSource returned shape [${z.shape.join(', ')}], expected [${this.shape.join(', ')}] at step ${step}`,
+      );
+    }
+    return z;
   }
 
   /** Report the end of step `i`. */

@@ -44,6 +44,12 @@ export interface SampleArgs<C = unknown> {
   /** Seed of the sampler's own noise (stochastic samplers); default 0. */
   seed?: number;
   /**
+   * Replaces the seeded host noise of stochastic samplers (e.g. an on-device
+   * generator): returns a new standard normal tensor of `shape`, owned by the
+   * sampler.
+   */
+  noiseSource?: (shape: readonly number[], step: number) => tf.Tensor;
+  /**
    * Check every network output for NaN/Infinity (one small device read per
    * call). Default true; shapes are always checked.
    */
