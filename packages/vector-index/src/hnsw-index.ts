@@ -149,7 +149,7 @@ export class HnswIndex {
     return this.state.store.readVector(this.state.idOfLabel(MOD, label));
   }
 
-  /** Live labels, in slot order. */
+  /** Live labels, in insertion order. */
   labels(): number[] {
     return [...this.state.idOf.keys()];
   }
