@@ -124,3 +124,28 @@ describe('randomFeaturePropagation', () => {
     expect(Math.abs(dot)).toBeLessThan(1e-4);
   });
 });
+
+describe('spmmDense', () => {
+  it('matches a naive product for widths that are and are not multiples of 4', async () => {
+    const { spmmDense } = await import('../src/embeddings/dense-ops.js');
+    const g = barabasiAlbert(40, 2, { seed: 9 });
+    for (const dim of [1, 3, 4, 7, 8]) {
+      const x = Float32Array.from({ length: 40 * dim }, (_, i) => ((i * 7919) % 13) - 6);
+      for (const weights of [
+        undefined,
+        Float32Array.from({ length: g.numEdges }, (_, p) => 1 + (p % 3)),
+      ]) {
+        const out = new Float32Array(40 * dim);
+        spmmDense(g.indptr, g.indices, weights, x, dim, out);
+        for (let u = 0; u < 40; u++) {
+          for (let j = 0; j < dim; j++) {
+            let s = 0;
+            for (let p = g.indptr[u]!; p < g.indptr[u + 1]!; p++)
+              s += (weights?.[p] ?? 1) * x[g.indices[p]! * dim + j]!;
+            expect(out[u * dim + j]).toBeCloseTo(s, 4);
+          }
+        }
+      }
+    }
+  });
+});
