@@ -1,5 +1,6 @@
 import { VectorIndexError } from './errors.js';
 import { G_ENTRY, G_MAX_LEVEL } from './graph/graph.js';
+import { repairNeighbours } from './graph/repair.js';
 import type { IdFilter } from './graph/search.js';
 import { HnswState } from './hnsw-state.js';
 import type { Metric } from './metric.js';
@@ -126,6 +127,7 @@ export class HnswIndex {
     // Validate into scratch first so a bad vector leaves the old one intact.
     s.store.writeQuery(MOD, 0, vector);
     s.store.commitQuery(0, id);
+    repairNeighbours(s.searcher, id, s.config);
     s.builder.insert(id);
   }
 
@@ -228,8 +230,10 @@ export class HnswIndex {
     // taking a slot, so a bad vector changes nothing.
     if (s.free.length === 0) s.ensureCapacity(s.count + 1);
     s.store.writeQuery(MOD, 0, offset === 0 ? data : sliceRow(data, offset, this.dim));
-    const { id } = s.takeSlot();
+    const { id, reused } = s.takeSlot();
     s.store.commitQuery(0, id);
+    // A reused slot still has the old vector's neighbours: repair them as for an update.
+    if (reused) repairNeighbours(s.searcher, id, s.config);
     s.labels[id] = label;
     s.idOf.set(label, id);
     s.builder.insert(id);

@@ -67,6 +67,34 @@ describe('delete, re-insert and update', () => {
     expect(old.labels[0]).not.toBe(0);
   });
 
+  it('after updating half the vectors, recall stays close to a fresh build of the same data', () => {
+    const dim = 24;
+    const n = 2500;
+    const data = uniformData(n, dim, 61);
+    const moved = uniformData(n, dim, 62);
+    const index = new HnswIndex({ dim, M: 12, efConstruction: 100 });
+    index.addBatch(range(n), data);
+    const current = data.slice();
+    for (let i = 0; i < n; i += 2) {
+      index.update(i, row(moved, i, dim));
+      current.set(row(moved, i, dim), i * dim);
+    }
+    const fresh = new HnswIndex({ dim, M: 12, efConstruction: 100 });
+    fresh.addBatch(range(n), current);
+    const queries = uniformData(80, dim, 63);
+    const truth: number[][] = [];
+    const updated: number[][] = [];
+    const rebuilt: number[][] = [];
+    for (let q = 0; q < 80; q++) {
+      const query = row(queries, q, dim);
+      truth.push(referenceTopK('l2', current, dim, query, 10));
+      updated.push(index.search(query, 10, { efSearch: 24 }).labels);
+      rebuilt.push(fresh.search(query, 10, { efSearch: 24 }).labels);
+    }
+    X;
+    expect(recall(updated, truth)).toBeGreaterThanOrEqual(recall(rebuilt, truth) - 0.04);
+  });
+
   it('filters by label predicate, matching a filtered brute force', () => {
     const data = uniformData(N, DIM, 17);
     const index = new HnswIndex({ dim: DIM });
