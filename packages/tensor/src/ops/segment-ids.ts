@@ -36,10 +36,22 @@ export function prepareSegmentIds(
       `segmentIds must have one id per data row (${numRows}), got shape ${shapeText(ids.shape)}`,
     );
   }
-  if (tf.getBackend() !== 'webgpu') checkRange(module, ids.dataSync() as Int32Array, numSegments);
+  // Tensors are immutable, so one range check per tensor suffices: layers
+  // pass the same ids every step, and re-reading them would cost a sync.
+  const known = validatedBound.get(ids.dataId);
+  if (known !== undefined && known <= numSegments) return ids;
+  if (tf.getBackend() !== 'webgpu') {
+    const values = ids.dataSync() as Int32Array;
+    checkRange(module, values, numSegments);
+    let bound = 0;
+    for (let k = 0; k < values.length; k++) bound = Math.max(bound, values[k]! + 1);
+    validatedBound.set(ids.dataId, bound);
+  }
   return ids;
 }
 
+/** Smallest valid `numSegments` of each id tensor already checked, keyed by its data. */
+const validatedBound = new WeakMap<object, number>();
 function checkRange(module: string, ids: Int32Array, numSegments: number): void {
   for (let i = 0; i < ids.length; i++) {
     const s = ids[i]!;

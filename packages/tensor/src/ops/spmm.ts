@@ -12,6 +12,12 @@ export interface SpmmOptions {
    * overriding the matrix's stored values; gradients flow into it.
    */
   readonly weights?: tf.Tensor1D;
+  /**
+   * Whether gradients flow into `weights` (default true). Pass false for
+   * constant weights, e.g. feature values of a sparse input: the backward
+   * pass then skips the SDDMM that a weight gradient costs.
+   */
+  readonly weightsRequireGrad?: boolean;
 }
 
 /**
@@ -36,6 +42,16 @@ export function spmm(a: CsrMatrix, x: tf.Tensor2D, options: SpmmOptions = {}): t
         'spmm',
         `weights must have one entry per stored entry (${a.nnz}), got ${shapeText(weights.shape)}`,
       );
+    }
+    if (options.weightsRequireGrad === false) {
+      const constant = tf.customGrad((xIn, save) => {
+        (save as tf.GradSaveFunc)([weights]);
+        return {
+          value: spmmForward(a, xIn as tf.Tensor2D, weights),
+          gradFunc: (dy, [ws]) => spmmTransposed(a, dy as tf.Tensor2D, ws as tf.Tensor1D),
+        };
+      });
+      return constant(x) as tf.Tensor2D;
     }
     const f = tf.customGrad((xIn, wIn, save) => {
       (save as tf.GradSaveFunc)([xIn as tf.Tensor2D, wIn as tf.Tensor1D]);

@@ -122,7 +122,18 @@ export function kernelConformanceCases(options: ConformanceOptions = {}): Confor
             [x, w],
             rng,
           );
-          tf.dispose([x, w]);
+          // Constant weights: same value, same gradient for x, no weight gradient computed.
+          const gx = tf.grad((xi: tf.Tensor) =>
+            tf.sum(tf.square(spmm(m, xi as tf.Tensor2D, { weights: w }))),
+          );
+          const gc = tf.grad((xi: tf.Tensor) =>
+            tf.sum(
+              tf.square(spmm(m, xi as tf.Tensor2D, { weights: w, weightsRequireGrad: false })),
+            ),
+          );
+          const [a, b] = [gx(x), gc(x)];
+          expect(await read(b), await read(a), 'spmm constant-weights gradient');
+          tf.dispose([x, w, a, b]);
         },
       });
       cases.push({
