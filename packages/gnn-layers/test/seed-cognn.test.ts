@@ -43,7 +43,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       ['hub listens to broadcasters only', [L, B, S, I, S, S], [[1, 2, 2], [], [], [], [], [4]]],
       // Hub isolates: hears nobody though all others broadcast; 4 listens, 3 broadcasts.
       ['isolated hub hears nobody', [I, B, B, B, L, I], [[], [], [], [], [3], []]],
-      // Broadcast-only node 4 does not hear 3; listen-only 5 hears 4? No: 4 only broadcasts... it does.
+      // Broadcast-only nodes 0 and 4 hear nobody; listen-only 5 hears broadcaster 4.
       ['broadcasting does not imply listening', [B, S, S, S, B, L], [[], [], [], [], [], [4]]],
       ['all standard is the plain graph', [S, S, S, S, S, S], [[1, 2, 3, 2], [], [], [], [3], [4]]],
       ['all listen: nobody speaks', [L, L, L, L, L, L], [[], [], [], [], [], []]],

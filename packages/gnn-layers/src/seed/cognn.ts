@@ -25,6 +25,12 @@ export interface CoGnnModelOptions {
   readonly temperature?: number;
   /** Environment aggregation over active incoming arcs (default `'sum'`). */
   readonly aggregation?: GatedAggregation;
+  /**
+   * Skip connection `h + ReLU(...)` around every environment layer (default
+   * true; the authors' code offers it too), so deep stacks keep a node's own
+   * state even where the sampled actions cut it off from everyone.
+   */
+  readonly residual?: boolean;
   readonly seed?: number;
 }
 
@@ -51,7 +57,7 @@ interface LayerVars {
  * MeanGNN: `h W_s + mean_{j→i} h_j W_n + b`, 4 logits) picks per node one of
  * STANDARD (listen and broadcast), LISTEN, BROADCAST or ISOLATE by
  * straight-through Gumbel-softmax; then the environment network
- * `h'_i = ReLU(h_i W_s + AGG_{j → i, i listens, j broadcasts} h_j W_n + b)`
+ * `h'_i = h_i + ReLU(h_i W_s + AGG_{j → i, i listens, j broadcasts} h_j W_n + b)`
  * passes messages on the directed graph those actions induce. Nodes thereby
  * rewire the graph per layer, e.g. shutting off the flood of irrelevant
  * neighbours that over-squashes a long-range signal. The gating is
@@ -71,6 +77,7 @@ export function createCoGnnModel(
   const layers = options.layers ?? 3;
   const temperature = options.temperature ?? 0.5;
   const aggregation = options.aggregation ?? 'sum';
+  const residual = options.residual ?? true;
   checkPositive('cognn', 'inFeatures', inFeatures);
   checkPositive('cognn', 'outFeatures', outFeatures);
   checkPositive('cognn', 'hidden', hidden);
@@ -137,9 +144,10 @@ export function createCoGnnModel(
         broadcast,
         aggregation,
       );
-      h = tf.relu(
+      const update = tf.relu(
         tf.add(tf.add(tf.matMul(h, p.envSelf as tf.Tensor2D), msgs), p.envBias),
       ) as tf.Tensor2D;
+      h = residual ? (tf.add(h, update) as tf.Tensor2D) : update;
     }
     return tf.add(tf.matMul(h, wOut as tf.Tensor2D), bOut) as tf.Tensor2D;
   }

@@ -1,0 +1,357 @@
+/**
+ * Long-range experiment: accuracy against problem depth on RingTransfer
+ * (Bodnar et al., 2021) and Tree-NeighborsMatch (Alon & Yahav, 2021) from
+ * graph-core's generators, for GCN, GIN, GAT, DRew, TIDE and Co-GNN at about
+ * equal parameter budgets. Writes results/long-range.json and
+ * results/long-range.svg.
+ *
+ *   node --import tsx bench/long-range.ts [--quick]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CsrGraph, type LongRangeTask, ringTransfer, treeNeighborsMatch } from '@plexus/graph-core';
+import { initBackend, SeededRandom } from '@plexus/tensor';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  createGatConv,
+  createGcnConv,
+  createGinConv,
+  disposeGraphOperators,
+  type GnnLayerV1,
+} from '../src/index.js';
+import {
+  createCoGnnModel,
+  createDrewModel,
+  createTideConv,
+  disposeRingOperators,
+} from '../src/seed/index.js';
+import { renderSvg } from './long-range-plot.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const quick = process.argv.includes('--quick');
+// --only=drew,tide and --depths=ring:6,tree:2 narrow a run (nothing is written then).
+const argValue = (name: string): string[] | undefined =>
+  process.argv
+    .find((a) => a.startsWith(`--${name}=`))
+    ?.split('=')[1]
+    ?.split(',');
+const onlyModels = argValue('only');
+const onlyDepths = argValue('depths');
+const partial = quick || onlyModels !== undefined || onlyDepths !== undefined;
+
+export const MODELS = ['gcn', 'gin', 'gat', 'drew', 'tide', 'cognn'] as const;
+type ModelName = (typeof MODELS)[number];
+
+const CONFIG = {
+  budget: 6000,
+  epochs: quick ? 30 : 60,
+  learningRate: 0.01,
+  seeds: quick ? [0] : [0, 1],
+  ring: { depths: quick ? [2, 6] : [2, 4, 6, 8], train: 100, test: 100, classes: 5 },
+  tree: { depths: quick ? [2] : [2, 3], train: 400, test: 200 },
+};
+
+/** A network from node features to per-node logits. */
+interface Net {
+  readonly variables: readonly tf.Variable[];
+  forward(graph: CsrGraph, x: tf.Tensor2D): tf.Tensor2D;
+  dispose(): void;
+}
+
+const evalCtx = { training: false, nextSeed: () => 0 };
+
+function linear(rng: SeededRandom, inF: number, outF: number): tf.Variable[] {
+  const limit = Math.sqrt(6 / (inF + outF));
+  const w = tf.tensor2d(rng.fillUniform(new Float32Array(inF * outF), -limit, limit), [inF, outF]);
+  const b = tf.zeros([outF]);
+  const vars = [tf.variable(w), tf.variable(b)];
+  tf.dispose([w, b]);
+  return vars;
+}
+
+/** L message-passing layers with ReLU, then a linear readout (the MPNN baselines). */
+function stack(layers: GnnLayerV1[], readout: tf.Variable[]): Net {
+  const [w, b] = readout as [tf.Variable, tf.Variable];
+  return {
+    variables: [...layers.flatMap((l) => l.variables), w, b],
+    forward(graph, x) {
+      let h = x;
+      for (const layer of layers) h = tf.relu(layer.apply(graph, h, evalCtx));
+      return tf.add(tf.matMul(h, w as tf.Tensor2D), b) as tf.Tensor2D;
+    },
+    dispose() {
+      for (const l of layers) l.dispose();
+      tf.dispose([w, b]);
+    },
+  };
+}
+
+function wrap(model: GnnLayerV1, training: { nextSeed: () => number }): Net {
+  return {
+    variables: model.variables,
+    forward: (graph, x) => model.apply(graph, x, { training: trainingFlag.on, ...training }),
+    dispose: () => model.dispose(),
+  };
+}
+
+// Co-GNN samples actions while training and takes argmax actions at evaluation.
+const trainingFlag = { on: false };
+
+function build(
+  name: ModelName,
+  inF: number,
+  outF: number,
+  hidden: number,
+  layers: number,
+  seed: number,
+): Net {
+  const rng = new SeededRandom(seed + 100);
+  let next = seed * 1000;
+  const seeds = { nextSeed: () => next++ };
+  const conv = (i: number, o: number, k: number): GnnLayerV1 =>
+    name === 'gcn'
+      ? createGcnConv(i, o, { seed: seed * 31 + k })
+      : name === 'gin'
+        ? createGinConv(i, o, { seed: seed * 31 + k })
+        : createGatConv(i, Math.max(1, o / 2), { heads: 2, seed: seed * 31 + k });
+  switch (name) {
+    case 'gcn':
+    case 'gin':
+    case 'gat': {
+      const h = name === 'gat' ? 2 * Math.max(1, hidden / 2) : hidden;
+      const ls = Array.from({ length: layers }, (_, k) => conv(k === 0 ? inF : h, h, k));
+      return stack(ls, linear(rng, h, outF));
+    }
+    case 'drew':
+      return wrap(createDrewModel(inF, outF, { hidden, layers, nu: 1, seed }), seeds);
+    case 'cognn':
+      return wrap(
+        createCoGnnModel(inF, outF, { hidden, layers, seed, aggregation: 'mean' }),
+        seeds,
+      );
+    case 'tide': {
+      // Two TIDE layers whatever the depth: the learnt times set the reach.
+      const order = Math.max(8, 2 * layers + 4);
+      const t1 = createTideConv(inF, hidden, { channels: hidden, order, seed });
+      const t2 = createTideConv(hidden, hidden, { channels: hidden, order, seed: seed + 1 });
+      return stack([t1, t2], linear(rng, hidden, outF));
+    }
+  }
+}
+
+function paramCount(net: Net): number {
+  return net.variables.reduce((s, v) => s + v.size, 0);
+}
+
+/** Hidden width (GAT: even) whose parameter count is closest to the budget. */
+function hiddenFor(name: ModelName, inF: number, outF: number, layers: number): number {
+  let best = { hidden: 2, gap: Number.POSITIVE_INFINITY, params: 0 };
+  for (let hidden = 2; hidden <= 160; hidden += 2) {
+    const net = build(name, inF, outF, hidden, layers, 0);
+    const params = paramCount(net);
+    net.dispose();
+    const gap = Math.abs(params - CONFIG.budget);
+    if (gap < best.gap) best = { hidden, gap, params };
+    if (params > CONFIG.budget) break;
+  }
+  return best.hidden;
+}
+
+interface Split {
+  graph: CsrGraph;
+  x: tf.Tensor2D;
+  targets: tf.Tensor1D;
+  labels: Int32Array;
+  oneHot: tf.Tensor2D;
+}
+
+/** One block-diagonal batch; node features optionally re-encoded per node. */
+function batchOf(
+  task: LongRangeTask,
+  encode: (f: Float32Array, dim: number) => { data: Float32Array; dim: number },
+): Split {
+  const b = CsrGraph.batch(task.graphs);
+  const f = b.graph.features as { data: Float32Array; dim: number };
+  const enc = encode(f.data, f.dim);
+  const targets = Int32Array.from(task.targets, (t, g) => b.nodeOffsets[g]! + t);
+  return {
+    graph: b.graph,
+    x: tf.tensor2d(enc.data, [b.graph.numNodes, enc.dim]),
+    targets: tf.tensor1d(targets, 'int32'),
+    labels: task.labels,
+    oneHot: tf.oneHot(tf.tensor1d(task.labels, 'int32'), task.numClasses) as tf.Tensor2D,
+  };
+}
+
+function accuracy(net: Net, s: Split): number {
+  return tf.tidy(() => {
+    const pred = tf.argMax(tf.gather(net.forward(s.graph, s.x), s.targets), 1).dataSync();
+    let hit = 0;
+    pred.forEach((p, i) => {
+      if (p === s.labels[i]) hit++;
+    });
+    return hit / s.labels.length;
+  });
+}
+
+function trainOne(net: Net, train: Split, test: Split): { trainAcc: number; testAcc: number } {
+  const opt = tf.train.adam(CONFIG.learningRate);
+  for (let e = 0; e < CONFIG.epochs; e++) {
+    trainingFlag.on = true;
+    const loss = opt.minimize(
+      () =>
+        tf.losses.softmaxCrossEntropy(
+          train.oneHot,
+          tf.gather(net.forward(train.graph, train.x), train.targets),
+        ) as tf.Scalar,
+      false,
+      net.variables as tf.Variable[],
+    );
+    loss?.dispose();
+    trainingFlag.on = false;
+  }
+  opt.dispose();
+  return { trainAcc: accuracy(net, train), testAcc: accuracy(net, test) };
+}
+
+/** Tree-NeighborsMatch features (key, value) as one-hots, as embeddings would be. */
+function oneHotKeys(classes: number) {
+  return (data: Float32Array, dim: number) => {
+    const n = data.length / dim;
+    const width = 2 * (classes + 1);
+    const out = new Float32Array(n * width);
+    for (let i = 0; i < n; i++) {
+      out[i * width + data[i * dim]!] = 1;
+      out[i * width + classes + 1 + data[i * dim + 1]!] = 1;
+    }
+    return { data: out, dim: width };
+  };
+}
+
+interface Row {
+  task: 'ring' | 'tree';
+  depth: number;
+  model: ModelName;
+  layers: number;
+  hidden: number;
+  params: number;
+  chance: number;
+  trainAcc: number[];
+  testAcc: number[];
+  meanTestAcc: number;
+  seconds: number;
+}
+
+async function main(): Promise<void> {
+  const backend = await initBackend({ backend: 'wasm' });
+  void backend;
+  const rows: Row[] = [];
+  const t0 = performance.now();
+  const jobs: { task: 'ring' | 'tree'; depth: number }[] = [
+    ...CONFIG.ring.depths.map((depth) => ({ task: 'ring' as const, depth })),
+    ...CONFIG.tree.depths.map((depth) => ({ task: 'tree' as const, depth })),
+  ];
+  for (const { task, depth } of jobs) {
+    if (onlyDepths !== undefined && !onlyDepths.includes(`${task}:${depth}`)) continue;
+    const make = (count: number, seed: number): LongRangeTask =>
+      task === 'ring'
+        ? ringTransfer({ ringSize: 2 * depth, count, numClasses: CONFIG.ring.classes, seed })
+        : treeNeighborsMatch({ depth, count, seed });
+    const sizes = task === 'ring' ? CONFIG.ring : CONFIG.tree;
+    const trainTask = make(sizes.train, 1);
+    const testTask = make(sizes.test, 2);
+    const classes = trainTask.numClasses;
+    const encode =
+      task === 'ring' ? (data: Float32Array, dim: number) => ({ data, dim }) : oneHotKeys(classes);
+    const train = batchOf(trainTask, encode);
+    const test = batchOf(testTask, encode);
+    const inF = train.x.shape[1];
+    for (const model of MODELS) {
+      if (onlyModels !== undefined && !onlyModels.includes(model)) continue;
+      // Tree-NeighborsMatch needs r + 1 layers (Alon & Yahav): one to embed
+      // each leaf's (key, value) pair nonlinearly before it is aggregated.
+      const layers = task === 'ring' ? depth : depth + 1;
+      const hidden = hiddenFor(model, inF, classes, layers);
+      const started = performance.now();
+      const trainAcc: number[] = [];
+      const testAcc: number[] = [];
+      let params = 0;
+      for (const seed of CONFIG.seeds) {
+        const net = build(model, inF, classes, hidden, layers, seed);
+        params = paramCount(net);
+        const r = trainOne(net, train, test);
+        trainAcc.push(r.trainAcc);
+        testAcc.push(r.testAcc);
+        net.dispose();
+      }
+      const row: Row = {
+        task,
+        depth,
+        model,
+        layers: model === 'tide' ? 2 : layers,
+        hidden,
+        params,
+        chance: 1 / classes,
+        trainAcc,
+        testAcc,
+        meanTestAcc: testAcc.reduce((s, v) => s + v, 0) / testAcc.length,
+        seconds: (performance.now() - started) / 1000,
+      };
+      rows.push(row);
+      process.stderr.write(
+        `${task} depth ${depth} ${model.padEnd(5)} hidden ${hidden} params ${params} ` +
+          `train ${trainAcc.map((v) => v.toFixed(2)).join('/')} test ${testAcc.map((v) => v.toFixed(2)).join('/')} ` +
+          `(${row.seconds.toFixed(1)} s, tensors ${tf.memory().numTensors})\n`,
+      );
+    }
+    tf.dispose([train.x, train.targets, train.oneHot, test.x, test.targets, test.oneHot]);
+    for (const g of [train.graph, test.graph]) {
+      disposeGraphOperators(g);
+      disposeRingOperators(g);
+    }
+  }
+  const result = {
+    benchmark: 'long-range: accuracy against problem depth at ~equal parameter budget',
+    date: new Date().toISOString(),
+    backend: tf.getBackend(),
+    totalSeconds: (performance.now() - t0) / 1000,
+    config: CONFIG,
+    notes: [
+      'depth = source-target distance (ring: ringSize = 2 depth; tree: tree depth r).',
+      'GCN, GIN, GAT, DRew (nu = 1) and Co-GNN use L = depth layers on RingTransfer and L = depth + 1 on Tree-NeighborsMatch (as Alon & Yahav); TIDE always uses 2 layers (Chebyshev order max(8, 2L + 4)).',
+      'Hidden widths are chosen per model so the parameter count is closest to the budget.',
+      'Tree-NeighborsMatch keys and values are one-hot encoded.',
+      'Co-GNN: mean environment aggregation, residual layers, tau = 0.5; actions sampled with Gumbel noise while training, argmax at evaluation.',
+      'Full-batch Adam on one block-diagonal batch of the training graphs; accuracy of the target node (node 0) of every graph.',
+    ],
+    rows,
+  };
+  if (!partial) {
+    mkdirSync(join(here, 'results'), { recursive: true });
+    writeFileSync(join(here, 'results', 'long-range.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(here, 'results', 'long-range.svg'), renderSvg(rows, MODELS));
+  }
+  printTable(rows);
+}
+
+function printTable(rows: Row[]): void {
+  for (const task of ['ring', 'tree'] as const) {
+    const depths = [...new Set(rows.filter((r) => r.task === task).map((r) => r.depth))];
+    if (depths.length === 0) continue;
+    console.log(
+      `\n${task} — mean test accuracy (chance ${rows.find((r) => r.task === task)!.chance.toFixed(2)})`,
+    );
+    console.log(`| model | ${depths.map((d) => `depth ${d}`).join(' | ')} |`);
+    console.log(`|---|${depths.map(() => '---').join('|')}|`);
+    for (const model of MODELS) {
+      const cells = depths.map((d) => {
+        const r = rows.find((x) => x.task === task && x.depth === d && x.model === model);
+        return r === undefined ? '' : r.meanTestAcc.toFixed(2);
+      });
+      console.log(`| ${model} | ${cells.join(' | ')} |`);
+    }
+  }
+}
+
+await main();
