@@ -53,7 +53,9 @@ function logit(p: number): number {
  * own learnable time, `H = exp(-t_c L) Z` with `L = I - Â` and
  * `Â = D^-1/2 (A + I) D^-1/2`; the time derivative `∂H/∂t = -L H` (one more
  * sparse product) adds a local, Laplacian-shaped term the pure diffusion
- * lacks. The output is `[H ‖ ∂H/∂t] W_out + b`. A small time keeps a channel
+ * lacks. The output is `[H ‖ ∂H/∂t] W_out + b`. Since `H + ∂H/∂t = Â H`,
+ * this spans `Â exp(-tL) Z W`, which at `t = 0` is a GCN layer: as in the
+ * paper, the layer strictly generalises local message passing. A small time keeps a channel
  * local, a large one reaches across the graph, and the gradient with respect
  * to `t_c` lets training choose, so one layer covers near and far.
  *
