@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
+import { cacheErrors } from './cache.js';
 import { convergenceOrders, errorVsNfe } from './oracle-error.js';
 import { referenceOpMs, samplerOverhead } from './overhead.js';
 import { logLogSvg } from './svg.js';
@@ -59,6 +60,14 @@ panels.push({
   })),
 });
 writeFileSync(join(out, 'error-vs-nfe.svg'), logLogSvg(panels, 'NFE', 'mean L2 error'));
+
+const cache = await cacheErrors();
+console.log('\ncache error vs uncached DPM++ 2M (20 calls, trailing)');
+for (const r of cache)
+  console.log(
+    `budget ${String(r.budget).padStart(2)} ${r.schedule.padEnd(7)} order ${r.order}  ${r.errorVsUncached.toExponential(2)}`,
+  );
+writeFileSync(join(out, 'cache.json'), `${JSON.stringify({ meta, rows: cache }, null, 2)}\n`);
 
 const refMs = referenceOpMs();
 const overhead = await samplerOverhead(refMs, 2);

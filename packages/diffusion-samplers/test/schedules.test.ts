@@ -133,7 +133,9 @@ describe('sigma schedule validation', () => {
 
   it('rejects a one-step grid that is already at t = 0', () => {
     const schedule = DiscreteVpSchedule.fromBetaSchedule('linear');
-    expect(() => vpGrid(schedule, 1, { spacing: 'leading', final: 'min' })).toThrow(/at least 2 points/);
+    expect(() => vpGrid(schedule, 1, { spacing: 'leading', final: 'min' })).toThrow(
+      /at least 2 points/,
+    );
   });
 
   it('rejects zero or negative step counts', () => {
