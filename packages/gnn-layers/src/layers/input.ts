@@ -30,7 +30,8 @@ export function inputShape(x: LayerInput): [number, number] {
 /** `x · w` for either kind of input; gradients reach `w` (and dense `x`). */
 export function project(x: LayerInput, w: tf.Variable): tf.Tensor2D {
   return isSparseRows(x)
-    ? spmm(x.matrix, w as tf.Tensor2D, { weights: x.values })
+    ? // Feature values are data, not parameters: no gradient flows into them.
+      spmm(x.matrix, w as tf.Tensor2D, { weights: x.values, weightsRequireGrad: false })
     : (tf.matMul(x, w as tf.Tensor2D) as tf.Tensor2D);
 }
 

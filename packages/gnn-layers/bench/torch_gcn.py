@@ -1,0 +1,55 @@
+"""PyTorch peer for the GCN epoch-time benchmark (Debian's python3-torch, CPU, one thread).
+
+Reads a graph written by bench/run.ts (raw little-endian arrays) and times one
+training step (forward, backward, Adam) of the same two-layer GCN:
+relu(A_hat X W1) -> dropout -> A_hat H W2, cross-entropy on the training nodes.
+Prints JSON: {"medianMs": ..., "epochs": ...}.
+"""
+import json
+import sys
+import time
+
+import numpy as np
+import torch
+
+torch.set_num_threads(1)
+torch.manual_seed(0)
+d = sys.argv[1]
+meta = json.load(open(f"{d}/meta.json"))
+n, f, c, h = meta["numNodes"], meta["numFeatures"], meta["numClasses"], meta["hidden"]
+rd = lambda name, dt: np.fromfile(f"{d}/{name}.bin", dtype=dt)
+indptr, indices, weights = rd("adj.indptr", "<i4"), rd("adj.indices", "<i4"), rd("adj.weights", "<f4")
+a_hat = torch.sparse_csr_tensor(torch.from_numpy(indptr.astype(np.int64)), torch.from_numpy(indices.astype(np.int64)), torch.from_numpy(weights), size=(n, n))
+if meta["sparseFeatures"]:
+    fi, fx, fv = rd("x.indptr", "<i4"), rd("x.indices", "<i4"), rd("x.values", "<f4")
+    x = torch.sparse_csr_tensor(torch.from_numpy(fi.astype(np.int64)), torch.from_numpy(fx.astype(np.int64)), torch.from_numpy(fv), size=(n, f))
+else:
+    x = torch.from_numpy(rd("x.dense", "<f4").reshape(n, f))
+y = torch.from_numpy(rd("labels", "<i4").astype(np.int64))
+train = torch.from_numpy(rd("train", "<i4").astype(np.int64))
+
+w1 = torch.nn.Parameter(torch.empty(f, h)); torch.nn.init.xavier_uniform_(w1)
+b1 = torch.nn.Parameter(torch.zeros(h))
+w2 = torch.nn.Parameter(torch.empty(h, c)); torch.nn.init.xavier_uniform_(w2)
+b2 = torch.nn.Parameter(torch.zeros(c))
+opt = torch.optim.Adam([w1, b1, w2, b2], lr=0.01)
+
+def step():
+    opt.zero_grad()
+    xw = torch.sparse.mm(x, w1) if meta["sparseFeatures"] else x @ w1
+    hid = torch.relu(torch.sparse.mm(a_hat, xw) + b1)
+    hid = torch.nn.functional.dropout(hid, 0.5, training=True)
+    out = torch.sparse.mm(a_hat, hid @ w2) + b2
+    loss = torch.nn.functional.cross_entropy(out[train], y[train]) + 5e-4 / 2 * (w1 * w1).sum()
+    loss.backward()
+    opt.step()
+
+for _ in range(3):
+    step()
+times = []
+for _ in range(meta["epochs"]):
+    t0 = time.perf_counter()
+    step()
+    times.append((time.perf_counter() - t0) * 1e3)
+times.sort()
+print(json.dumps({"medianMs": times[len(times) // 2], "epochs": meta["epochs"], "torch": torch.__version__}))
