@@ -16,6 +16,7 @@ import {
 } from '../src/index.js';
 import { allNoises, DIM, mixture } from '../test/oracle-fixture.js';
 
+/** One cache configuration and its error against the uncached sampler. */
 export interface CacheRow {
   budget: number;
   calls: number;
@@ -32,6 +33,7 @@ function uniformSchedule(calls: number, budget: number): boolean[] {
   );
 }
 
+/** Cache error for every budget, schedule kind (uniform, DP) and AB order 0-2. */
 export async function cacheErrors(steps = 20, budgets = [4, 5, 8, 10, 15]): Promise<CacheRow[]> {
   const schedule = DiscreteVpSchedule.fromBetaSchedule('linear');
   const model = createVpModel({ schedule });

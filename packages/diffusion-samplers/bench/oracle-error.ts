@@ -18,6 +18,7 @@ const schedule = DiscreteVpSchedule.fromBetaSchedule('linear');
 const model = createVpModel({ schedule });
 const denoise = gmmVpDenoiser(mixture);
 
+/** One (sampler, grid, budget) cell of the error-vs-NFE table. */
 export interface ErrorRow {
   sampler: string;
   grid: 'trailing' | 'karras';
@@ -55,6 +56,7 @@ export async function errorVsNfe(budgets: number[]): Promise<ErrorRow[]> {
   return rows;
 }
 
+/** Errors over a step ladder and the fitted order of one sampler. */
 export interface OrderRow {
   sampler: string;
   steps: number[];

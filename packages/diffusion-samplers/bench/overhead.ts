@@ -46,6 +46,7 @@ export function referenceOpMs(repeats = 3): number {
   return median(times);
 }
 
+/** Per-step cost of one sampler with a trivial denoiser. */
 export interface OverheadRow {
   sampler: string;
   checkFinite: boolean;

@@ -1,5 +1,6 @@
 // A dependency-free log-log line plot as SVG.
 
+/** One line of a plot: (x, y) points, both > 0. */
 export interface Series {
   name: string;
   points: [number, number][];

@@ -10,6 +10,7 @@ import {
   type SamplerV1,
 } from '../src/index.js';
 
+/** A benchmarked sampler and its budget-to-steps rule. */
 export interface ZooEntry {
   name: string;
   make: (final: 'zero' | 'min') => SamplerV1;
@@ -17,6 +18,7 @@ export interface ZooEntry {
   steps: (budget: number) => number;
 }
 
+/** The deterministic samplers the benchmarks compare. */
 export const zoo: ZooEntry[] = [
   { name: 'ddim', make: () => createDdim(), steps: (b) => b },
   { name: 'euler', make: () => createEuler(), steps: (b) => b },
