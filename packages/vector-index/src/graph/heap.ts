@@ -15,6 +15,7 @@ export class MinHeap {
     this.ids = new Int32Array(initial);
   }
 
+  /** Empty the heap, keeping its arrays. */
   clear(): void {
     this.size = 0;
   }
@@ -24,10 +25,12 @@ export class MinHeap {
     return this.keys[0]!;
   }
 
+  /** Id of the top entry; only valid when size > 0. */
   topId(): number {
     return this.ids[0]!;
   }
 
+  /** Add a (distance, id) pair, growing the arrays when full. */
   push(key: number, id: number): void {
     if (this.size === this.keys.length) this.grow();
     const keys = this.keys;
@@ -89,6 +92,7 @@ export class MaxHeap {
     this.ids = new Int32Array(initial);
   }
 
+  /** Empty the heap, keeping its arrays. */
   clear(): void {
     this.size = 0;
   }
@@ -98,10 +102,12 @@ export class MaxHeap {
     return this.keys[0]!;
   }
 
+  /** Id of the top entry; only valid when size > 0. */
   topId(): number {
     return this.ids[0]!;
   }
 
+  /** Add a (distance, id) pair, growing the arrays when full. */
   push(key: number, id: number): void {
     if (this.size === this.keys.length) this.grow();
     const keys = this.keys;

@@ -23,6 +23,7 @@ export class PairList {
     this.dists = dists;
   }
 
+  /** Append one pair. */
   push(id: number, dist: number): void {
     if (this.size === this.ids.length) this.reserve(this.size + 1);
     this.ids[this.size] = id;
