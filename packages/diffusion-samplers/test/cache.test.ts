@@ -6,6 +6,7 @@ import {
   cacheScheduleDp,
   createDpmSolverPlusPlus,
   createFeatureCache,
+  createHeun,
   createVpModel,
   DiscreteVpSchedule,
   type FeatureCacheOptions,
@@ -130,6 +131,21 @@ describe('feature cache against the uncached sampler', () => {
       expect(uniRun.stats.fullCalls).toBe(budget);
       expect(dpRun.error).toBeLessThanOrEqual(uniRun.error);
     }
+  });
+
+  it('works with a two-evaluation sampler (Heun re-evaluates at grid points)', async () => {
+    const heun = createHeun();
+    const cache = createFeatureCache({ schedule: (call) => call % 2 === 0, order: 1 });
+    const before = tf.memory().numTensors;
+    const out = await heun.sample({ denoise: cache.wrap(net), model, grid, noise });
+    const ref = await heun.sample({ denoise: exact, model, grid, noise });
+    const err = meanL2(out.dataSync(), ref.dataSync(), DIM);
+    tf.dispose([out, ref]);
+    cache.reset();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Number.isFinite(err)).toBe(true);
+    expect(err).toBeGreaterThan(0);
+    expect(err).toBeLessThan(0.5);
   });
 
   it('the DP is exact on a small brute-forced instance and validates its input', () => {
