@@ -88,6 +88,27 @@ describe('recall against float64 brute force', () => {
     expect(Buffer.from(build(1)).equals(Buffer.from(build(2)))).toBe(false);
   });
 
+  it('the plain-JS kernel builds an index of the same quality as the wasm kernel', () => {
+    const all = uniformData(1500 + Q, 16, 8);
+    const data = all.subarray(0, 1500 * 16);
+    const queries = all.subarray(1500 * 16);
+    const scores = (['wasm', 'js'] as const).map((kernel) => {
+      const index = new HnswIndex({ dim: 16, M: 8, efConstruction: 64, kernel });
+      expect(index.kernel).toBe(kernel);
+      index.addBatch(range(1500), data);
+      const got: number[][] = [];
+      const truth: number[][] = [];
+      for (let q = 0; q < Q; q++) {
+        const query = queries.subarray(q * 16, (q + 1) * 16);
+        got.push(index.search(query, 10, { efSearch: 48 }).labels);
+        truth.push(referenceTopK('l2', data, 16, query, 10));
+      }
+      return recall(got, truth);
+    });
+    expect(scores[1]!).toBeGreaterThanOrEqual(0.95);
+    expect(Math.abs(scores[0]! - scores[1]!)).toBeLessThanOrEqual(0.01);
+  });
+
   it('uses level multiplier 1/ln(M) and M0 = 2M by default', () => {
     const index = new HnswIndex({ dim: 4, M: 16 });
     expect(index.config.levelMultiplier).toBeCloseTo(1 / Math.log(16), 12);
