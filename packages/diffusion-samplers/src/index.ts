@@ -43,6 +43,7 @@ export {
   type DdimSettings,
   type DdpmSettings,
   type EulerAncestralSettings,
+  type HeunSettings,
 } from './samplers/first-order.js';
 export { createLms, createPndm, type LmsSettings } from './samplers/multistep.js';
 export { StepNoise } from './samplers/noise.js';

@@ -49,6 +49,7 @@ export function allSamplers(): Record<string, SamplerV1> {
     euler: createEuler(),
     'euler-ancestral': createEulerAncestral(),
     heun: createHeun(),
+    'heun-churn': createHeun({ sChurn: 10 }),
     'dpmpp-2m': createDpmSolverPlusPlus(),
     'dpmpp-2m-heun': createDpmSolverPlusPlus({ solverType: 'heun' }),
     'dpmpp-3m': createDpmSolverPlusPlus({ order: 3 }),

@@ -4,6 +4,7 @@ import {
   createDdpm,
   createDpmSolverPlusPlus,
   createEulerAncestral,
+  createHeun,
   createVpModel,
   DiscreteVpSchedule,
   gmmVpDenoiser,
@@ -82,6 +83,7 @@ describe('stochastic samplers match the exact mixture (two-sample test)', () => 
     ['ddpm', createDdpm()],
     ['euler-ancestral', createEulerAncestral()],
     ['dpmpp-2m-sde', createDpmSolverPlusPlus({ sde: true })],
+    ['heun (EDM churn)', createHeun({ sChurn: 40 })],
   ];
   for (const [name, sampler] of cases) {
     it(`${name} (200 steps) is not distinguishable at the 1% level`, async () => {

@@ -178,23 +178,58 @@ export function createEulerAncestral(settings: EulerAncestralSettings = {}): Sam
   });
 }
 
+/** Settings of {@link createHeun}: EDM's stochastic churn (Algorithm 2), off by default. */
+export interface HeunSettings {
+  /** Total churn S_churn (0 = deterministic Algorithm 1, default). */
+  sChurn?: number;
+  /** Churn only for sigma in [sTmin, sTmax] (defaults 0 and Infinity). */
+  sTmin?: number;
+  sTmax?: number;
+  /** Noise inflation S_noise (default 1). */
+  sNoise?: number;
+}
+
 /**
  * Heun's second-order method ("Elucidating the Design Space of Diffusion-Based
- * Generative Models", 2022, Algorithm 1, no churn): Euler predictor and
- * trapezoid corrector; the step into sigma = 0 is plain Euler. 2 NFE per step,
- * `2N - 1` in all when the grid ends at 0.
+ * Generative Models", 2022, Algorithm 1; with `sChurn > 0` Algorithm 2):
+ * Euler predictor and trapezoid corrector; the step into sigma = 0 is plain
+ * Euler. 2 NFE per step, `2N - 1` in all when the grid ends at 0.
  */
-export function createHeun(): SamplerV1 {
+export function createHeun(settings: HeunSettings = {}): SamplerV1 {
+  const sChurn = settings.sChurn ?? 0;
+  const sTmin = settings.sTmin ?? 0;
+  const sTmax = settings.sTmax ?? Number.POSITIVE_INFINITY;
+  const sNoise = settings.sNoise ?? 1;
+  if (!(sChurn >= 0 && sNoise >= 0 && sTmin >= 0 && sTmax >= sTmin))
+    throw new DiffusionSamplersError(
+      'heun',
+      `need sChurn >= 0, sNoise >= 0 and 0 <= sTmin <= sTmax, got ${sChurn}, ${sNoise}, ${sTmin}, ${sTmax}`,
+    );
   return defineSampler({
     name: 'heun',
     nfePerStep: 2,
-    stochastic: false,
+    stochastic: sChurn > 0,
     nfe: (steps, zero) => (zero ? 2 * steps - 1 : 2 * steps),
     async run(run, x) {
       for (let i = 0; i < run.steps; i++) {
-        const s = run.sigmas[i]!;
+        const sGrid = run.sigmas[i]!;
         const s1 = run.sigmas[i + 1]!;
-        const d = await run.denoised(x, i);
+        const gamma =
+          sChurn > 0 && sGrid >= sTmin && sGrid <= sTmax
+            ? Math.min(sChurn / run.steps, Math.SQRT2 - 1)
+            : 0;
+        const s = sGrid * (1 + gamma);
+        if (gamma > 0) {
+          // Raise the noise level to s_hat by adding fresh noise.
+          const z = run.noise(i);
+          const raised = tf.tidy(() =>
+            tf.add(x, tf.mul(z, sNoise * Math.sqrt(s * s - sGrid * sGrid))),
+          );
+          z.dispose();
+          x.dispose();
+          x = raised;
+        }
+        const d = gamma > 0 ? await run.denoisedAt(x, s, i) : await run.denoised(x, i);
         const slope = tf.tidy(() => tf.div(tf.sub(x, d), s));
         d.dispose();
         const euler = tf.tidy(() => tf.add(x, tf.mul(slope, s1 - s)));
