@@ -6,7 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { CsrGraph, type GraphDataset, isSparseFeatures, loadDataset } from '@plexus/graph-core';
 import { initBackend, SeededRandom } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { aggregationMatrix, createNodeClassifier, disposeInput, featuresToInput, type LayerInput } from '../src/index.js';
+import {
+  aggregationMatrix,
+  createNodeClassifier,
+  disposeInput,
+  featuresToInput,
+  type LayerInput,
+} from '../src/index.js';
 
 // GCN training-step time (forward + backward + Adam) per backend, beside the
 // same GCN in PyTorch (CPU, one thread) on the same arrays, in one run.
@@ -25,7 +31,14 @@ interface Workload {
 
 function cora(): Workload {
   const ds: GraphDataset = loadDataset('cora');
-  return { name: 'cora', graph: ds.graph, features: ds.graph.features!, labels: ds.graph.labels!, train: ds.split.train, numClasses: ds.numClasses };
+  return {
+    name: 'cora',
+    graph: ds.graph,
+    features: ds.graph.features!,
+    labels: ds.graph.labels!,
+    train: ds.split.train,
+    numClasses: ds.numClasses,
+  };
 }
 
 /** A random undirected graph with 1M edges (2M stored arcs), 100k nodes, 64 dense features, 8 classes. */
@@ -43,13 +56,24 @@ function synthetic(): Workload {
   const data = rng.fillNormal(new Float32Array(n * 64));
   const labels = Int32Array.from({ length: n }, () => rng.int(8));
   const train = Int32Array.from({ length: 2000 }, (_, i) => i * 50);
-  return { name: 'random-1M-edges', graph, features: { data, dim: 64 }, labels, train, numClasses: 8 };
+  return {
+    name: 'random-1M-edges',
+    graph,
+    features: { data, dim: 64 },
+    labels,
+    train,
+    numClasses: 8,
+  };
 }
 
 function writeForTorch(w: Workload, dir: string): void {
   mkdirSync(dir, { recursive: true });
   const a = aggregationMatrix(w.graph, 'gcn');
-  const put = (name: string, arr: Int32Array | Float32Array): void => writeFileSync(join(dir, `${name}.bin`), new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
+  const put = (name: string, arr: Int32Array | Float32Array): void =>
+    writeFileSync(
+      join(dir, `${name}.bin`),
+      new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength),
+    );
   put('adj.indptr', a.indptr);
   put('adj.indices', a.indices);
   put('adj.weights', a.values!);
@@ -61,7 +85,8 @@ function writeForTorch(w: Workload, dir: string): void {
     for (let r = 0; r + 1 < f.indptr.length; r++) {
       let s = 0;
       for (let k = f.indptr[r]!; k < f.indptr[r + 1]!; k++) s += f.values[k]!;
-      for (let k = f.indptr[r]!; k < f.indptr[r + 1]!; k++) values[k] = s === 0 ? 0 : f.values[k]! / s;
+      for (let k = f.indptr[r]!; k < f.indptr[r + 1]!; k++)
+        values[k] = s === 0 ? 0 : f.values[k]! / s;
     }
     put('x.indptr', f.indptr);
     put('x.indices', f.indices);
@@ -71,7 +96,17 @@ function writeForTorch(w: Workload, dir: string): void {
   }
   put('labels', w.labels);
   put('train', w.train);
-  writeFileSync(join(dir, 'meta.json'), JSON.stringify({ numNodes: w.graph.numNodes, numFeatures: f.dim, numClasses: w.numClasses, hidden: 16, sparseFeatures: sparse, epochs: EPOCHS }));
+  writeFileSync(
+    join(dir, 'meta.json'),
+    JSON.stringify({
+      numNodes: w.graph.numNodes,
+      numFeatures: f.dim,
+      numClasses: w.numClasses,
+      hidden: 16,
+      sparseFeatures: sparse,
+      epochs: EPOCHS,
+    }),
+  );
 }
 
 function timeOurs(w: Workload, x: LayerInput): number {
@@ -80,13 +115,28 @@ function timeOurs(w: Workload, x: LayerInput): number {
   const rng = new SeededRandom(1);
   const ctx = { training: true, nextSeed: () => rng.nextUint32() };
   const trainIdx = tf.tensor1d(w.train, 'int32');
-  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(w.train, (i) => w.labels[i]!), 'int32'), w.numClasses));
+  const y = tf.tidy(() =>
+    tf.oneHot(
+      tf.tensor1d(
+        Int32Array.from(w.train, (i) => w.labels[i]!),
+        'int32',
+      ),
+      w.numClasses,
+    ),
+  );
   const step = (): void => {
-    const loss = optimizer.minimize(() => {
-      const logits = model.forward(w.graph, x, ctx);
-      const ce = tf.losses.softmaxCrossEntropy(y, tf.gather(logits, trainIdx));
-      return tf.add(ce, tf.mul(tf.addN(model.decayed.map((v) => tf.sum(tf.square(v)))), 5e-4 / 2)) as tf.Scalar;
-    }, true, model.variables as tf.Variable[]);
+    const loss = optimizer.minimize(
+      () => {
+        const logits = model.forward(w.graph, x, ctx);
+        const ce = tf.losses.softmaxCrossEntropy(y, tf.gather(logits, trainIdx));
+        return tf.add(
+          ce,
+          tf.mul(tf.addN(model.decayed.map((v) => tf.sum(tf.square(v)))), 5e-4 / 2),
+        ) as tf.Scalar;
+      },
+      true,
+      model.variables as tf.Variable[],
+    );
     loss!.dataSync();
     loss!.dispose();
   };
@@ -113,7 +163,10 @@ for (const make of [cora, synthetic]) {
   let torchMs: number | undefined;
   let torchNote: string | undefined;
   try {
-    const out = execFileSync('/usr/bin/python3', [join(here, 'torch_gcn.py'), dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('/usr/bin/python3', [join(here, 'torch_gcn.py'), dir], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     torchMs = (JSON.parse(out) as { medianMs: number }).medianMs;
   } catch (error) {
     torchNote = `PyTorch peer unavailable: ${String(error).split('\n')[0]}`;
@@ -126,10 +179,25 @@ for (const make of [cora, synthetic]) {
     const x = featuresToInput(w.features, w.graph.numNodes);
     const ms = timeOurs(w, x);
     disposeInput(x);
-    rows.push({ workload: w.name, nodes: w.graph.numNodes, arcs: w.graph.numEdges, backend, ourMsPerEpoch: ms, torchMsPerEpoch: torchMs, ratioToTorch: torchMs === undefined ? undefined : ms / torchMs, note: torchNote });
+    rows.push({
+      workload: w.name,
+      nodes: w.graph.numNodes,
+      arcs: w.graph.numEdges,
+      backend,
+      ourMsPerEpoch: ms,
+      torchMsPerEpoch: torchMs,
+      ratioToTorch: torchMs === undefined ? undefined : ms / torchMs,
+      note: torchNote,
+    });
   }
 }
-const result = { benchmark: 'GCN training step (forward + backward + Adam), median of 20', date: new Date().toISOString(), machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version }, target: 'ratioToTorch <= 2', rows };
+const result = {
+  benchmark: 'GCN training step (forward + backward + Adam), median of 20',
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version },
+  target: 'ratioToTorch <= 2',
+  rows,
+};
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(join(here, 'results', 'gcn-epoch.json'), `${JSON.stringify(result, null, 2)}\n`);
 console.table(rows);
