@@ -44,6 +44,7 @@ export function oracleNetwork(
 export function allSamplers(): Record<string, SamplerV1> {
   return {
     ddpm: createDdpm(),
+    'ddpm-large': createDdpm({ varianceType: 'fixed_large' }),
     ddim: createDdim(),
     'ddim-eta1': createDdim({ eta: 1 }),
     euler: createEuler(),
@@ -56,6 +57,7 @@ export function allSamplers(): Record<string, SamplerV1> {
     'dpmpp-2m-sde': createDpmSolverPlusPlus({ sde: true }),
     unipc: createUniPc(),
     'unipc-3': createUniPc({ order: 3 }),
+    'unipc-bh1': createUniPc({ variant: 'bh1' }),
     lms: createLms(),
     pndm: createPndm(),
   };

@@ -62,6 +62,12 @@ const cases: Record<string, Case> = {
     lo: 2.6,
     hi: 3.5,
   },
+  'unipc-2-bh1': {
+    sampler: createUniPc({ order: 2, variant: 'bh1', lowerOrderFinal: false }),
+    order: 3,
+    lo: 2.6,
+    hi: 3.5,
+  },
   'unipc-3': {
     sampler: createUniPc({ order: 3, lowerOrderFinal: false }),
     order: 4,
