@@ -1,7 +1,9 @@
 import { PlexusKvCacheError } from '../errors.js';
 import { BlockPool } from './block-pool.js';
 import { checkInvariants } from './invariants.js';
+import { SequenceRegistry } from './registry.js';
 import { extendKeys, newRecord, type SequenceRecord } from './sequence.js';
+import { moveBlocks } from './swap.js';
 import type {
   AddSequenceResult,
   Admission,
@@ -53,8 +55,7 @@ export class BlockManager implements KvCacheV1 {
   private readonly host: BlockPool;
   private readonly caching: boolean;
   private readonly debug: boolean;
-  private readonly live = new Map<SequenceId, SequenceRecord>();
-  private readonly gone = new Map<SequenceId, 'freed' | 'preempted'>();
+  private readonly seqs = new SequenceRegistry();
   private counters = {
     prefixQueries: 0,
     prefixHits: 0,
@@ -138,8 +139,7 @@ export class BlockManager implements KvCacheV1 {
       const key = record.keys[record.table.length - 1];
       if (this.caching && key !== undefined) this.device.register(b, key);
     }
-    this.live.set(id, record);
-    this.gone.delete(id);
+    this.seqs.add(id, record);
     this.afterMutation();
     return { blockTable: record.table.slice(), numCachedTokens: hits.length * this.blockSize };
   }
@@ -190,14 +190,13 @@ export class BlockManager implements KvCacheV1 {
     const parent = this.running(parentId, 'fork');
     this.checkNewId(childId);
     for (const b of parent.table) this.device.retain(b);
-    this.live.set(childId, {
+    this.seqs.add(childId, {
       status: 'running',
       tokens: parent.tokens.slice(),
       table: parent.table.slice(),
       keys: parent.keys.slice(),
       salt: parent.salt,
     });
-    this.gone.delete(childId);
     this.afterMutation();
   }
 
@@ -205,8 +204,7 @@ export class BlockManager implements KvCacheV1 {
     const record = this.record(id, 'free');
     const pool = record.status === 'running' ? this.device : this.host;
     for (const b of record.table) pool.release(b);
-    this.live.delete(id);
-    this.gone.set(id, 'freed');
+    this.seqs.end(id, 'freed');
     this.afterMutation();
   }
 
@@ -214,8 +212,7 @@ export class BlockManager implements KvCacheV1 {
     const record = this.running(id, 'preemptByRecompute');
     // Full blocks stay cached-free, so re-adding the tokens often hits them.
     for (const b of record.table) this.device.release(b);
-    this.live.delete(id);
-    this.gone.set(id, 'preempted');
+    this.seqs.end(id, 'preempted');
     this.counters.recomputePreemptions++;
     this.afterMutation();
     return { tokens: record.tokens };
@@ -251,7 +248,7 @@ export class BlockManager implements KvCacheV1 {
   }
 
   sequenceIds(): SequenceId[] {
-    return [...this.live.keys()];
+    return [...this.seqs.live.keys()];
   }
 
   stats(): KvCacheStats {
@@ -259,7 +256,7 @@ export class BlockManager implements KvCacheV1 {
   }
 
   checkInvariants(): void {
-    checkInvariants(this.device, this.host, this.live, this.blockSize, this.caching);
+    checkInvariants(this.device, this.host, this.seqs.live, this.blockSize, this.caching);
   }
 
   private swap(ids: readonly SequenceId[], direction: 'out' | 'in'): SwapPlan {
@@ -273,29 +270,14 @@ export class BlockManager implements KvCacheV1 {
         MODULE,
         `${what} needs ${unique.size} free ${direction === 'out' ? 'host' : 'device'} blocks, ${to.numFree()} are free; expected a caller to check ${direction === 'out' ? 'canSwapOut' : 'canSwapIn'} first`,
       );
-    // One destination block per source block, so blocks shared inside the
-    // group stay shared (and are copied once).
-    const moved = new Map<number, number>();
-    const copies: { src: number; dst: number }[] = [];
-    for (const id of ids) {
-      const record = this.live.get(id)!;
-      const table = record.table.map((src) => {
-        let dst = moved.get(src);
-        if (dst === undefined) {
-          dst = to.allocate();
-          moved.set(src, dst);
-          copies.push({ src, dst });
-        } else {
-          to.retain(dst);
-        }
-        from.release(src);
-        return dst;
-      });
-      record.table = table;
+    const records = ids.map((id) => this.seqs.live.get(id)!);
+    const copies = moveBlocks(records, from, to);
+    for (const record of records) {
       record.status = direction === 'out' ? 'swapped' : 'running';
+      // Swapped-in full blocks become hittable again unless another block took their key.
       if (direction === 'in' && this.caching)
         for (let i = 0; i < record.keys.length; i++)
-          this.device.register(table[i]!, record.keys[i]!);
+          this.device.register(record.table[i]!, record.keys[i]!);
     }
     this.counters.swappedBlocks += copies.length;
     this.afterMutation();
@@ -347,25 +329,7 @@ export class BlockManager implements KvCacheV1 {
   }
 
   private record(id: SequenceId, what: string): SequenceRecord {
-    const record = this.live.get(id);
-    if (record !== undefined) return record;
-    const gone = this.gone.get(id);
-    if (gone === 'freed')
-      throw new PlexusKvCacheError(
-        MODULE,
-        what === 'free'
-          ? `double free: sequence ${id} was already freed; expected a live sequence`
-          : `use after free: ${what} on sequence ${id}, which was freed; expected a live sequence`,
-      );
-    if (gone === 'preempted')
-      throw new PlexusKvCacheError(
-        MODULE,
-        `${what}: sequence ${id} was preempted by recompute; expected it to be added again first`,
-      );
-    throw new PlexusKvCacheError(
-      MODULE,
-      `${what}: unknown sequence ${id}; expected an id from addSequence or fork`,
-    );
+    return this.seqs.get(id, what);
   }
 
   private running(id: SequenceId, what: string): SequenceRecord {
@@ -379,10 +343,7 @@ export class BlockManager implements KvCacheV1 {
   }
 
   private checkNewId(id: SequenceId): void {
-    if (!Number.isInteger(id))
-      throw new PlexusKvCacheError(MODULE, `sequence id ${id} is not an integer; expected one`);
-    if (this.live.has(id))
-      throw new PlexusKvCacheError(MODULE, `sequence ${id} already exists; expected a new id`);
+    this.seqs.checkNew(id);
   }
 
   private afterMutation(): void {
