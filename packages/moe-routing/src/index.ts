@@ -1,3 +1,9 @@
+export type { CachePolicy, CacheSimResult, CacheSimSettings } from './analysis/cache-sim.js';
+export { simulateExpertCache } from './analysis/cache-sim.js';
+export type { SrpResult } from './analysis/locality.js';
+export { segmentCacheHitRate, segmentRoutingPerformance } from './analysis/locality.js';
+export type { RoutingTrace } from './analysis/trace.js';
+export { traceFromAssignments } from './analysis/trace.js';
 export type { CapacityResult, CapacitySettings, DropOrder } from './capacity/capacity.js';
 export { applyCapacity, expertCapacity } from './capacity/capacity.js';
 export { MoeRoutingError } from './errors.js';

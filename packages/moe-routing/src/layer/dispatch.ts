@@ -2,6 +2,7 @@ import { segmentSum } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CapacityResult } from '../capacity/capacity.js';
 import type { Routing } from '../routers/types.js';
+import { gatherRows } from './gather-rows.js';
 
 /** An expert as a function of its `[n, D]` input rows. */
 export type ExpertFn = (expert: number, x: tf.Tensor2D) => tf.Tensor2D;
@@ -23,7 +24,7 @@ export function dispatchDropless(
   const tokens = perm.map((a) => routing.tokenIndex[a]!);
   return tf.tidy(() => {
     if (perm.length === 0) return tf.zeros([routing.numTokens, outDim]) as tf.Tensor2D;
-    const xs = tf.gather(x, tf.tensor1d(tokens, 'int32')) as tf.Tensor2D;
+    const xs = gatherRows(x, tokens);
     const pieces: tf.Tensor2D[] = [];
     let offset = 0;
     for (let e = 0; e < counts.length; e++) {
@@ -69,14 +70,10 @@ export function dispatchPadded(
   return tf.tidy(() => {
     const d = x.shape[1];
     const padded = tf.concat([x, tf.zeros([1, d])], 0);
-    const xs = tf.reshape(tf.gather(padded, tf.tensor1d(gatherIdx, 'int32')), [
-      numExperts,
-      slots,
-      d,
-    ]);
+    const xs = tf.reshape(gatherRows(padded as tf.Tensor2D, gatherIdx), [numExperts, slots, d]);
     const ys = tf.reshape(experts(xs as tf.Tensor3D), [numExperts * slots, outDim]);
     if (rowOf.length === 0) return tf.zeros([numTokens, outDim]) as tf.Tensor2D;
-    const picked = tf.gather(ys, tf.tensor1d(rowOf, 'int32'));
+    const picked = gatherRows(ys as tf.Tensor2D, rowOf);
     const weighted = tf.mul(picked, tf.expandDims(routing.gates, 1));
     return segmentSum(weighted as tf.Tensor2D, routing.tokenIndex, numTokens);
   });
