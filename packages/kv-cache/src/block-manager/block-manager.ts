@@ -102,12 +102,7 @@ export class BlockManager implements KvCacheV1 {
   }
 
   canAdmit(tokens: ArrayLike<number>, options: SequenceOptions = {}): Admission {
-    const required = Math.ceil(tokens.length / this.blockSize);
-    if (required > this.numBlocks - this.watermarkBlocks) return 'never';
-    // Prefix hits on blocks other sequences already reference cost nothing.
-    const hits = this.prefixHits(newRecord(tokens, options.salt ?? '', this.blockSize), false);
-    const shared = hits.filter((b) => this.device.refCount(b) > 0).length;
-    return this.device.numFree() - (required - shared) >= this.watermarkBlocks ? 'ok' : 'later';
+    return this.admission(newRecord(tokens, options.salt ?? '', this.blockSize));
   }
 
   addSequence(
@@ -122,13 +117,13 @@ export class BlockManager implements KvCacheV1 {
         MODULE,
         `sequence ${id} has no tokens; expected a non-empty prompt`,
       );
-    const admission = this.canAdmit(tokens, options);
+    const record = newRecord(tokens, options.salt ?? '', this.blockSize);
+    const admission = this.admission(record);
     if (admission !== 'ok')
       throw new PlexusKvCacheError(
         MODULE,
         `sequence ${id} (${tokens.length} tokens) cannot be admitted now (canAdmit says '${admission}'); expected a caller to check canAdmit first`,
       );
-    const record = newRecord(tokens, options.salt ?? '', this.blockSize);
     const hits = this.prefixHits(record, true);
     for (const b of hits) this.device.acquire(b);
     record.table.push(...hits);
@@ -257,6 +252,15 @@ export class BlockManager implements KvCacheV1 {
 
   checkInvariants(): void {
     checkInvariants(this.device, this.host, this.seqs.live, this.blockSize, this.caching);
+  }
+
+  private admission(record: SequenceRecord): Admission {
+    const required = Math.ceil(record.tokens.length / this.blockSize);
+    if (required > this.numBlocks - this.watermarkBlocks) return 'never';
+    // Prefix hits on blocks other sequences already reference cost nothing.
+    const hits = this.prefixHits(record, false);
+    const shared = hits.filter((b) => this.device.refCount(b) > 0).length;
+    return this.device.numFree() - (required - shared) >= this.watermarkBlocks ? 'ok' : 'later';
   }
 
   private swap(ids: readonly SequenceId[], direction: 'out' | 'in'): SwapPlan {
