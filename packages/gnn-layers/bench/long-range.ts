@@ -180,7 +180,9 @@ function batchOf(
     x: tf.tensor2d(enc.data, [b.graph.numNodes, enc.dim]),
     targets: tf.tensor1d(targets, 'int32'),
     labels: task.labels,
-    oneHot: tf.oneHot(tf.tensor1d(task.labels, 'int32'), task.numClasses) as tf.Tensor2D,
+    oneHot: tf.tidy(() =>
+      tf.oneHot(tf.tensor1d(task.labels, 'int32'), task.numClasses),
+    ) as tf.Tensor2D,
   };
 }
 
