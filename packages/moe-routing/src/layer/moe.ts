@@ -40,7 +40,7 @@ export interface MoEConfig {
 
 /** Parameters of an MoE block (plain tensors or variables). */
 export interface MoEParams {
-  /** Router projection `[D, routed experts]`. */
+  /** Router projection `[D, routed experts]` (`[D, router.logitsWidth]` when the router sets it). */
   readonly routerWeight: tf.Tensor;
   /** Noise projection `[D, routed experts]`, for noisy top-k. */
   readonly noiseWeight?: tf.Tensor;
@@ -77,21 +77,19 @@ export function initMoEParams(config: MoEConfig, seed: number): MoEParams {
   checkConfig(config);
   const rng = new SeededRandom(seed);
   const { modelDim, hiddenDim, activation, router } = config;
-  const proj = (): tf.Tensor2D =>
-    tf.tensor2d(
-      rng.fillNormal(
-        new Float32Array(modelDim * router.numRoutedExperts),
-        0,
-        0.1 / Math.sqrt(modelDim),
-      ),
-      [modelDim, router.numRoutedExperts],
-    );
+  const width = router.logitsWidth ?? router.numRoutedExperts;
+  const noiseWidth = router.numRoutedExperts;
+  const proj = (cols: number): tf.Tensor2D =>
+    tf.tensor2d(rng.fillNormal(new Float32Array(modelDim * cols), 0, 0.1 / Math.sqrt(modelDim)), [
+      modelDim,
+      cols,
+    ]);
   const experts = Array.from({ length: router.numExperts }, () =>
     initExpertParams(modelDim, hiddenDim, activation, rng),
   );
   return router.needsNoiseLogits
-    ? { routerWeight: proj(), noiseWeight: proj(), experts }
-    : { routerWeight: proj(), experts };
+    ? { routerWeight: proj(width), noiseWeight: proj(noiseWidth), experts }
+    : { routerWeight: proj(width), experts };
 }
 
 /**
@@ -109,7 +107,8 @@ export function moeForward(
   checkConfig(config);
   const { router, modelDim } = config;
   checkMatrix('moe', 'x', x, modelDim);
-  checkMatrix('moe', 'params.routerWeight', params.routerWeight, router.numRoutedExperts, modelDim);
+  const width = router.logitsWidth ?? router.numRoutedExperts;
+  checkMatrix('moe', 'params.routerWeight', params.routerWeight, width, modelDim);
   if (params.experts.length !== router.numExperts) {
     throw new MoeRoutingError(
       'moe',

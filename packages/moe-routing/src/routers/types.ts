@@ -58,8 +58,10 @@ export interface RouterV1 {
   readonly name: string;
   /** Total experts a routing may name (routed plus shared). */
   readonly numExperts: number;
-  /** Routed experts, the width of the logits the router expects. */
+  /** Routed experts (the width of `probs`). */
   readonly numRoutedExperts: number;
+  /** Width of the logits `route` expects when it is not `numRoutedExperts` (bi-level routing). */
+  readonly logitsWidth?: number;
   /** Expert choices per token (for expert-choice: the mean, `capacityFactor`). */
   readonly k: number;
   /** False when a token's routing depends on later tokens (expert-choice). */
