@@ -37,7 +37,8 @@ export function checkGrouping(
  * symmetric scale per group: `scale = max|x| / qmax`, `code = round(x / scale)`.
  * Writes int8 codes to `codes[codeOff..]` (int8) or two 4-bit codes (offset by
  * 8) per byte to `codes[codeOff / 2 ..]` (int4), and scales to `scales[scaleOff..]`.
- * The error of every value is at most `scale / 2 = max|x| / (2 qmax)` of its group.
+ * The error of every value is at most `scale / 2 = max|x| / (2 qmax)` of its
+ * group (plus 2^-150 absolute for subnormal groups, where float32 steps are 2^-149).
  */
 export function quantizeRow(
   bits: KvBits,
@@ -55,7 +56,10 @@ export function quantizeRow(
     const base = srcOff + g * groupSize;
     let maxAbs = 0;
     for (let i = 0; i < groupSize; i++) maxAbs = Math.max(maxAbs, Math.abs(src[base + i]!));
-    const scale = Math.fround(maxAbs / qmax);
+    // Round the float32 scale up, never down: a scale rounded down would clip
+    // the largest value (badly for subnormal groups, where steps are 2^-149).
+    let scale = Math.fround(maxAbs / qmax);
+    if (scale * qmax < maxAbs) scale = nextFloat32Up(scale);
     scales[scaleOff + g] = scale;
     const inv = scale > 0 ? 1 / scale : 0;
     for (let i = 0; i < groupSize; i++) {
@@ -69,6 +73,16 @@ export function quantizeRow(
       }
     }
   }
+}
+
+const bits32 = new Float32Array(1);
+const word32 = new Uint32Array(bits32.buffer);
+
+/** The next float32 above a non-negative float32. */
+function nextFloat32Up(x: number): number {
+  bits32[0] = x;
+  word32[0]! += 1;
+  return bits32[0]!;
 }
 
 /** Inverse of {@link quantizeRow}: `n` floats into `dst[dstOff..]`. */
