@@ -1,7 +1,10 @@
+export { interLayerAffinity, predictNextExperts, prefetchHitRate } from './analysis/affinity.js';
 export type { CachePolicy, CacheSimResult, CacheSimSettings } from './analysis/cache-sim.js';
 export { simulateExpertCache } from './analysis/cache-sim.js';
 export type { SrpResult } from './analysis/locality.js';
 export { segmentCacheHitRate, segmentRoutingPerformance } from './analysis/locality.js';
+export type { MergeResult, MergeSettings } from './analysis/merge.js';
+export { mergeExpertsByClustering, remapRouting } from './analysis/merge.js';
 export type { RoutingTrace } from './analysis/trace.js';
 export { traceFromAssignments } from './analysis/trace.js';
 export type { CapacityResult, CapacitySettings, DropOrder } from './capacity/capacity.js';
@@ -12,7 +15,13 @@ export { chainOfExpertsForward, initChainOfExpertsParams } from './layer/chain-o
 export type { ExpertFn } from './layer/dispatch.js';
 export { dispatchDropless, dispatchPadded, sortByExpert } from './layer/dispatch.js';
 export type { ExpertActivation, ExpertParams } from './layer/experts.js';
-export { expertForward, expertsBatchedForward, gelu, initExpertParams } from './layer/experts.js';
+export {
+  expertForward,
+  expertsBatchedForward,
+  expertTensors,
+  gelu,
+  initExpertParams,
+} from './layer/experts.js';
 export type {
   DispatchMode,
   MoEConfig,
