@@ -11,21 +11,19 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CsrGraph, type LongRangeTask, ringTransfer, treeNeighborsMatch } from '@plexus/graph-core';
-import { initBackend, SeededRandom } from '@plexus/tensor';
+import { initBackend } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
+import { disposeGraphOperators } from '../src/index.js';
+import { disposeRingOperators } from '../src/seed/index.js';
 import {
-  createGatConv,
-  createGcnConv,
-  createGinConv,
-  disposeGraphOperators,
-  type GnnLayerV1,
-} from '../src/index.js';
-import {
-  createCoGnnModel,
-  createDrewModel,
-  createTideConv,
-  disposeRingOperators,
-} from '../src/seed/index.js';
+  build,
+  hiddenFor,
+  MODELS,
+  type ModelName,
+  type Net,
+  paramCount,
+  trainingFlag,
+} from './long-range-models.js';
 import { renderSvg } from './long-range-plot.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -40,123 +38,14 @@ const onlyModels = argValue('only');
 const onlyDepths = argValue('depths');
 const partial = quick || onlyModels !== undefined || onlyDepths !== undefined;
 
-export const MODELS = ['gcn', 'gin', 'gat', 'drew', 'tide', 'cognn'] as const;
-type ModelName = (typeof MODELS)[number];
-
 const CONFIG = {
   budget: 6000,
-  epochs: quick ? 30 : 60,
+  epochs: quick ? 30 : 150,
   learningRate: 0.01,
   seeds: quick ? [0] : [0, 1],
   ring: { depths: quick ? [2, 6] : [2, 4, 6, 8], train: 100, test: 100, classes: 5 },
   tree: { depths: quick ? [2] : [2, 3], train: 400, test: 200 },
 };
-
-/** A network from node features to per-node logits. */
-interface Net {
-  readonly variables: readonly tf.Variable[];
-  forward(graph: CsrGraph, x: tf.Tensor2D): tf.Tensor2D;
-  dispose(): void;
-}
-
-const evalCtx = { training: false, nextSeed: () => 0 };
-
-function linear(rng: SeededRandom, inF: number, outF: number): tf.Variable[] {
-  const limit = Math.sqrt(6 / (inF + outF));
-  const w = tf.tensor2d(rng.fillUniform(new Float32Array(inF * outF), -limit, limit), [inF, outF]);
-  const b = tf.zeros([outF]);
-  const vars = [tf.variable(w), tf.variable(b)];
-  tf.dispose([w, b]);
-  return vars;
-}
-
-/** L message-passing layers with ReLU, then a linear readout (the MPNN baselines). */
-function stack(layers: GnnLayerV1[], readout: tf.Variable[]): Net {
-  const [w, b] = readout as [tf.Variable, tf.Variable];
-  return {
-    variables: [...layers.flatMap((l) => l.variables), w, b],
-    forward(graph, x) {
-      let h = x;
-      for (const layer of layers) h = tf.relu(layer.apply(graph, h, evalCtx));
-      return tf.add(tf.matMul(h, w as tf.Tensor2D), b) as tf.Tensor2D;
-    },
-    dispose() {
-      for (const l of layers) l.dispose();
-      tf.dispose([w, b]);
-    },
-  };
-}
-
-function wrap(model: GnnLayerV1, training: { nextSeed: () => number }): Net {
-  return {
-    variables: model.variables,
-    forward: (graph, x) => model.apply(graph, x, { training: trainingFlag.on, ...training }),
-    dispose: () => model.dispose(),
-  };
-}
-
-// Co-GNN samples actions while training and takes argmax actions at evaluation.
-const trainingFlag = { on: false };
-
-function build(
-  name: ModelName,
-  inF: number,
-  outF: number,
-  hidden: number,
-  layers: number,
-  seed: number,
-): Net {
-  const rng = new SeededRandom(seed + 100);
-  let next = seed * 1000;
-  const seeds = { nextSeed: () => next++ };
-  const conv = (i: number, o: number, k: number): GnnLayerV1 =>
-    name === 'gcn'
-      ? createGcnConv(i, o, { seed: seed * 31 + k })
-      : name === 'gin'
-        ? createGinConv(i, o, { seed: seed * 31 + k })
-        : createGatConv(i, Math.max(1, o / 2), { heads: 2, seed: seed * 31 + k });
-  switch (name) {
-    case 'gcn':
-    case 'gin':
-    case 'gat': {
-      const h = name === 'gat' ? 2 * Math.max(1, hidden / 2) : hidden;
-      const ls = Array.from({ length: layers }, (_, k) => conv(k === 0 ? inF : h, h, k));
-      return stack(ls, linear(rng, h, outF));
-    }
-    case 'drew':
-      return wrap(createDrewModel(inF, outF, { hidden, layers, nu: 1, seed }), seeds);
-    case 'cognn':
-      return wrap(
-        createCoGnnModel(inF, outF, { hidden, layers, seed, aggregation: 'mean' }),
-        seeds,
-      );
-    case 'tide': {
-      // Two TIDE layers whatever the depth: the learnt times set the reach.
-      const order = Math.max(8, 2 * layers + 4);
-      const t1 = createTideConv(inF, hidden, { channels: hidden, order, seed });
-      const t2 = createTideConv(hidden, hidden, { channels: hidden, order, seed: seed + 1 });
-      return stack([t1, t2], linear(rng, hidden, outF));
-    }
-  }
-}
-
-function paramCount(net: Net): number {
-  return net.variables.reduce((s, v) => s + v.size, 0);
-}
-
-/** Hidden width (GAT: even) whose parameter count is closest to the budget. */
-function hiddenFor(name: ModelName, inF: number, outF: number, layers: number): number {
-  let best = { hidden: 2, gap: Number.POSITIVE_INFINITY, params: 0 };
-  for (let hidden = 2; hidden <= 160; hidden += 2) {
-    const net = build(name, inF, outF, hidden, layers, 0);
-    const params = paramCount(net);
-    net.dispose();
-    const gap = Math.abs(params - CONFIG.budget);
-    if (gap < best.gap) best = { hidden, gap, params };
-    if (params > CONFIG.budget) break;
-  }
-  return best.hidden;
-}
 
 interface Split {
   graph: CsrGraph;
@@ -274,7 +163,7 @@ async function main(): Promise<void> {
       // Tree-NeighborsMatch needs r + 1 layers (Alon & Yahav): one to embed
       // each leaf's (key, value) pair nonlinearly before it is aggregated.
       const layers = task === 'ring' ? depth : depth + 1;
-      const hidden = hiddenFor(model, inF, classes, layers);
+      const hidden = hiddenFor(model, inF, classes, layers, CONFIG.budget);
       const started = performance.now();
       const trainAcc: number[] = [];
       const testAcc: number[] = [];
@@ -338,18 +227,21 @@ async function main(): Promise<void> {
 }
 
 function printTable(rows: Row[]): void {
+  const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
   for (const task of ['ring', 'tree'] as const) {
     const depths = [...new Set(rows.filter((r) => r.task === task).map((r) => r.depth))];
     if (depths.length === 0) continue;
-    console.log(
-      `\n${task} — mean test accuracy (chance ${rows.find((r) => r.task === task)!.chance.toFixed(2)})`,
-    );
-    console.log(`| model | ${depths.map((d) => `depth ${d}`).join(' | ')} |`);
+    const chance = (d: number): string =>
+      rows.find((r) => r.task === task && r.depth === d)!.chance.toFixed(2);
+    console.log(`\n${task}: mean test accuracy over seeds (train accuracy in parentheses)`);
+    console.log(`| model | ${depths.map((d) => `depth ${d} (chance ${chance(d)})`).join(' | ')} |`);
     console.log(`|---|${depths.map(() => '---').join('|')}|`);
     for (const model of MODELS) {
       const cells = depths.map((d) => {
         const r = rows.find((x) => x.task === task && x.depth === d && x.model === model);
-        return r === undefined ? '' : r.meanTestAcc.toFixed(2);
+        return r === undefined
+          ? ''
+          : `${r.meanTestAcc.toFixed(2)} (${mean(r.trainAcc).toFixed(2)})`;
       });
       console.log(`| ${model} | ${cells.join(' | ')} |`);
     }
