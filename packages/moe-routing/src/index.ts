@@ -44,6 +44,8 @@ export type { GShardRouterSettings } from './routers/gshard.js';
 export { createGShardRouter } from './routers/gshard.js';
 export type { HashRouterSettings } from './routers/hash.js';
 export { createHashRouter, hashToExpert } from './routers/hash.js';
+export type { LocalityAwareRouterSettings } from './routers/locality-aware.js';
+export { createLocalityAwareRouter, localAssignmentFraction } from './routers/locality-aware.js';
 export type { LossFreeBalancer, LossFreeBalancerSettings } from './routers/loss-free-balancer.js';
 export { createLossFreeBalancer } from './routers/loss-free-balancer.js';
 export type { NoisyTopKRouterSettings } from './routers/noisy-top-k.js';

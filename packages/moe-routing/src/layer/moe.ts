@@ -54,6 +54,8 @@ export interface MoEForwardOptions {
   readonly training?: boolean;
   /** Token ids, for the hash router. */
   readonly tokenIds?: Int32Array;
+  /** Host of each token, for the locality-aware router. */
+  readonly tokenHosts?: Int32Array;
   /** Autoregressive decoding; non-causal routers refuse it. */
   readonly autoregressive?: boolean;
 }
@@ -129,6 +131,7 @@ export function moeForward(
       training,
       ...(noiseLogits ? { noiseLogits } : {}),
       ...(options.tokenIds ? { tokenIds: options.tokenIds } : {}),
+      ...(options.tokenHosts ? { tokenHosts: options.tokenHosts } : {}),
       ...(options.autoregressive !== undefined ? { autoregressive: options.autoregressive } : {}),
     });
     const output = combine(config, params, x, routing, (s, r) => {

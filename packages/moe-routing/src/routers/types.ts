@@ -8,6 +8,8 @@ export interface RouterInput {
   readonly noiseLogits?: tf.Tensor2D;
   /** Token ids, length T; required by the hash router. */
   readonly tokenIds?: Int32Array;
+  /** Host (node) each token lives on, length T; required by the locality-aware router. */
+  readonly tokenHosts?: Int32Array;
   /** Training adds noise (noisy top-k) and random dispatch (GShard); default true. */
   readonly training?: boolean;
   /**
