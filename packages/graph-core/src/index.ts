@@ -50,6 +50,12 @@ export {
   totalEffectiveResistance,
   type UndirectedEdge,
 } from './algorithms/index.js';
+export {
+  type LouvainOptions,
+  type LouvainResult,
+  louvainCommunities,
+} from './communities/louvain.js';
+export { modularity } from './communities/modularity.js';
 export { coreNumbers, kCoreNodes } from './cores/core-number.js';
 export type { CsrGraphBatch } from './csr/batch.js';
 export type {
