@@ -18,6 +18,13 @@ export type {
   SequenceStatus,
   SwapPlan,
 } from './block-manager/types.js';
+export {
+  h2oPolicy,
+  pyramidKvPolicy,
+  snapKvPolicy,
+  streamingLlmPolicy,
+} from './compression/policies.js';
+export type { EvictionInput, TokenEvictionPolicy } from './compression/policy.js';
 export { PlexusKvCacheError } from './errors.js';
 export type { BlockHash } from './prefix/block-hash.js';
 export { chainedBlockHash, saltHash } from './prefix/block-hash.js';
