@@ -31,7 +31,7 @@ export type {
 } from './layer/moe.js';
 export { initMoEParams, moeForward } from './layer/moe.js';
 export { disposeParams, MoELayer, paramTensors } from './layer/moe-layer.js';
-export { loadBalancingLoss, routerZLoss } from './losses/losses.js';
+export { importanceLoss, loadBalancingLoss, routerZLoss } from './losses/losses.js';
 export type { RoutingStats } from './losses/stats.js';
 export { routingStats } from './losses/stats.js';
 export type { BiLevelRouterSettings } from './routers/bi-level.js';

@@ -5,7 +5,7 @@ import { seededMatrix, setupCpu } from '../../test/helpers.js';
 import { createSwitchRouter } from '../routers/switch.js';
 import { createTopKRouter } from '../routers/top-k.js';
 import { disposeRouting } from '../routers/types.js';
-import { loadBalancingLoss, routerZLoss } from './losses.js';
+import { importanceLoss, loadBalancingLoss, routerZLoss } from './losses.js';
 import { routingStats } from './stats.js';
 
 beforeAll(setupCpu);
@@ -48,6 +48,25 @@ describe('losses', () => {
     expect(Math.abs(g.dataSync()[0]!)).toBeGreaterThan(0);
     for (const t of [loss, g, l]) t.dispose();
     disposeRouting(r);
+  });
+  it('importance loss: CV² of summed gates per expert', () => {
+    // Two tokens, both to expert 0 with gate 1/2 (k = 1, not renormalised, 2 experts at a tie → expert 0).
+    const l = tf.zeros([2, 2]) as tf.Tensor2D;
+    const r = createSwitchRouter({ numExperts: 2 }).route({ logits: l });
+    // Importance [1, 0]: mean 1/2, variance 1/4 → CV² = 1.
+    const loss = importanceLoss(r, 0.2);
+    expectArraysClose(loss.dataSync(), [0.2], 1e-6);
+    loss.dispose();
+    disposeRouting(r);
+    const balanced = tf.tensor2d([
+      [1, 0],
+      [0, 1],
+    ]);
+    const rb = createSwitchRouter({ numExperts: 2 }).route({ logits: balanced });
+    const zero = importanceLoss(rb, 0.2);
+    expectArraysClose(zero.dataSync(), [0], 1e-6);
+    for (const t of [zero, balanced, l]) t.dispose();
+    disposeRouting(rb);
   });
   it('router z-loss = coef · mean(logsumexp²)', () => {
     const l = tf.tensor2d([

@@ -1,3 +1,4 @@
+import { segmentSum } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { MoeRoutingError } from '../errors.js';
 import { checkMatrix } from '../internal/validate.js';
@@ -35,4 +36,21 @@ export function routerZLoss(logits: tf.Tensor2D, coef = 0.001): tf.Scalar {
     throw new MoeRoutingError('losses', `coef must be a finite number >= 0, got ${coef}`);
   }
   return tf.tidy(() => tf.mul(coef, tf.mean(tf.square(tf.logSumExp(logits, 1)))) as tf.Scalar);
+}
+
+/**
+ * Importance loss `w · CV(Importance)²` of noisy top-k gating ("Outrageously
+ * Large Neural Networks: The Sparsely-Gated Mixture-of-Experts Layer",
+ * Shazeer et al., 2017), where `Importance_e = Σ_t gate(t, e)` over the batch:
+ * zero when every expert gets the same total gate. Differentiable in the gates.
+ */
+export function importanceLoss(routing: Routing, weight = 0.01): tf.Scalar {
+  if (!Number.isFinite(weight) || weight < 0) {
+    throw new MoeRoutingError('losses', `weight must be a finite number >= 0, got ${weight}`);
+  }
+  return tf.tidy(() => {
+    const importance = segmentSum(routing.gates, routing.expertIndex, routing.numExperts);
+    const { mean, variance } = tf.moments(importance);
+    return tf.mul(weight, tf.div(variance, tf.add(tf.square(mean), 1e-10))) as tf.Scalar;
+  });
 }
