@@ -84,6 +84,25 @@ describe('K-core attack methods', () => {
       expect(attack(g, 3, { seed: 0 }).attackSet.length).toBe(1);
   });
 
+  it('never beats the edge-counting lower bound on D-regular graphs', () => {
+    // Each pruned vertex has at most K-1 later neighbours, so with S deleted
+    // Dn/2 - D|S| <= (K-1)(n-|S|) - K(K-1)/2 (see bench/kcore-attack.ts).
+    for (const [d, k] of [
+      [3, 2],
+      [5, 3],
+      [6, 3],
+    ] as const) {
+      const n = 300;
+      const g = randomRegular(n, d, { seed: 5 });
+      const bound = Math.ceil(((d * n) / 2 - (k - 1) * n + (k * (k - 1)) / 2) / (d - k + 1));
+      for (const attack of Object.values(methods)) {
+        const res = attack(g, k, { seed: 0 });
+        expect(isKCoreAttackSet(g, k, res.attackSet)).toBe(true);
+        expect(res.attackSet.length).toBeGreaterThanOrEqual(bound);
+      }
+    }
+  });
+
   it('needs one deletion per cycle component for K = 2', () => {
     // Two disjoint cycles and a path: decycling needs exactly one vertex per cycle.
     const src = [0, 1, 2, 3, 4, 5, 6, 7, 9];

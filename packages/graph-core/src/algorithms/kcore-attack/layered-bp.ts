@@ -3,8 +3,9 @@ import { GraphCoreError } from '../../errors.js';
 import type { Rng } from '../../random/rng.js';
 
 /**
- * Belief propagation for the layered ("hierarchical") static model of K-core
- * pruning used by hCTGA. Every vertex i of the current core takes a state
+ * Belief propagation for the layered static model of K-core pruning used by
+ * our hCTGA (our own model: a state per pruning round, not the coarse-grained
+ * cycle-tree packing of Zhou & Zhou 2023, whose equations we could not read). Every vertex i of the current core takes a state
  * t_i ∈ {0, 1..H}: 0 = deleted by the attacker, h ≥ 1 = pruned in round h of
  * synchronous K-core pruning. The local constraint is
  * `#{ j ∈ ∂i : t_j ≥ t_i } ≤ K - 1` for t_i ≥ 1 (when round t_i starts, at
