@@ -7,7 +7,6 @@ import {
   type KvTile,
   type PagedKvSource,
   PagedKvStorage,
-  pagedAttention,
   pagedAttentionTensor,
 } from '../src/index.js';
 import { interleavedMedians } from './workload.js';
@@ -18,7 +17,7 @@ export interface AttentionRow {
   readonly config: string;
   /** Paged host kernel through block tables (scattered blocks), q and output as tensors. */
   readonly pagedMs: number;
-  /** The same kernel over each sequence's K/V as one contiguous block. */
+  /** The same kernel and tensor wrapper over each sequence's K/V as one contiguous block. */
   readonly denseHostMs: number;
   /** Dense attention with tfjs ops on the backend (K/V already on the backend). */
   readonly denseTfjsMs: number;
@@ -109,7 +108,7 @@ export async function decodeAttention(
     const [pagedMs, denseHostMs, denseTfjsMs] = interleavedMedians(
       [
         () => pagedAttentionTensor(storage, 0, q, queries, { numHeads: H }).dispose(),
-        () => pagedAttention(dense, 0, qHost, denseQueries, { numHeads: H }),
+        () => pagedAttentionTensor(dense, 0, q, denseQueries, { numHeads: H }).dispose(),
         () => {
           const outs = qs.map((qi, s) => denseAttention(qi, kT[s]!, vT[s]!, length - 1));
           for (const o of outs) {

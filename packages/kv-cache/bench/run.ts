@@ -3,12 +3,13 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeAttention } from './attention.js';
+import { compressionAccuracy } from './compression.js';
 import { memoryWaste } from './memory.js';
 import { blockManagerOps } from './ops.js';
 import { prefixHitRates } from './prefix.js';
 
 // `pnpm bench`: memory waste, block-manager throughput, prefix-hit rate and
-// paged-vs-dense decode attention; writes bench/results/kv-cache.json.
+// paged-vs-dense decode attention, eviction-policy accuracy; writes bench/results/kv-cache.json.
 const memory = [8, 16, 32].map((blockSize) =>
   memoryWaste({
     numRequests: 1000,
@@ -24,6 +25,8 @@ const ops = blockManagerOps(20_000, 2);
 console.table(ops);
 const prefix = prefixHitRates(3);
 console.table(prefix);
+const compression = compressionAccuracy(512, [32, 64, 128, 256], 16, 5);
+console.table(compression);
 const attention = await decodeAttention(['cpu', 'wasm'], undefined, 9);
 console.table(attention);
 
@@ -39,6 +42,7 @@ const result = {
   ops,
   prefix,
   attention: { rows: attention, targetRatio: 1.3 },
+  compression: { length: 512, trials: 16, rows: compression },
 };
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 mkdirSync(dir, { recursive: true });

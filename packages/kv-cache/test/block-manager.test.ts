@@ -236,3 +236,15 @@ describe('BlockManager errors', () => {
     expectError(() => pool.allocate(), /out of blocks/);
   });
 });
+
+describe('ended-id memory', () => {
+  it('stays bounded: ids ended long ago become unknown', () => {
+    const m = new BlockManager({ numBlocks: 4, blockSize: 8, watermark: 0 });
+    for (let id = 0; id < 5000; id++) {
+      m.addSequence(id, [1]);
+      m.free(id);
+    }
+    expect(() => m.free(4999)).toThrow(/double free/);
+    expect(() => m.free(0)).toThrow(/unknown sequence 0/);
+  });
+});

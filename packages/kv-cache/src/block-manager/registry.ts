@@ -3,11 +3,13 @@ import type { SequenceRecord } from './sequence.js';
 import type { SequenceId } from './types.js';
 
 const MODULE = 'block-manager';
+/** Ended ids remembered for error messages; older ones are forgotten so a long-running server does not grow. */
+const REMEMBERED_ENDED = 4096;
 
 /**
- * Live sequences plus a memory of ended ones, so a call on an ended id says
- * why it is wrong (double free, use after free, use after preemption) instead
- * of just "unknown".
+ * Live sequences plus a memory of the last 4,096 ended ones, so a call on an
+ * ended id says why it is wrong (double free, use after free, use after
+ * preemption) instead of just "unknown".
  */
 export class SequenceRegistry {
   readonly live = new Map<SequenceId, SequenceRecord>();
@@ -22,7 +24,9 @@ export class SequenceRegistry {
   /** Forget a live sequence, remembering how it ended. */
   end(id: SequenceId, how: 'freed' | 'preempted'): void {
     this.live.delete(id);
+    this.gone.delete(id);
     this.gone.set(id, how);
+    if (this.gone.size > REMEMBERED_ENDED) this.gone.delete(this.gone.keys().next().value!);
   }
 
   /** The live record, or a clear error naming `what` was attempted. */
