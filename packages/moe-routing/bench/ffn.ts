@@ -23,17 +23,22 @@ export interface FfnRow {
   readonly dropRate: number;
 }
 
-/** Median wall time of `fn` over `reps` runs after one warm-up. */
-function medianMs(fn: () => void, reps: number): number {
-  fn();
-  const times: number[] = [];
+/**
+ * Median wall time of each step over `reps` rounds after one warm-up round.
+ * The steps run interleaved inside every round, so load from other processes
+ * on a shared machine hits dense and MoE alike and the ratio stays fair.
+ */
+function interleavedMedians(steps: readonly (() => void)[], reps: number): number[] {
+  for (const step of steps) step();
+  const times = steps.map((): number[] => []);
   for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
+    steps.forEach((step, j) => {
+      const t0 = performance.now();
+      step();
+      times[j]!.push(performance.now() - t0);
+    });
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(reps / 2)]!;
+  return times.map((ts) => ts.sort((a, b) => a - b)[Math.floor(reps / 2)]!);
 }
 
 /**
@@ -45,7 +50,7 @@ export async function ffnBench(
   backends: readonly ('cpu' | 'wasm')[],
   dispatches: readonly DispatchMode[],
   cfg = { tokens: 512, modelDim: 128, hiddenDim: 256, numExperts: 8, k: 2 },
-  reps = 5,
+  reps = 7,
 ): Promise<FfnRow[]> {
   const { tokens: T, modelDim: D, hiddenDim: H, numExperts: E, k } = cfg;
   const config = `T=${T}, D=${D}, ${E} experts top-${k} x H=${H} vs dense H=${k * H}, SwiGLU, fwd+bwd`;
@@ -58,7 +63,7 @@ export async function ffnBench(
     ) as tf.Variable<tf.Rank.R2>;
     const denseParams: ExpertParams = initExpertParams(D, k * H, 'swiglu', new SeededRandom(2));
     const denseVars = [denseParams.w1, denseParams.w2, denseParams.w3!].map((t) => tf.variable(t));
-    const denseMs = medianMs(() => {
+    const denseStep = (): void => {
       tf.tidy(() => {
         const { grads } = tf.variableGrads(() => {
           const p = { w1: denseVars[0]!, w2: denseVars[1]!, w3: denseVars[2]! };
@@ -66,7 +71,10 @@ export async function ffnBench(
         });
         for (const g of Object.values(grads)) g.dataSync();
       });
-    }, reps);
+    };
+    const moeSteps: (() => void)[] = [];
+    const dropRates: number[] = [];
+    const cleanup: tf.Tensor[] = [];
     for (const dispatch of dispatches) {
       const moeConfig: MoEConfig = {
         modelDim: D,
@@ -86,30 +94,34 @@ export async function ffnBench(
           w3: vars[3 + 3 * e]!,
         })),
       };
-      let dropRate = 0;
-      const moeMs = medianMs(() => {
+      const slot = dropRates.push(0) - 1;
+      moeSteps.push(() => {
         tf.tidy(() => {
           const { grads } = tf.variableGrads(() => {
             const r = moeForward(moeConfig, params, x);
-            dropRate = r.stats.dropRate;
+            dropRates[slot] = r.stats.dropRate;
             return tf.addN([tf.mean(tf.square(r.output)), r.auxLoss, r.zLoss]) as tf.Scalar;
           });
           for (const g of Object.values(grads)) g.dataSync();
         });
-      }, reps);
-      tf.dispose([...vars, ...paramTensors(init)]);
+      });
+      cleanup.push(...vars, ...paramTensors(init));
+    }
+    const [denseMs, ...moeMs] = interleavedMedians([denseStep, ...moeSteps], reps);
+    dispatches.forEach((dispatch, i) => {
       rows.push({
         backend,
         dispatch,
         config,
-        moeMs,
-        denseMs,
-        moeTokensPerS: (T * 1000) / moeMs,
-        denseTokensPerS: (T * 1000) / denseMs,
-        moeOverDense: moeMs / denseMs,
-        dropRate,
+        moeMs: moeMs[i]!,
+        denseMs: denseMs!,
+        moeTokensPerS: (T * 1000) / moeMs[i]!,
+        denseTokensPerS: (T * 1000) / denseMs!,
+        moeOverDense: moeMs[i]! / denseMs!,
+        dropRate: dropRates[i]!,
       });
-    }
+    });
+    tf.dispose(cleanup);
     tf.dispose([x, ...denseVars, denseParams.w1, denseParams.w2, denseParams.w3!]);
   }
   return rows;

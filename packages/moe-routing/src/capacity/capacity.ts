@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MoeRoutingError } from '../errors.js';
+import { gatherRows } from '../internal/gather.js';
 import { checkInt, checkPositive } from '../internal/validate.js';
 import type { Routing } from '../routers/types.js';
 
@@ -99,7 +100,7 @@ export function applyCapacity(routing: Routing, settings: CapacitySettings): Cap
   const kept = Int32Array.from(keptList);
   const pick = (src: Int32Array): Int32Array => kept.map((a) => src[a]!);
   const tensors = tf.tidy(() => ({
-    gates: tf.gather(routing.gates, tf.tensor1d(kept, 'int32')) as tf.Tensor1D,
+    gates: gatherRows(routing.gates, kept),
     probs: tf.clone(routing.probs),
   }));
   return {

@@ -1,8 +1,8 @@
 import { segmentSum } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CapacityResult } from '../capacity/capacity.js';
+import { gatherRows } from '../internal/gather.js';
 import type { Routing } from '../routers/types.js';
-import { gatherRows } from './gather-rows.js';
 
 /** An expert as a function of its `[n, D]` input rows. */
 export type ExpertFn = (expert: number, x: tf.Tensor2D) => tf.Tensor2D;
@@ -36,7 +36,7 @@ export function dispatchDropless(
       offset += n;
     }
     const ys = pieces.length === 1 ? pieces[0]! : tf.concat(pieces, 0);
-    const gates = tf.gather(routing.gates, tf.tensor1d(perm, 'int32'));
+    const gates = gatherRows(routing.gates, perm);
     return segmentSum(
       tf.mul(ys, tf.expandDims(gates, 1)),
       tokens,

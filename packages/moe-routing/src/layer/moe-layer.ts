@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { traceFromAssignments } from '../analysis/trace.js';
 import { expertTensors } from './experts.js';
 import type { MoEConfig, MoEForwardOptions, MoEForwardResult, MoEParams } from './moe.js';
 import { initMoEParams, moeForward } from './moe.js';
@@ -13,9 +14,19 @@ export class MoELayer {
   readonly config: MoEConfig;
   /** The layer parameters (variables). */
   readonly params: MoEParams;
+  /**
+   * With `recordTrace`, the experts of every token seen by `apply`, in
+   * order: the routing trace the offloading analysis reads.
+   */
+  readonly trace: number[][] = [];
+  private readonly recordTrace: boolean;
 
-  constructor(config: MoEConfig, options: { seed: number; params?: MoEParams }) {
+  constructor(
+    config: MoEConfig,
+    options: { seed: number; params?: MoEParams; recordTrace?: boolean },
+  ) {
     this.config = config;
+    this.recordTrace = options.recordTrace ?? false;
     const init = options.params ?? initMoEParams(config, options.seed);
     const v = (t: tf.Tensor): tf.Variable => tf.variable(t, true);
     this.params = {
@@ -35,7 +46,13 @@ export class MoELayer {
 
   /** Forward pass; see {@link moeForward}. */
   apply(x: tf.Tensor2D, options: MoEForwardOptions = {}): MoEForwardResult {
-    return moeForward(this.config, this.params, x, options);
+    const result = moeForward(this.config, this.params, x, options);
+    if (this.recordTrace) {
+      this.trace.push(
+        ...traceFromAssignments(result.trace.tokenIndex, result.trace.expertIndex, x.shape[0]),
+      );
+    }
+    return result;
   }
 
   /** Every trainable variable (router, noise, experts). */

@@ -126,7 +126,31 @@ describe('MoE forward', () => {
     expect(tf.memory().numTensors).toBe(before);
     const r = layer.apply(x, { training: false });
     expect(r.output.shape).toEqual([8, D]);
+    // recordTrace was off: nothing kept.
+    expect(layer.trace.length).toBe(0);
     for (const t of [r.output, r.auxLoss, r.zLoss, x]) t.dispose();
+    layer.dispose();
+  });
+
+  it('MoELayer records the routing trace when asked', () => {
+    const layer = new MoELayer(
+      {
+        modelDim: D,
+        hiddenDim: H,
+        activation: 'gelu',
+        router: createTopKRouter({ numExperts: 3, k: 2 }),
+      },
+      { seed: 4, recordTrace: true },
+    );
+    const x = tf.tensor2d(seededMatrix(5, D, 9), [5, D]);
+    for (let i = 0; i < 2; i++) {
+      const r = layer.apply(x);
+      for (const t of [r.output, r.auxLoss, r.zLoss]) t.dispose();
+    }
+    expect(layer.trace.length).toBe(10);
+    for (const experts of layer.trace) expect(experts.length).toBe(2);
+    expect(layer.trace.slice(5)).toEqual(layer.trace.slice(0, 5));
+    x.dispose();
     layer.dispose();
   });
 

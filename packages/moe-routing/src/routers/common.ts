@@ -1,6 +1,7 @@
 import { topK } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { MoeRoutingError } from '../errors.js';
+import { gatherRows } from '../internal/gather.js';
 import { checkInt, checkMatrix } from '../internal/validate.js';
 import type { LossFreeBalancer } from './loss-free-balancer.js';
 import type { RouterInput } from './types.js';
@@ -44,7 +45,7 @@ export function gatherPairs(m: tf.Tensor2D, tokens: Int32Array, experts: Int32Ar
   const cols = m.shape[1];
   const flatIdx = new Int32Array(tokens.length);
   for (let a = 0; a < tokens.length; a++) flatIdx[a] = tokens[a]! * cols + experts[a]!;
-  return tf.gather(tf.reshape(m, [m.size]), tf.tensor1d(flatIdx, 'int32')) as tf.Tensor1D;
+  return gatherRows(tf.reshape(m, [m.size]) as tf.Tensor1D, flatIdx);
 }
 
 /** Token-choice assignment arrays for `[T * k]` selected experts. */

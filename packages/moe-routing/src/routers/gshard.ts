@@ -1,6 +1,7 @@
 import { SeededRandom } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { MoeRoutingError } from '../errors.js';
+import { gatherRows } from '../internal/gather.js';
 import { checkExpertsAndK, checkLogits, gatherPairs, selectTopK } from './common.js';
 import type { RouterInput, RouterV1, Routing } from './types.js';
 
@@ -55,10 +56,7 @@ export function createGShardRouter(settings: GShardRouterSettings): RouterV1 {
           if (!training || u < 2 * g[2 * t + 1]!) keep.push(2 * t + 1);
         }
         const keepIdx = Int32Array.from(keep);
-        const gates = tf.gather(
-          tf.reshape(normalised, [numTokens * 2]),
-          tf.tensor1d(keepIdx, 'int32'),
-        ) as tf.Tensor1D;
+        const gates = gatherRows(tf.reshape(normalised, [numTokens * 2]) as tf.Tensor1D, keepIdx);
         const tokenIndex = new Int32Array(keepIdx.length);
         const expertIndex = new Int32Array(keepIdx.length);
         const choiceRank = new Int32Array(keepIdx.length);
