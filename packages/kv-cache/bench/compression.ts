@@ -1,5 +1,6 @@
 import { SeededRandom } from '@plexus/tensor';
 import {
+  fastKvPolicy,
   h2oPolicy,
   pyramidKvPolicy,
   snapKvPolicy,
@@ -18,6 +19,23 @@ export interface CompressionRow {
 }
 
 const D = 32;
+
+/**
+ * FastKV at layer 4 of 8 with TSP at layer 2: the propagated tokens come from
+ * the window's attention at the TSP layer; layer 4 sees only those, and keeps
+ * its budget among them (same synthetic attention restricted to them).
+ */
+function fastKvKeep(policy: TokenEvictionPolicy, window: Float32Array, length: number): Int32Array {
+  const fast = policy as ReturnType<typeof fastKvPolicy>;
+  const propagated = fast.propagate({ length, layer: 2, numLayers: 8, scores: window });
+  const sub = new Float32Array(WINDOW * propagated.length);
+  for (let w = 0; w < WINDOW; w++)
+    propagated.forEach((p, i) => {
+      sub[w * propagated.length + i] = window[w * length + p]!;
+    });
+  const local = fast.select({ length: propagated.length, layer: 4, numLayers: 8, scores: sub });
+  return local.map((i) => propagated[i]!);
+}
 const WINDOW = 16;
 
 function softmaxRow(logits: Float32Array): Float32Array {
@@ -106,6 +124,7 @@ export function compressionAccuracy(
       h2oPolicy({ budget, recent: Math.floor(budget / 4) }),
       snapKvPolicy({ budget, window: WINDOW }),
       pyramidKvPolicy({ averageBudget: budget, window: WINDOW, beta: 4 }),
+      fastKvPolicy({ budget, window: WINDOW, tspLayer: 2, tspBudget: 2 * budget }),
     ];
     for (const policy of policies) {
       let hits = 0;
@@ -117,7 +136,10 @@ export function compressionAccuracy(
             : policy.name === 'streaming-llm'
               ? undefined
               : c.window;
-        const keep = policy.select({ length, layer: 4, numLayers: 8, scores });
+        const keep =
+          policy.name === 'fastkv'
+            ? fastKvKeep(policy, c.window, length)
+            : policy.select({ length, layer: 4, numLayers: 8, scores });
         const { out, top } = c.attend(keep);
         if (top === c.needle) hits++;
         let num = 0;

@@ -18,7 +18,9 @@ export type {
   SequenceStatus,
   SwapPlan,
 } from './block-manager/types.js';
+export type { FastKvPolicy } from './compression/policies.js';
 export {
+  fastKvPolicy,
   h2oPolicy,
   pyramidKvPolicy,
   snapKvPolicy,

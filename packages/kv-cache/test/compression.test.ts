@@ -1,6 +1,7 @@
 import { SeededRandom } from '@plexus/tensor';
 import { describe, expect, it } from 'vitest';
 import {
+  fastKvPolicy,
   h2oPolicy,
   PlexusKvCacheError,
   pyramidKvPolicy,
@@ -63,6 +64,7 @@ describe('token eviction policies', () => {
     h2oPolicy({ budget: 32, recent: 8 }),
     snapKvPolicy({ budget: 32, window: WINDOW }),
     pyramidKvPolicy({ averageBudget: 32, window: WINDOW, beta: 4 }),
+    fastKvPolicy({ budget: 32, window: WINDOW, tspLayer: 2, tspBudget: 24 }),
   ];
 
   for (const policy of policies) {
@@ -131,6 +133,23 @@ describe('token eviction policies', () => {
       }
       expect(found).toBe(10);
     });
+
+  it('FastKV propagates tspBudget tokens (keeping the needle) and later layers keep min(budget, tspBudget)', () => {
+    const policy = fastKvPolicy({ budget: 32, window: WINDOW, tspLayer: 3, tspBudget: 64 });
+    const rand = new SeededRandom(4);
+    const scores = needleAttention(300, 123, WINDOW, rand);
+    const propagated = policy.propagate({ length: 300, layer: 3, numLayers: 8, scores });
+    expect(propagated.length).toBe(64);
+    expect(propagated.includes(123)).toBe(true);
+    expect(policy.budget(2, 8)).toBe(32);
+    expect(policy.budget(5, 8)).toBe(32);
+    expect(
+      fastKvPolicy({ budget: 32, window: WINDOW, tspLayer: 3, tspBudget: 20 }).budget(5, 8),
+    ).toBe(20);
+    expect(() => fastKvPolicy({ budget: 32, window: WINDOW, tspLayer: 3, tspBudget: 4 })).toThrow(
+      /tspBudget \(4\) is below window/,
+    );
+  });
 
   it('PyramidKV budgets fall with depth and sum to numLayers x average', () => {
     const policy = pyramidKvPolicy({ averageBudget: 64, window: 8, beta: 4 });

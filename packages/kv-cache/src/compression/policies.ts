@@ -168,3 +168,48 @@ export function pyramidKvPolicy(options: {
       snapSelect(input, budget(input.layer, input.numLayers), window, kernelSize, 'pyramidkv'),
   };
 }
+
+/** A FastKV policy: per-layer selection plus the token-selective propagation step. */
+export interface FastKvPolicy extends TokenEvictionPolicy {
+  /**
+   * At `tspLayer`, the `tspBudget` tokens (positions, ascending) whose hidden
+   * states later layers compute on; later layers' caches hold only these, so
+   * their `select` inputs index into this list.
+   */
+  propagate(input: EvictionInput): Int32Array;
+  readonly tspLayer: number;
+}
+
+/**
+ * FastKV ("FastKV: KV Cache Compression for Fast Long-Context Processing with
+ * Token-Selective Propagation", 2025): layers up to `tspLayer` see the full
+ * context and keep a SnapKV-selected `budget`; at `tspLayer` the window's
+ * attention picks `tspBudget` tokens to propagate, and later layers, which
+ * only ever see those tokens, keep `min(budget, tspBudget)` of them.
+ */
+export function fastKvPolicy(options: {
+  budget: number;
+  window: number;
+  tspLayer: number;
+  tspBudget: number;
+  kernelSize?: number;
+}): FastKvPolicy {
+  const { budget, window, tspLayer, tspBudget, kernelSize = 7 } = options;
+  checkSnap(budget, window, kernelSize);
+  checkCount(tspLayer, 'tspLayer');
+  checkCount(tspBudget, 'tspBudget');
+  if (tspBudget < window)
+    throw new PlexusKvCacheError(
+      'compression',
+      `tspBudget (${tspBudget}) is below window (${window}); expected at least the window`,
+    );
+  const layerBudget = (layer: number): number =>
+    layer > tspLayer ? Math.min(budget, tspBudget) : budget;
+  return {
+    name: 'fastkv',
+    tspLayer,
+    budget: layerBudget,
+    select: (input) => snapSelect(input, layerBudget(input.layer), window, kernelSize, 'fastkv'),
+    propagate: (input) => snapSelect(input, tspBudget, window, kernelSize, 'fastkv'),
+  };
+}
