@@ -43,3 +43,5 @@ export type { QuantizedKvOptions } from './quant/quantized-kv-storage.js';
 export { QuantizedKvStorage } from './quant/quantized-kv-storage.js';
 export type { KvLayout, KvTile, PagedKvSource } from './storage/layout.js';
 export { PagedKvStorage } from './storage/paged-kv-storage.js';
+export type { KvTransfer } from './transfer/kv-transfer.js';
+export { exportSequence, importSequence } from './transfer/kv-transfer.js';
