@@ -39,6 +39,8 @@ export type {
 export { RadixTree } from './prefix/radix-tree.js';
 export type { KvBits } from './quant/group-quant.js';
 export { dequantizeRow, qmaxOf, quantizeRow } from './quant/group-quant.js';
+export type { HierarchicalView } from './quant/hierarchical-kv-storage.js';
+export { HierarchicalKvStorage } from './quant/hierarchical-kv-storage.js';
 export type { QuantizedKvOptions } from './quant/quantized-kv-storage.js';
 export { QuantizedKvStorage } from './quant/quantized-kv-storage.js';
 export type { KvLayout, KvTile, PagedKvSource } from './storage/layout.js';

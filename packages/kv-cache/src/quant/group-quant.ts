@@ -78,8 +78,8 @@ export function quantizeRow(
 const bits32 = new Float32Array(1);
 const word32 = new Uint32Array(bits32.buffer);
 
-/** The next float32 above a non-negative float32. */
-function nextFloat32Up(x: number): number {
+/** The next float32 above a non-negative float32 (internal). */
+export function nextFloat32Up(x: number): number {
   bits32[0] = x;
   word32[0]! += 1;
   return bits32[0]!;
