@@ -9,6 +9,7 @@ export { BACKEND_ORDER } from './backend/types.js';
 export type { CsrArrays, CsrFromArraysOptions, CsrTranspose } from './csr/csr-matrix.js';
 export { CsrMatrix, validateCsrArrays } from './csr/csr-matrix.js';
 export { PlexusTensorError } from './errors.js';
+export { spmmHost } from './kernels/host/spmm-host.js';
 export { PLEXUS_KERNELS, SDDMM, SEGMENT_MAX, SEGMENT_SUM, SPMM, TOP_K } from './kernels/names.js';
 export { registerPlexusKernels } from './kernels/register.js';
 export type { WebGpuKernelLimits } from './kernels/webgpu/limits.js';
