@@ -7,7 +7,7 @@
  *
  *   node --import tsx bench/long-range.ts [--quick]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CsrGraph, type LongRangeTask, ringTransfer, treeNeighborsMatch } from '@plexus/graph-core';
@@ -37,6 +37,8 @@ const argValue = (name: string): string[] | undefined =>
 const onlyModels = argValue('only');
 const onlyDepths = argValue('depths');
 const partial = quick || onlyModels !== undefined || onlyDepths !== undefined;
+// --merge: a narrowed run replaces its rows in the saved results (a re-run after a model fix).
+const merge = process.argv.includes('--merge') && !quick;
 
 const CONFIG = {
   budget: 6000,
@@ -210,6 +212,7 @@ async function main(): Promise<void> {
     config: CONFIG,
     notes: [
       'depth = source-target distance (ring: ringSize = 2 depth; tree: tree depth r).',
+      'DRew includes the self term W_{l,0} h_i in its update.',
       'GCN, GIN, GAT, DRew (nu = 1) and Co-GNN use L = depth layers on RingTransfer and L = depth + 1 on Tree-NeighborsMatch (as Alon & Yahav); TIDE always uses 2 layers (Chebyshev order max(8, 2L + 4)).',
       'Hidden widths are chosen per model so the parameter count is closest to the budget.',
       'Tree-NeighborsMatch keys and values are one-hot encoded.',
@@ -218,12 +221,26 @@ async function main(): Promise<void> {
     ],
     rows,
   };
-  if (!partial) {
-    mkdirSync(join(here, 'results'), { recursive: true });
-    writeFileSync(join(here, 'results', 'long-range.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(join(here, 'results', 'long-range.svg'), renderSvg(rows, MODELS));
+  const jsonPath = join(here, 'results', 'long-range.json');
+  if (merge) {
+    const saved = JSON.parse(readFileSync(jsonPath, 'utf8')) as typeof result;
+    const key = (r: Row): string => `${r.task}:${r.depth}:${r.model}`;
+    const fresh = new Map(rows.map((r) => [key(r), r]));
+    const merged = saved.rows.map((r) => fresh.get(key(r)) ?? r);
+    const rerun = rows.map((r) => key(r));
+    Object.assign(result, {
+      rows: merged,
+      totalSeconds: saved.totalSeconds,
+      rerun: { date: result.date, rows: rerun },
+      date: saved.date,
+    });
   }
-  printTable(rows);
+  if (!partial || merge) {
+    mkdirSync(join(here, 'results'), { recursive: true });
+    writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(here, 'results', 'long-range.svg'), renderSvg(result.rows, MODELS));
+  }
+  printTable(result.rows);
 }
 
 function printTable(rows: Row[]): void {

@@ -71,8 +71,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
           const hop: Matrix[][] = [];
           const bias: number[][] = [];
           for (let l = 0; l < L; l++) {
-            hop.push(vars.slice(at, at + l + 1).map(rows));
-            at += l + 1;
+            hop.push(vars.slice(at, at + l + 2).map(rows));
+            at += l + 2;
             bias.push(vec(vars[at++]!));
           }
           const out = tf.tidy(() => model.apply(graph, tf.tensor2d(xData, [n, F]), ctx));

@@ -97,6 +97,7 @@ export function drewReference(
   p: {
     wEnc: Matrix;
     bEnc: number[];
+    /** Per layer: `[W_self, W_1, ..., W_{ℓ+1}]`. */
     hop: Matrix[][];
     bias: number[][];
     wOut: Matrix;
@@ -109,8 +110,9 @@ export function drewReference(
   const history: Matrix[] = [addRow(matmul(x, p.wEnc), p.bEnc)];
   p.hop.forEach((weights, l) => {
     const hidden = p.bias[l]!.length;
-    const pre: Matrix = Array.from({ length: n }, () => [...p.bias[l]!]);
-    weights.forEach((w, km1) => {
+    const own = matmul(history[l]!, weights[0]!);
+    const pre: Matrix = own.map((r) => r.map((v, c) => v + p.bias[l]![c]!));
+    weights.slice(1).forEach((w, km1) => {
       const k = km1 + 1;
       const src = history[l - Math.max(0, k - nu)]!;
       for (let i = 0; i < n; i++) {

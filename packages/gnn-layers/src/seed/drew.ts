@@ -37,10 +37,14 @@ export interface DrewModel extends GnnLayerV1 {
  * Dong, Bronstein & Di Giovanni, ICML 2023), as a full network from node
  * features to outputs. An encoder `h⁰ = X W_enc + b`, then layers ℓ = 0..L-1
  *
- *   `h^{ℓ+1}_i = h^ℓ_i + ReLU( b_ℓ + Σ_{k=1}^{ℓ+1} AGG_{j ∈ N_k(i)} h^{ℓ-τ_ν(k)}_j · W_{ℓ,k} )`
+ *   `h^{ℓ+1}_i = h^ℓ_i + ReLU( b_ℓ + h^ℓ_i W_{ℓ,0} + Σ_{k=1}^{ℓ+1} AGG_{j ∈ N_k(i)} h^{ℓ-τ_ν(k)}_j W_{ℓ,k} )`
  *
  * where `N_k(i)` is the k-hop ring of `i` (distance exactly k) and
- * `τ_ν(k) = max(0, k - ν)` the delay, then a linear readout. The graph is
+ * `τ_ν(k) = max(0, k - ν)` the delay, then a linear readout. The paper's
+ * update takes the node's own state beside the ring aggregates; the self term
+ * `W_{ℓ,0}` gives it that (without it, a node with no in-neighbours, such as
+ * a leaf of Tree-NeighborsMatch, never passes its features through a
+ * nonlinearity before they are aggregated). The graph is
  * rewired gradually: layer ℓ+1 adds the ring ℓ+1, so distant nodes interact
  * directly instead of through a bottleneck of intermediate nodes, and the
  * delay makes a far node's message the state it had several layers ago,
@@ -65,11 +69,11 @@ export function createDrewModel(
   const name = uniqueName('drew');
   const wEnc = glorotUniform(rng, inFeatures, hidden, `${name}_w_enc`);
   const bEnc = zerosVariable(hidden, `${name}_b_enc`);
-  // hopWeights[ℓ][k - 1] = W_{ℓ,k}.
+  // hopWeights[ℓ][k] = W_{ℓ,k}; k = 0 is the node's own state.
   const hopWeights: tf.Variable[][] = [];
   const biases: tf.Variable[] = [];
   for (let l = 0; l < layers; l++) {
-    const perHop: tf.Variable[] = [];
+    const perHop: tf.Variable[] = [glorotUniform(rng, hidden, hidden, `${name}_w_${l}_self`)];
     for (let k = 1; k <= l + 1; k++)
       perHop.push(glorotUniform(rng, hidden, hidden, `${name}_w_${l}_${k}`));
     hopWeights.push(perHop);
@@ -94,11 +98,13 @@ export function createDrewModel(
       const rings = ringOperators(graph, layers, aggregation);
       const history: tf.Tensor2D[] = [tf.add(project(x, wEnc), bEnc) as tf.Tensor2D];
       for (let l = 0; l < layers; l++) {
-        const terms: tf.Tensor2D[] = [];
+        const terms: tf.Tensor2D[] = [
+          tf.matMul(history[l]!, hopWeights[l]![0] as tf.Tensor2D) as tf.Tensor2D,
+        ];
         for (let k = 1; k <= l + 1; k++) {
           const source = history[l - delay(k)]!;
           // Transform first: the ring product then moves `hidden` columns once per hop.
-          const msg = tf.matMul(source, hopWeights[l]![k - 1] as tf.Tensor2D) as tf.Tensor2D;
+          const msg = tf.matMul(source, hopWeights[l]![k] as tf.Tensor2D) as tf.Tensor2D;
           terms.push(spmm(rings[k - 1]!, msg));
         }
         const update = tf.relu(tf.add(tf.addN(terms), biases[l]!));
