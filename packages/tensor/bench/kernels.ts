@@ -155,7 +155,8 @@ export async function runKernelBenchmarks(
           backend,
           impl: 'tfjs gather + unsortedSegmentSum',
           shape: `N=${size} E=${small.nnz} F=${f}`,
-          skipped: 'tfjs-backend-wasm has no UnsortedSegmentSum kernel of its own (the one there now is Plexus\'s)',
+          skipped:
+            "tfjs-backend-wasm has no UnsortedSegmentSum kernel of its own (the one there now is Plexus's)",
         });
       } else {
         rows.push(
