@@ -39,9 +39,10 @@ export function renderSvg(rows: readonly PlotRow[], models: readonly string[]): 
     if (depths.length === 0) return;
     const lo = depths[0]!;
     const hi = depths.at(-1)!;
+    const r1 = (v: number): number => Math.round(v * 10) / 10;
     const x = (d: number): number =>
-      ox + (hi === lo ? panelW / 2 : ((d - lo) / (hi - lo)) * panelW);
-    const y = (a: number): number => oy + (1 - a) * panelH;
+      r1(ox + (hi === lo ? panelW / 2 : ((d - lo) / (hi - lo)) * panelW));
+    const y = (a: number): number => r1(oy + (1 - a) * panelH);
     parts.push(
       `<text x="${ox + panelW / 2}" y="${oy - 18}" text-anchor="middle" font-size="14" font-weight="bold">${titles[task]}</text>`,
       `<rect x="${ox}" y="${oy}" width="${panelW}" height="${panelH}" fill="none" stroke="#333"/>`,
@@ -65,23 +66,28 @@ export function renderSvg(rows: readonly PlotRow[], models: readonly string[]): 
     parts.push(
       `<polyline fill="none" stroke="#888" stroke-dasharray="2,3" points="${depths.map((d, i) => `${x(d)},${y(chance[i]!)}`).join(' ')}"/>`,
     );
-    for (const model of models) {
+    models.forEach((model, mi) => {
+      // Equal accuracies would hide lines under each other: offset each model by a pixel or two.
+      const off = (mi - (models.length - 1) / 2) * 1.5;
+      const yo = (a: number): number => r1(y(a) + off);
       const pts = depths
         .map((d) => mine.find((r) => r.depth === d && r.model === model))
         .filter((r): r is PlotRow => r !== undefined);
       const color = COLORS[model] ?? '#000';
       const dash = DASHED.has(model) ? ' stroke-dasharray="6,3"' : '';
       parts.push(
-        `<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts.map((r) => `${x(r.depth)},${y(r.meanTestAcc)}`).join(' ')}"/>`,
+        `<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts.map((r) => `${x(r.depth)},${yo(r.meanTestAcc)}`).join(' ')}"/>`,
       );
       for (const r of pts) {
-        parts.push(`<circle cx="${x(r.depth)}" cy="${y(r.meanTestAcc)}" r="3.5" fill="${color}"/>`);
+        parts.push(
+          `<circle cx="${x(r.depth)}" cy="${yo(r.meanTestAcc)}" r="3.5" fill="${color}"/>`,
+        );
         for (const a of r.testAcc)
           parts.push(
-            `<circle cx="${x(r.depth)}" cy="${y(a)}" r="1.8" fill="none" stroke="${color}"/>`,
+            `<circle cx="${x(r.depth)}" cy="${yo(a)}" r="1.8" fill="none" stroke="${color}"/>`,
           );
       }
-    }
+    });
   });
   const lx = width - 120;
   models.forEach((m, i) => {
@@ -96,6 +102,8 @@ export function renderSvg(rows: readonly PlotRow[], models: readonly string[]): 
   parts.push(
     `<line x1="${lx}" x2="${lx + 26}" y1="${ly}" y2="${ly}" stroke="#888" stroke-dasharray="2,3"/>`,
     `<text x="${lx + 32}" y="${ly + 4}">chance</text>`,
+    `<text x="${lx}" y="${ly + 30}" font-size="10">hollow dots: seeds</text>`,
+    `<text x="${lx}" y="${ly + 44}" font-size="10">lines offset ±4 px</text>`,
     '</svg>',
   );
   return `${parts.join('\n')}\n`;

@@ -5,7 +5,8 @@
  * equal parameter budgets. Writes results/long-range.json and
  * results/long-range.svg.
  *
- *   node --import tsx bench/long-range.ts [--quick]
+ *   node --import tsx bench/long-range.ts [--quick | --replot]
+ *   node --import tsx bench/long-range.ts --only=drew [--depths=ring:6] --merge
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -137,6 +138,15 @@ interface Row {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--replot')) {
+    // Re-draw the saved results (after a plot change) without training.
+    const saved = JSON.parse(readFileSync(join(here, 'results', 'long-range.json'), 'utf8')) as {
+      rows: Row[];
+    };
+    writeFileSync(join(here, 'results', 'long-range.svg'), renderSvg(saved.rows, MODELS));
+    printTable(saved.rows);
+    return;
+  }
   const backend = await initBackend({ backend: 'wasm' });
   void backend;
   const rows: Row[] = [];
