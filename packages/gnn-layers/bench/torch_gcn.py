@@ -19,7 +19,11 @@ meta = json.load(open(f"{d}/meta.json"))
 n, f, c, h = meta["numNodes"], meta["numFeatures"], meta["numClasses"], meta["hidden"]
 rd = lambda name, dt: np.fromfile(f"{d}/{name}.bin", dtype=dt)
 indptr, indices, weights = rd("adj.indptr", "<i4"), rd("adj.indices", "<i4"), rd("adj.weights", "<f4")
-a_hat = torch.sparse_csr_tensor(torch.from_numpy(indptr.astype(np.int64)), torch.from_numpy(indices.astype(np.int64)), torch.from_numpy(weights), size=(n, n))
+# Multi-edges make repeated column ids, which torch's CSR constructor rejects:
+# build COO and coalesce (summing duplicates, the same operator), then convert.
+rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+coo = torch.sparse_coo_tensor(torch.from_numpy(np.stack([rows, indices.astype(np.int64)])), torch.from_numpy(weights), size=(n, n))
+a_hat = coo.coalesce().to_sparse_csr()
 if meta["sparseFeatures"]:
     fi, fx, fv = rd("x.indptr", "<i4"), rd("x.indices", "<i4"), rd("x.values", "<f4")
     x = torch.sparse_csr_tensor(torch.from_numpy(fi.astype(np.int64)), torch.from_numpy(fx.astype(np.int64)), torch.from_numpy(fv), size=(n, f))

@@ -22,6 +22,32 @@ export type {
 } from './models/node-classifier.js';
 export { createNodeClassifier, NODE_MODELS, PAPER_CONFIGS } from './models/node-classifier.js';
 export type {
+  CoGnnAction,
+  CoGnnModel,
+  CoGnnModelOptions,
+  DrewModel,
+  DrewModelOptions,
+  GatedAggregation,
+  GumbelSoftmaxOptions,
+  RingAggregation,
+  TideConv,
+  TideConvOptions,
+} from './seed/index.js';
+export {
+  besselSeriesTerms,
+  COGNN_ACTIONS,
+  chebyshevFilter,
+  createCoGnnModel,
+  createDrewModel,
+  createTideConv,
+  disposeRingOperators,
+  gatedMessages,
+  gumbelSoftmax,
+  heatChebyshevCoefficients,
+  ringOperators,
+  straightThrough,
+} from './seed/index.js';
+export type {
   EpochMetrics,
   TrainNodeClassifierOptions,
   TrainResult,
