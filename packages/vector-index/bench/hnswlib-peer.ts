@@ -1,6 +1,9 @@
 // Loads hnswlib-node (the authors' C++ HNSW, built with node-gyp) if it can;
 // the benchmark runs without it and says why.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 /** The part of hnswlib-node's HierarchicalNSW the benchmark uses. */
 export interface HnswlibIndex {
@@ -14,8 +17,13 @@ export interface HnswlibIndex {
 export function loadHnswlib():
   | { ok: true; create: (dim: number) => HnswlibIndex }
   | { ok: false; reason: string } {
+  const require = createRequire(import.meta.url);
   try {
-    const require = createRequire(import.meta.url);
+    require('hnswlib-node');
+  } catch {
+    buildHnswlib(require);
+  }
+  try {
     const mod = require('hnswlib-node') as {
       HierarchicalNSW: new (space: string, dim: number) => HnswlibIndex;
     };
@@ -25,6 +33,28 @@ export function loadHnswlib():
       ok: false,
       reason: error instanceof Error ? error.message.split('\n')[0]! : String(error),
     };
+  }
+}
+
+/**
+ * pnpm does not run dependencies' build scripts unless the workspace allows
+ * them, and allowing hnswlib-node would make every install (CI's too) compile
+ * C++; so the benchmark builds it on first use instead, with the node-gyp that
+ * ships inside npm, against the headers npm is configured with (nodedir).
+ */
+function buildHnswlib(require: NodeJS.Require): void {
+  try {
+    const pkgDir = dirname(require.resolve('hnswlib-node/package.json'));
+    const npmDir = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm');
+    const nodeGyp = join(npmDir, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+    if (!existsSync(nodeGyp)) return;
+    const nodedir = execFileSync('npm', ['config', 'get', 'nodedir'], { encoding: 'utf8' }).trim();
+    const args = [nodeGyp, 'rebuild'];
+    if (nodedir !== '' && nodedir !== 'undefined') args.push(`--nodedir=${nodedir}`);
+    process.stderr.write('building hnswlib-node with node-gyp (first run only)...\n');
+    execFileSync(process.execPath, args, { cwd: pkgDir, stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch {
+    // The caller reports why loading failed.
   }
 }
 
