@@ -1,0 +1,3 @@
+export type { AttentionPool, AttentionPoolOptions } from './attention-pool.js';
+export { createAttentionPool } from './attention-pool.js';
+export { globalMaxPool, globalMeanPool, globalSumPool } from './global-pool.js';
