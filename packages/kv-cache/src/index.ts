@@ -47,3 +47,5 @@ export type { KvLayout, KvTile, PagedKvSource } from './storage/layout.js';
 export { PagedKvStorage } from './storage/paged-kv-storage.js';
 export type { KvTransfer } from './transfer/kv-transfer.js';
 export { exportSequence, importSequence } from './transfer/kv-transfer.js';
+export type { PagedDecodeWebGpuOptions } from './webgpu/paged-decode-webgpu.js';
+export { pagedDecodeAttentionWebGpu } from './webgpu/paged-decode-webgpu.js';
