@@ -8,6 +8,8 @@ export type { EdgeArcs } from './layers/edge-arcs.js';
 export { edgeArcs } from './layers/edge-arcs.js';
 export type { GatConvOptions } from './layers/gat-conv.js';
 export { createGatConv } from './layers/gat-conv.js';
+export type { GatedGcn, GatedGcnOptions, GatedGcnOutput } from './layers/gated-gcn.js';
+export { createGatedGcn } from './layers/gated-gcn.js';
 export type { GcnConvOptions } from './layers/gcn-conv.js';
 export { createGcnConv } from './layers/gcn-conv.js';
 export type { GinConvOptions } from './layers/gin-conv.js';
