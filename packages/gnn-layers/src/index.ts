@@ -36,6 +36,12 @@ export {
   globalSumPool,
 } from './pooling/index.js';
 export type {
+  Interactions,
+  UltraGcnBatch,
+  UltraGcnLossOptions,
+} from './recsys/ultragcn-loss.js';
+export { ultraGcnBeta, ultraGcnConstraintLoss } from './recsys/ultragcn-loss.js';
+export type {
   CoGnnAction,
   CoGnnModel,
   CoGnnModelOptions,
