@@ -27,7 +27,6 @@ export type {
   NodeModelName,
 } from './models/node-classifier.js';
 export { createNodeClassifier, NODE_MODELS, PAPER_CONFIGS } from './models/node-classifier.js';
-// Graph-level readouts and edge-feature layers.
 export type { AttentionPool, AttentionPoolOptions } from './pooling/index.js';
 export {
   createAttentionPool,

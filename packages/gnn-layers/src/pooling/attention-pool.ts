@@ -12,7 +12,7 @@ export interface AttentionPoolOptions {
 
 /**
  * Gated attention readout of Li et al. ("Gated Graph Sequence Neural
- * Networks", ICLR 2016, §3.3), in the softmax form PyG calls
+ * Networks", ICLR 2016, graph-level output), in the softmax form PyG calls
  * `GlobalAttention`: `h_G = Σ_{v ∈ G} softmax_{v ∈ G}(x_v · w + b) · x_v`.
  */
 export interface AttentionPool {

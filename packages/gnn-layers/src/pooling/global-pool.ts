@@ -46,8 +46,8 @@ export function globalSumPool(
 }
 
 /**
- * Global mean pooling `[N, F] -> [numGraphs, F]` (the readout of Xu et al.,
- * 2019, "How Powerful are Graph Neural Networks?", compare §5): invariant to
+ * Global mean pooling `[N, F] -> [numGraphs, F]` (one of the readouts Xu et al.
+ * compare in "How Powerful are Graph Neural Networks?", 2019): invariant to
  * graph size. Graphs with no nodes give zeros.
  */
 export function globalMeanPool(
