@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { NODE_MODELS, type NodeModelName } from '@plexus/gnn-layers';
 import { BACKEND_ORDER, type PlexusBackendName } from '@plexus/tensor';
 import { UsageError } from '../usage-error.js';
+import { POSITIONAL_ENCODINGS, type PositionalEncodingName } from './positional-encoding.js';
 
 /** Parsed options of `plexus-train gnn`. */
 export interface GnnOptions {
@@ -12,15 +13,21 @@ export interface GnnOptions {
   readonly epochs: number | undefined;
   readonly out: string;
   readonly sparseFeatures: boolean;
+  /** Positional encoding appended to the features, and its size. */
+  readonly pe: PositionalEncodingName;
+  readonly peDim: number;
 }
 
 /** Usage text of `plexus-train gnn`. */
 export const GNN_USAGE = `usage: plexus-train gnn [--dataset cora|DIR] [--model ${NODE_MODELS.join('|')}] [--seeds N]
                         [--backend auto|${BACKEND_ORDER.join('|')}] [--epochs N] [--out DIR] [--dense-features]
+                        [--pe ${POSITIONAL_ENCODINGS.join('|')}] [--pe-dim N]
 
 Semi-supervised node classification with the paper's hyper-parameters,
 early stopping on the validation split, one run per seed. Writes
-DIR/metrics.jsonl (one line per epoch), DIR/summary.json and DIR/curves.svg.`;
+DIR/metrics.jsonl (one line per epoch), DIR/summary.json and DIR/curves.svg.
+--pe appends a positional encoding to the features: Laplacian eigenvectors
+(lap), random-walk PE (rwpe) or Random Feature Propagation (rfp).`;
 
 function positiveInt(
   name: string,
@@ -48,6 +55,8 @@ export function parseGnnOptions(argv: string[]): GnnOptions {
         epochs: { type: 'string' },
         out: { type: 'string' },
         'dense-features': { type: 'boolean', default: false },
+        pe: { type: 'string', default: 'none' },
+        'pe-dim': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -65,6 +74,10 @@ export function parseGnnOptions(argv: string[]): GnnOptions {
       `--backend '${backend}' is not known; accepted: auto, ${BACKEND_ORDER.join(', ')}`,
     );
   }
+  const pe = values['pe'] as string;
+  if (!(POSITIONAL_ENCODINGS as readonly string[]).includes(pe)) {
+    throw new UsageError(`--pe '${pe}' is not known; accepted: ${POSITIONAL_ENCODINGS.join(', ')}`);
+  }
   const dataset = values['dataset'] as string;
   const name = dataset.replace(/\/+$/, '').split('/').pop() ?? dataset;
   return {
@@ -75,5 +88,7 @@ export function parseGnnOptions(argv: string[]): GnnOptions {
     epochs: positiveInt('epochs', values['epochs'] as string | undefined, undefined),
     out: (values['out'] as string | undefined) ?? `runs/gnn-${name}-${model}`,
     sparseFeatures: values['dense-features'] !== true,
+    pe: pe as PositionalEncodingName,
+    peDim: positiveInt('pe-dim', values['pe-dim'] as string | undefined, 8)!,
   };
 }

@@ -13,6 +13,7 @@ import { meanStd } from '../report/stats.js';
 import { svgLineChart } from '../report/svg-line-chart.js';
 import { type GnnOptions, parseGnnOptions } from './gnn-options.js';
 import { loadGraphDataset } from './load-graph-dataset.js';
+import { featuresWithEncoding } from './positional-encoding.js';
 
 /** Per-seed outcome, as written to summary.json. */
 export interface SeedResult {
@@ -54,9 +55,16 @@ export async function runGnn(
   mkdirSync(opts.out, { recursive: true });
   const metricsFile = join(opts.out, 'metrics.jsonl');
   writeFileSync(metricsFile, '');
-  const features = featuresToInput(ds.graph.features, ds.graph.numNodes, {
-    keepSparse: opts.sparseFeatures,
-  });
+  const { input: features, width: numFeatures } =
+    opts.pe === 'none' && !opts.sparseFeatures
+      ? {
+          input: featuresToInput(ds.graph.features, ds.graph.numNodes, { keepSparse: false }),
+          width: ds.numFeatures,
+        }
+      : featuresWithEncoding(ds.graph, opts.pe, opts.peDim, 0);
+  if (opts.pe !== 'none') {
+    log(`positional encoding: ${opts.pe}, ${numFeatures - ds.numFeatures} extra feature columns`);
+  }
   const seeds: SeedResult[] = [];
   const curves: Array<{ seed: number; history: readonly EpochMetrics[] }> = [];
   const summarise = (finished: boolean): GnnSummary => ({
@@ -73,7 +81,7 @@ export async function runGnn(
     for (let seed = 0; seed < opts.seeds; seed++) {
       const model = createNodeClassifier(
         opts.model,
-        ds.numFeatures,
+        numFeatures,
         ds.numClasses,
         seed,
         opts.epochs ? { epochs: opts.epochs } : {},
