@@ -22,6 +22,31 @@ export type { ApplyContext, GnnLayerV1 } from './layers/layer.js';
 export type { SageConvOptions } from './layers/sage-conv.js';
 export { createSageConv } from './layers/sage-conv.js';
 export type {
+  Completion,
+  CompletionSide,
+  HeldOutLinks,
+  LinkPairs,
+  LinkSplit,
+  LinkTargets,
+  NcncSide,
+  NcnPredictor,
+  NcnPredictorOptions,
+  NcnStructure,
+  SplitLinksOptions,
+} from './link/index.js';
+export {
+  checkPairs,
+  commonNeighbourMatrix,
+  completionMatrices,
+  createNcnPredictor,
+  dotProductScores,
+  hitsAtK,
+  linkAuc,
+  prepareLinkTargets,
+  sampleNonEdges,
+  splitLinks,
+} from './link/index.js';
+export type {
   NodeClassifier,
   NodeClassifierConfig,
   NodeModelName,

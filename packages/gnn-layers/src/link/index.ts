@@ -1,0 +1,11 @@
+export type { Completion, CompletionSide } from './common-neighbours.js';
+export { commonNeighbourMatrix, completionMatrices } from './common-neighbours.js';
+export { hitsAtK, linkAuc } from './metrics.js';
+export type { NcnPredictor, NcnPredictorOptions } from './ncn.js';
+export { createNcnPredictor, dotProductScores } from './ncn.js';
+export type { LinkPairs } from './pairs.js';
+export { checkPairs } from './pairs.js';
+export type { HeldOutLinks, LinkSplit, SplitLinksOptions } from './split.js';
+export { sampleNonEdges, splitLinks } from './split.js';
+export type { LinkTargets, NcncSide, NcnStructure } from './targets.js';
+export { prepareLinkTargets } from './targets.js';
