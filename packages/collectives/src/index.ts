@@ -1,0 +1,21 @@
+export { type CollectivesErrorCode, PlexusCollectivesError } from './errors.js';
+export { finishAvg, reduceInto, segmentBounds } from './reduce.js';
+export {
+  type SpawnedThreadGroup,
+  type SpawnThreadGroupOptions,
+  serveThreadGroupWorker,
+  spawnThreadGroup,
+} from './spawn.js';
+export {
+  type CreateThreadGroupOptions,
+  createThreadGroup,
+  type JoinThreadGroupOptions,
+  joinThreadGroup,
+  type ThreadGroupDescriptor,
+} from './thread-group.js';
+export type {
+  CollectiveBuffer,
+  CollectiveCallOptions,
+  CollectiveGroupV1,
+  ReduceOp,
+} from './types.js';
