@@ -4,7 +4,7 @@ import { MoeRoutingError } from '../errors.js';
 import { gatherRows } from '../internal/gather.js';
 import { checkInt, checkMatrix } from '../internal/validate.js';
 import type { LossFreeBalancer } from './loss-free-balancer.js';
-import type { RouterInput } from './types.js';
+import type { RouterInput, Routing } from './types.js';
 
 /** Validate router logits `[T, E]` and return T. */
 export function checkLogits(module: string, input: RouterInput, numExperts: number): number {
@@ -78,4 +78,24 @@ export function argmaxRows(m: tf.Tensor2D): Int32Array {
     out[r] = best;
   }
   return out;
+}
+
+/** What a token-choice router computes inside its `tidy`: the gate tensors and the host arrays. */
+export interface TokenChoiceParts {
+  readonly tensors: { readonly gates: tf.Tensor1D; readonly probs: tf.Tensor2D };
+  readonly arrays: ReturnType<typeof tokenChoiceArrays>;
+}
+
+/** Assemble the `Routing` of a token-choice router (every token picks `k` experts). */
+export function tokenChoiceRouting(
+  sizes: { numTokens: number; numExperts: number; numRoutedExperts: number; k: number },
+  parts: TokenChoiceParts,
+): Routing {
+  return {
+    ...sizes,
+    tokenChoice: true,
+    ...parts.arrays,
+    gates: parts.tensors.gates,
+    probs: parts.tensors.probs,
+  };
 }

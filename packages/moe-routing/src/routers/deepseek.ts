@@ -7,6 +7,7 @@ import {
   gatherPairs,
   selectTopK,
   tokenChoiceArrays,
+  tokenChoiceRouting,
 } from './common.js';
 import type { LossFreeBalancer } from './loss-free-balancer.js';
 import type { RouterInput, RouterV1, Routing } from './types.js';
@@ -81,16 +82,7 @@ export function createDeepSeekMoERouter(settings: DeepSeekMoERouterSettings): Ro
           arrays: { tokenIndex, expertIndex, choiceRank, top1: routed.top1 },
         };
       });
-      return {
-        numTokens,
-        numExperts,
-        numRoutedExperts,
-        k,
-        tokenChoice: true,
-        ...out.arrays,
-        gates: out.tensors.gates,
-        probs: out.tensors.probs,
-      };
+      return tokenChoiceRouting({ numTokens, numExperts, numRoutedExperts, k }, out);
     },
   };
 }

@@ -2,7 +2,13 @@ import { SeededRandom } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { MoeRoutingError } from '../errors.js';
 import { gatherRows } from '../internal/gather.js';
-import { checkExpertsAndK, checkLogits, gatherPairs, selectTopK } from './common.js';
+import {
+  checkExpertsAndK,
+  checkLogits,
+  gatherPairs,
+  selectTopK,
+  tokenChoiceRouting,
+} from './common.js';
 import type { RouterInput, RouterV1, Routing } from './types.js';
 
 /** Settings of {@link createGShardRouter}. */
@@ -69,16 +75,7 @@ export function createGShardRouter(settings: GShardRouterSettings): RouterV1 {
         for (let t = 0; t < numTokens; t++) top1[t] = selected[2 * t]!;
         return { tensors: { gates, probs }, arrays: { tokenIndex, expertIndex, choiceRank, top1 } };
       });
-      return {
-        numTokens,
-        numExperts,
-        numRoutedExperts: numExperts,
-        k: 2,
-        tokenChoice: true,
-        ...out.arrays,
-        gates: out.tensors.gates,
-        probs: out.tensors.probs,
-      };
+      return tokenChoiceRouting({ numTokens, numExperts, numRoutedExperts: numExperts, k: 2 }, out);
     },
   };
 }

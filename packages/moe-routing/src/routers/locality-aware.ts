@@ -1,7 +1,13 @@
 import { topK } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { MoeRoutingError } from '../errors.js';
-import { checkExpertsAndK, checkLogits, gatherPairs, tokenChoiceArrays } from './common.js';
+import {
+  checkExpertsAndK,
+  checkLogits,
+  gatherPairs,
+  tokenChoiceArrays,
+  tokenChoiceRouting,
+} from './common.js';
 import type { RouterInput, RouterV1, Routing } from './types.js';
 
 /** Settings of {@link createLocalityAwareRouter}. */
@@ -81,16 +87,7 @@ export function createLocalityAwareRouter(settings: LocalityAwareRouterSettings)
         ]) as tf.Tensor1D;
         return { tensors: { gates, probs }, arrays };
       });
-      return {
-        numTokens,
-        numExperts,
-        numRoutedExperts: numExperts,
-        k,
-        tokenChoice: true,
-        ...out.arrays,
-        gates: out.tensors.gates,
-        probs: out.tensors.probs,
-      };
+      return tokenChoiceRouting({ numTokens, numExperts, numRoutedExperts: numExperts, k }, out);
     },
   };
 }

@@ -8,6 +8,7 @@ import {
   gatherPairs,
   selectTopK,
   tokenChoiceArrays,
+  tokenChoiceRouting,
 } from './common.js';
 import type { RouterInput, RouterV1, Routing } from './types.js';
 
@@ -74,16 +75,7 @@ export function createNoisyTopKRouter(settings: NoisyTopKRouterSettings): Router
         const gates = tf.reshape(tf.softmax(kept), [numTokens * k]) as tf.Tensor1D;
         return { tensors: { gates, probs }, arrays };
       });
-      return {
-        numTokens,
-        numExperts,
-        numRoutedExperts: numExperts,
-        k,
-        tokenChoice: true,
-        ...out.arrays,
-        gates: out.tensors.gates,
-        probs: out.tensors.probs,
-      };
+      return tokenChoiceRouting({ numTokens, numExperts, numRoutedExperts: numExperts, k }, out);
     },
   };
 }

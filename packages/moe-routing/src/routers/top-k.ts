@@ -6,6 +6,7 @@ import {
   gatherPairs,
   selectTopK,
   tokenChoiceArrays,
+  tokenChoiceRouting,
 } from './common.js';
 import type { LossFreeBalancer } from './loss-free-balancer.js';
 import type { RouterInput, RouterV1, Routing } from './types.js';
@@ -88,16 +89,7 @@ export function topKRouter(name: string, settings: TopKRouterSettings): RouterV1
         );
         return { tensors: { gates, probs }, arrays };
       });
-      return {
-        numTokens,
-        numExperts,
-        numRoutedExperts: numExperts,
-        k,
-        tokenChoice: true,
-        ...out.arrays,
-        gates: out.tensors.gates,
-        probs: out.tensors.probs,
-      };
+      return tokenChoiceRouting({ numTokens, numExperts, numRoutedExperts: numExperts, k }, out);
     },
   };
 }
