@@ -13,6 +13,11 @@ export {
   joinThreadGroup,
   type ThreadGroupDescriptor,
 } from './thread-group.js';
+export {
+  createThreadTransport,
+  type ThreadTransportOptions,
+} from './transport/thread-transport.js';
+export { createTransportGroup, type TransportGroupOptions } from './transport/transport-group.js';
 export type {
   CollectiveBuffer,
   CollectiveCallOptions,
