@@ -47,6 +47,26 @@ export {
   splitLinks,
 } from './link/index.js';
 export type {
+  AggregateFn,
+  Aggregation,
+  AggregationName,
+  Flow,
+  MessageContext,
+  MessageFn,
+  MessagePassingOptions,
+  PropagateOptions,
+  SoftmaxAggregation,
+  SoftmaxAggregationOptions,
+  SoftmaxAggregationSpec,
+  SourceCopy,
+} from './message-passing/index.js';
+export {
+  createSoftmaxAggregation,
+  disposePropagateCache,
+  MessagePassing,
+  propagate,
+} from './message-passing/index.js';
+export type {
   NodeClassifier,
   NodeClassifierConfig,
   NodeModelName,
