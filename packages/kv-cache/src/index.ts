@@ -49,3 +49,8 @@ export type { KvTransfer } from './transfer/kv-transfer.js';
 export { exportSequence, importSequence } from './transfer/kv-transfer.js';
 export type { PagedDecodeWebGpuOptions } from './webgpu/paged-decode-webgpu.js';
 export { pagedDecodeAttentionWebGpu } from './webgpu/paged-decode-webgpu.js';
+export type {
+  PagedPrefillWebGpuOptions,
+  PrefillChunk,
+} from './webgpu/paged-prefill-webgpu.js';
+export { pagedPrefillAttentionWebGpu } from './webgpu/paged-prefill-webgpu.js';

@@ -1,34 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PlexusKvCacheError } from '../errors.js';
+import { grid, int, runProgram, webGpuBackend } from './backend.js';
+import { checkCacheShapes } from './check.js';
 import { DECODE_WORKGROUP_SIZE, pagedDecodeShader } from './paged-decode-program.js';
 
 const MODULE = 'webgpu';
-
-/** Workgroups per grid dimension every WebGPU device supports. */
-const MAX_WORKGROUPS_PER_DIM = 65535;
-
-/**
- * The part of tfjs' `WebGPUBackend` this kernel calls, declared here so the
- * package needs no dependency on `@tensorflow/tfjs-backend-webgpu` (whoever
- * registers the webgpu backend already has it).
- */
-interface WebGpuProgramRunner {
-  runWebGPUProgram(
-    program: {
-      outputShape: number[];
-      shaderKey: string;
-      dispatchLayout: { x: number[] };
-      dispatch: [number, number, number];
-      variableNames: string[];
-      workgroupSize: [number, number, number];
-      uniforms: string;
-      getUserCode: () => string;
-    },
-    inputs: tf.TensorInfo[],
-    outputDtype: tf.DataType,
-    uniforms: Array<{ type: string; data: number[] }>,
-  ): tf.TensorInfo;
-}
 
 /** Options of {@link pagedDecodeAttentionWebGpu}. */
 export interface PagedDecodeWebGpuOptions {
@@ -67,11 +43,7 @@ export function pagedDecodeAttentionWebGpu(
   q: tf.Tensor3D,
   options: PagedDecodeWebGpuOptions,
 ): tf.Tensor3D {
-  if (tf.getBackend() !== 'webgpu')
-    throw new PlexusKvCacheError(
-      MODULE,
-      `the active tfjs backend is ${tf.getBackend()}; expected webgpu`,
-    );
+  const backend = webGpuBackend(MODULE);
   const [numSeqs, numHeads, headDim] = q.shape;
   const { blockSize, numKvHeads } = options;
   checkShapes(kCache, vCache, blockTables, contextLens, q, options);
@@ -79,26 +51,17 @@ export function pagedDecodeAttentionWebGpu(
   const numBlocks = kCache.size / (blockSize * numKvHeads * headDim);
   if (numSeqs * numHeads * headDim === 0) return tf.zeros([numSeqs, numHeads, headDim]);
   const scale = options.scale ?? 1 / Math.sqrt(headDim);
-  const workgroups = numSeqs * numHeads;
-  const dx = Math.min(workgroups, MAX_WORKGROUPS_PER_DIM);
-  const dy = Math.ceil(workgroups / dx);
-  if (dy > MAX_WORKGROUPS_PER_DIM)
-    throw new PlexusKvCacheError(
-      MODULE,
-      `${workgroups} (sequence, head) pairs exceed one dispatch`,
-    );
   const shape = { headDim, blockSize, numHeads, numKvHeads };
   const program = {
     outputShape: [numSeqs, numHeads, headDim],
     shaderKey: `plexusPagedDecode_${headDim}_${blockSize}_${numHeads}_${numKvHeads}`,
     dispatchLayout: { x: [0] },
-    dispatch: [dx, dy, 1] as [number, number, number],
+    dispatch: grid(numSeqs * numHeads, MODULE),
     variableNames: ['kCache', 'vCache', 'blockTables', 'contextLens', 'query'],
     workgroupSize: [DECODE_WORKGROUP_SIZE, 1, 1] as [number, number, number],
     uniforms: 'numSeqs : i32, maxBlocks : i32, numBlocks : i32, numTiles : i32, scale : f32,',
     getUserCode: () => pagedDecodeShader(shape),
   };
-  const int = (v: number): { type: string; data: number[] } => ({ type: 'int32', data: [v] });
   const uniforms = [
     int(numSeqs),
     int(maxBlocks),
@@ -107,14 +70,12 @@ export function pagedDecodeAttentionWebGpu(
     int(Math.ceil((maxBlocks * blockSize) / DECODE_WORKGROUP_SIZE)),
     { type: 'float32', data: [scale] },
   ];
-  const backend = tf.backend() as unknown as WebGpuProgramRunner;
-  const info = backend.runWebGPUProgram(
+  return runProgram<tf.Tensor3D>(
+    backend,
     program,
     [kCache, vCache, blockTables, contextLens, q],
-    'float32',
     uniforms,
   );
-  return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor3D;
 }
 
 function checkShapes(
@@ -125,27 +86,8 @@ function checkShapes(
   q: tf.Tensor3D,
   options: PagedDecodeWebGpuOptions,
 ): void {
-  const [numSeqs, numHeads, headDim] = q.shape;
-  const { blockSize, numKvHeads } = options;
-  for (const [name, v] of [
-    ['blockSize', blockSize],
-    ['numKvHeads', numKvHeads],
-  ] as const)
-    if (!Number.isInteger(v) || v < 1)
-      throw new PlexusKvCacheError(MODULE, `${name} is ${v}; expected a positive integer`);
-  if (numHeads % numKvHeads !== 0)
-    throw new PlexusKvCacheError(
-      MODULE,
-      `q has ${numHeads} heads; expected a multiple of numKvHeads (${numKvHeads})`,
-    );
-  const row = blockSize * numKvHeads * headDim;
-  if (kCache.size !== vCache.size || kCache.size % row !== 0 || kCache.size === 0)
-    throw new PlexusKvCacheError(
-      MODULE,
-      `K/V caches have ${kCache.size} and ${vCache.size} values; expected equal non-zero multiples of blockSize * numKvHeads * headDim = ${row}`,
-    );
-  if (kCache.dtype !== 'float32' || vCache.dtype !== 'float32' || q.dtype !== 'float32')
-    throw new PlexusKvCacheError(MODULE, 'K/V caches and q must be float32');
+  const numSeqs = q.shape[0];
+  checkCacheShapes(kCache, vCache, q, options.blockSize, options.numKvHeads, MODULE);
   if (blockTables.dtype !== 'int32' || contextLens.dtype !== 'int32')
     throw new PlexusKvCacheError(MODULE, 'blockTables and contextLens must be int32');
   if (
