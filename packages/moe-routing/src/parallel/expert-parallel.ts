@@ -389,7 +389,7 @@ function checkConfig(
   x: tf.Tensor2D,
 ): void {
   const { modelDim, router, rank, worldSize, placement, lowDim } = config;
-  if (!router || router.specificationVersion !== 'v1') {
+  if (router?.specificationVersion !== 'v1') {
     throw new MoeRoutingError(MODULE, 'config.router must be a RouterV1');
   }
   if (router.numExperts !== router.numRoutedExperts) {
