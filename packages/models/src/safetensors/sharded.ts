@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { PlexusModelsError } from '../errors.js';
 import { DTYPE_BYTES } from './dtypes.js';
@@ -173,6 +173,8 @@ export function writeSafetensorsCheckpoint(
       join(dir, 'model.safetensors'),
       serializeSafetensors(shards[0]!, options.metadata),
     );
+    // A stale index from an earlier sharded save would shadow the new file.
+    rmSync(join(dir, SAFETENSORS_INDEX_FILE), { force: true });
     return ['model.safetensors'];
   }
   const n = shards.length;

@@ -1,0 +1,55 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+const MASKED = -1e9;
+
+/**
+ * Additive causal mask `[rep·T, T]` for queries laid out as `rep` stacked
+ * copies of positions `0..T-1` (the query heads that share one KV head).
+ */
+function causalMask(T: number, rep: number): tf.Tensor2D {
+  const m = new Float32Array(rep * T * T);
+  for (let r = 0; r < rep; r++)
+    for (let i = 0; i < T; i++) m.fill(MASKED, (r * T + i) * T + i + 1, (r * T + i + 1) * T);
+  return tf.tensor2d(m, [rep * T, T]);
+}
+
+/**
+ * Causal grouped-query attention over full sequences ("GQA: Training
+ * Generalized Multi-Query Transformer Models from Multi-Head Checkpoints",
+ * Ainslie et al., 2023). `q` is `[B·T, H, d]`, `k` and `v` `[B·T, Hkv, d]`
+ * (token-major, rotary already applied); query head `h` reads KV head
+ * `floor(h / (H / Hkv))`, as Hugging Face's `repeat_kv`. Rather than copying
+ * K and V `H / Hkv` times, the query heads of a group are stacked along the
+ * query axis, so one batched matmul serves the whole group. Returns
+ * `[B·T, H·d]`.
+ */
+export function causalAttention(
+  q: tf.Tensor3D,
+  k: tf.Tensor3D,
+  v: tf.Tensor3D,
+  batch: number,
+  seq: number,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [, H, d] = q.shape;
+    const kvH = k.shape[1];
+    const rep = H / kvH;
+    const qg = tf.reshape(tf.transpose(tf.reshape(q, [batch, seq, H, d]), [0, 2, 1, 3]), [
+      batch,
+      kvH,
+      rep * seq,
+      d,
+    ]);
+    const kt = tf.transpose(tf.reshape(k, [batch, seq, kvH, d]), [0, 2, 1, 3]);
+    const vt = tf.transpose(tf.reshape(v, [batch, seq, kvH, d]), [0, 2, 1, 3]);
+    const scores = tf.add(
+      tf.mul(tf.matMul(qg, kt, false, true), 1 / Math.sqrt(d)),
+      causalMask(seq, rep),
+    );
+    const out = tf.matMul(tf.softmax(scores), vt);
+    return tf.reshape(tf.transpose(tf.reshape(out, [batch, H, seq, d]), [0, 2, 1, 3]), [
+      batch * seq,
+      H * d,
+    ]);
+  });
+}

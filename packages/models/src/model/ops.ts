@@ -1,0 +1,105 @@
+import { segmentSum } from '@plexus/tensor';
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * RMSNorm over the last axis, `x / sqrt(mean(x²) + eps) · weight`
+ * ("Root Mean Square Layer Normalization", Zhang & Sennrich, 2019).
+ */
+export function rmsNorm(x: tf.Tensor2D, weight: tf.Tensor, eps: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const ms = tf.mean(tf.square(x), -1, true);
+    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), weight);
+  });
+}
+
+/** `x · Wᵀ` for a weight in `nn.Linear`'s `[out, in]` layout. */
+export function linear(x: tf.Tensor2D, weight: tf.Tensor): tf.Tensor2D {
+  return tf.matMul(x, weight as tf.Tensor2D, false, true);
+}
+
+/** SiLU, `x · sigmoid(x)`. */
+export function silu(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
+}
+
+/**
+ * Rotary tables for token positions: `cos` and `sin` `[n, headDim]`, each
+ * frequency repeated in both halves as Hugging Face's `LlamaRotaryEmbedding`
+ * lays them out (`emb = cat(freqs, freqs)`), so `rotate_half` checkpoints load
+ * unchanged ("RoFormer: Enhanced Transformer with Rotary Position
+ * Embedding", Su et al., 2021). Computed in float64 on the host.
+ */
+export function ropeTables(
+  positions: ArrayLike<number>,
+  headDim: number,
+  theta: number,
+): { cos: Float32Array; sin: Float32Array } {
+  const half = headDim / 2;
+  const inv = new Float64Array(half);
+  // inv_freq in float32, as HF computes it, so angles match at long positions.
+  for (let i = 0; i < half; i++)
+    inv[i] = Math.fround(1 / Math.fround(theta ** ((2 * i) / headDim)));
+  const n = positions.length;
+  const cos = new Float32Array(n * headDim);
+  const sin = new Float32Array(n * headDim);
+  for (let t = 0; t < n; t++) {
+    const p = positions[t]!;
+    for (let i = 0; i < half; i++) {
+      const a = Math.fround(p * inv[i]!);
+      const c = Math.cos(a);
+      const s = Math.sin(a);
+      cos[t * headDim + i] = c;
+      cos[t * headDim + half + i] = c;
+      sin[t * headDim + i] = s;
+      sin[t * headDim + half + i] = s;
+    }
+  }
+  return { cos, sin };
+}
+
+/**
+ * Apply rotary embeddings to `x` `[..., n, heads, headDim]`-shaped as
+ * `[n, heads, headDim]` (token-major): `x·cos + rotate_half(x)·sin` with
+ * `rotate_half(x) = cat(−x₂, x₁)`. `cos`/`sin` are `[n, 1, headDim]` tensors.
+ */
+export function applyRope(x: tf.Tensor3D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor3D {
+  return tf.tidy(() => {
+    const half = x.shape[2] / 2;
+    const [x1, x2] = tf.split(x, [half, half], 2);
+    const rotated = tf.concat([tf.neg(x2!), x1!], 2);
+    return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)) as tf.Tensor3D;
+  });
+}
+
+/**
+ * Rows `table[idx[i]]` for host indices, with the gradient as one segment
+ * sum over the same indices: tfjs' own gather gradient
+ * (`unsortedSegmentSum`) makes one pass per table row on the cpu backend,
+ * O(vocab · tokens · width) for an embedding.
+ */
+export function gatherRows(table: tf.Tensor2D, idx: Int32Array): tf.Tensor2D {
+  const rows = table.shape[0];
+  const f = tf.customGrad((t) => ({
+    value: tf.gather(t as tf.Tensor2D, tf.tensor1d(idx, 'int32')),
+    gradFunc: (dy) => segmentSum(dy as tf.Tensor2D, idx, rows),
+  }));
+  return f(table) as tf.Tensor2D;
+}
+
+/**
+ * Mean cross-entropy of `logits` `[n, vocab]` against host `targets`;
+ * targets < 0 are ignored (Hugging Face's `ignore_index = -100`). Returns
+ * the mean over the counted targets (0 when none count).
+ */
+export function crossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.Scalar {
+  return tf.tidy(() => {
+    let count = 0;
+    for (const t of targets) if (t >= 0) count++;
+    // tf.oneHot gives an all-zero row for a negative index: ignored targets add nothing.
+    const onehot = tf.oneHot(tf.tensor1d(targets, 'int32'), logits.shape[1]);
+    const picked = tf.sum(tf.mul(onehot, logits), 1);
+    const lse = tf.logSumExp(logits, 1);
+    const mask = tf.tensor1d(Float32Array.from(targets, (t) => (t >= 0 ? 1 : 0)));
+    return tf.div(tf.sum(tf.mul(tf.sub(lse, picked), mask)), Math.max(count, 1)) as tf.Scalar;
+  });
+}
