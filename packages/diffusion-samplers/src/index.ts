@@ -9,6 +9,31 @@ export {
   uniformCacheSchedule,
 } from './cache/feature-cache.js';
 export { cacheScheduleDp, reuseErrorMatrix } from './cache/schedule-dp.js';
+export { type ApdDecoderSettings, createApdDecoder } from './dlm/apd.js';
+export { DlmKvStore, type DlmKvStoreOptions } from './dlm/kv-store.js';
+export {
+  createLowConfidenceDecoder,
+  createMaskedDecoder,
+  createThresholdDecoder,
+  type DlmCacheMode,
+  type LowConfidenceDecoderSettings,
+  type MaskedDecoderSettings,
+  type ThresholdDecoderSettings,
+  type TransferRule,
+} from './dlm/masked-decoder.js';
+export { pickThreshold, pickTopK, transferSchedule } from './dlm/select.js';
+export type {
+  AutoregressiveLmV1,
+  DlmDecodeArgs,
+  DlmDecodeResult,
+  DlmDecoderV1,
+  DlmKv,
+  DlmPartialForward,
+  DlmPartialOutput,
+  DlmStepTrace,
+  MaskedDiffusionLmKvHooksV1,
+  MaskedDiffusionLmV1,
+} from './dlm/types.js';
 export { DiffusionSamplersError } from './errors.js';
 export { classifierFreeGuidance, type GuidanceOptions } from './model/guidance.js';
 export {
