@@ -1,11 +1,57 @@
+export {
+  type AllToAllVResult,
+  allToAllV as flatAllToAllV,
+  flatAllToAll,
+} from './algorithms/all-to-all.js';
+export { barrier } from './algorithms/barrier.js';
+export {
+  type AllReduceAlgorithm,
+  type AllToAllAlgorithm,
+  type ChoiceInput,
+  type CollectiveAlgorithm,
+  chooseAllReduceAlgorithm,
+  chooseAllToAllAlgorithm,
+  SMALL_ALL_REDUCE_BYTES,
+  SMALL_ALL_TO_ALL_CHUNK_BYTES,
+} from './algorithms/choose.js';
+export {
+  allReduce,
+  allToAll,
+  allToAllV,
+  type CollectiveOptions,
+  resolveAllReduceAlgorithm,
+  resolveAllToAllAlgorithm,
+} from './algorithms/collectives.js';
+export type { AlgorithmOptions, Reducer } from './algorithms/context.js';
+export { halvingDoublingAllReduce } from './algorithms/halving-doubling.js';
+export {
+  hierarchicalAllToAll,
+  hierarchicalAllToAllV,
+} from './algorithms/hierarchical-all-to-all.js';
+export { type HoRingOptions, hoRingAllReduce } from './algorithms/ho-ring.js';
+export { ringAllGather, ringAllReduce, ringReduceScatter } from './algorithms/ring.js';
+export { recvArray, sendArray } from './algorithms/send-recv.js';
+export { subGroup } from './algorithms/sub-group.js';
+export { hostsOf, type Topology, uniformTopology } from './algorithms/topology.js';
+export { treeAllReduce, treeBroadcast, treeReduce } from './algorithms/tree.js';
 export { type CollectivesErrorCode, PlexusCollectivesError } from './errors.js';
 export { finishAvg, reduceInto, segmentBounds } from './reduce.js';
+export { type DTypeName, dtypeOf, type ElementArray } from './reduction/dtype.js';
+export { finishAverage, jsReduceInto } from './reduction/js-reduce.js';
+export { reduceElements } from './reduction/reducer.js';
 export {
   type SpawnedThreadGroup,
   type SpawnThreadGroupOptions,
   serveThreadGroupWorker,
   spawnThreadGroup,
 } from './spawn.js';
+export { createTcpStore, type TcpStore, type TcpStoreOptions } from './store/tcp-store.js';
+export {
+  startTcpStoreServer,
+  type TcpStoreServer,
+  type TcpStoreServerOptions,
+} from './store/tcp-store-server.js';
+export type { StoreCallOptions, StoreV1, StoreValue } from './store/types.js';
 export {
   type CreateThreadGroupOptions,
   createThreadGroup,
@@ -13,6 +59,18 @@ export {
   joinThreadGroup,
   type ThreadGroupDescriptor,
 } from './thread-group.js';
+export {
+  createInMemoryNetwork,
+  type InMemoryNetwork,
+  type InMemoryNetworkOptions,
+  type InMemoryNetworkStats,
+  type LinkModel,
+} from './transport/in-memory.js';
+export {
+  createTcpTransport,
+  type TcpTransport,
+  type TcpTransportOptions,
+} from './transport/tcp/tcp-transport.js';
 export {
   createThreadTransport,
   type ThreadTransportOptions,

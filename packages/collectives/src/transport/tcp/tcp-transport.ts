@@ -1,0 +1,306 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { PlexusCollectivesError } from '../../errors.js';
+import type { StoreV1 } from '../../store/types.js';
+import type { PointToPointCallOptions, PointToPointV1 } from '../point-to-point.js';
+import { checkInt } from '../thread-transport.js';
+import { TCP_MODULE } from './connection.js';
+import { acceptHandshake, connectHandshake } from './handshake.js';
+import { TcpPeer } from './peer.js';
+
+/** Options for `createTcpTransport`. */
+export interface TcpTransportOptions {
+  rank: number;
+  worldSize: number;
+  /** Where ranks publish their listening addresses (rendezvous). */
+  store: StoreV1;
+  /** Prefix of this transport's store keys (default `plexus/tcp`); one per group. */
+  prefix?: string;
+  /**
+   * Address to listen on and to advertise. Default: the local address of the
+   * store connection (the interface that reaches the master), else 127.0.0.1.
+   */
+  host?: string;
+  /** Port to listen on (default 0: any free port). */
+  port?: number;
+  /** TCP connections per peer pair (default 2); large messages are striped over all. */
+  connectionsPerPeer?: number;
+  /** Messages of at least this many bytes are striped (default 256 KiB). */
+  stripeMinBytes?: number;
+  /** Largest payload this rank puts in one frame (default 1 MiB, at most `maxFrameBytes`). */
+  frameBytes?: number;
+  /** Largest frame payload accepted; larger frames are rejected (default 16 MiB). */
+  maxFrameBytes?: number;
+  /** Largest message accepted from a peer (default 2 GiB). */
+  maxMessageBytes?: number;
+  /**
+   * Shared secret: every connection then authenticates both ways with an
+   * HMAC-SHA256 challenge-response; a peer without it is refused.
+   */
+  secret?: string | Uint8Array;
+  /** Default per-call timeout and the timeout of the rendezvous (ms, default 30 000). */
+  timeoutMs?: number;
+  /** Told about every refused incoming connection (garbage, wrong secret, duplicates). */
+  onRejectedConnection?: (error: PlexusCollectivesError) => void;
+}
+
+/** A `PointToPointV1` over TCP, with its listening address. */
+export interface TcpTransport extends PointToPointV1 {
+  /** Where this rank listens (undefined for a world of one). */
+  readonly address: { host: string; port: number } | undefined;
+}
+
+function option(name: string, value: number | undefined, fallback: number, min: number): number {
+  return checkInt(TCP_MODULE, name, value ?? fallback, min, Number.MAX_SAFE_INTEGER);
+}
+
+function connectOnce(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.removeListener('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+async function connectRetrying(host: string, port: number, deadline: number): Promise<Socket> {
+  for (;;) {
+    try {
+      return await connectOnce(host, port);
+    } catch (error) {
+      if (performance.now() > deadline) {
+        throw new PlexusCollectivesError(
+          TCP_MODULE,
+          'timeout',
+          `could not connect to ${host}:${port}: ${(error as Error).message}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+class Tcp implements TcpTransport {
+  readonly specificationVersion = 'v1' as const;
+  readonly rank: number;
+  readonly worldSize: number;
+  address: { host: string; port: number } | undefined;
+  readonly peers: (TcpPeer | undefined)[];
+  server: Server | undefined;
+  private closed = false;
+  readonly timeoutMs: number;
+
+  constructor(rank: number, worldSize: number, peers: (TcpPeer | undefined)[], timeoutMs: number) {
+    this.rank = rank;
+    this.worldSize = worldSize;
+    this.peers = peers;
+    this.timeoutMs = timeoutMs;
+  }
+
+  private peer(name: string, p: number): TcpPeer {
+    checkInt(TCP_MODULE, name, p, 0, this.worldSize - 1);
+    if (p === this.rank) {
+      throw new PlexusCollectivesError(
+        TCP_MODULE,
+        'invalid-argument',
+        `${name} must not be this rank`,
+      );
+    }
+    if (this.closed) throw new PlexusCollectivesError(TCP_MODULE, 'broken', 'transport is closed');
+    return this.peers[p]!;
+  }
+
+  private timeout(options: PointToPointCallOptions | undefined): number {
+    const t = options?.timeoutMs ?? this.timeoutMs;
+    if (!(typeof t === 'number' && t > 0)) {
+      throw new PlexusCollectivesError(
+        TCP_MODULE,
+        'invalid-argument',
+        `expected timeoutMs > 0, got ${String(t)}`,
+      );
+    }
+    return t;
+  }
+
+  send(dst: number, bytes: Uint8Array, options?: PointToPointCallOptions): Promise<void> {
+    try {
+      return this.peer('dst', dst).send(bytes, this.timeout(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  recv(src: number, into?: Uint8Array, options?: PointToPointCallOptions): Promise<Uint8Array> {
+    try {
+      return this.peer('src', src).recv(into, this.timeout(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const reason = new PlexusCollectivesError(
+      TCP_MODULE,
+      'broken',
+      `rank ${this.rank} closed the transport`,
+    );
+    for (const p of this.peers) {
+      if (!p) continue;
+      // Graceful: what was written still reaches the peer before the FIN.
+      for (const c of p.conns) c?.end(reason.message, 'broken', false);
+      p.fail(reason);
+    }
+    const server = this.server;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/**
+ * Creates the TCP transport of `rank`: listens, publishes its address in
+ * the store under `<prefix>/addr/<rank>`, connects `connectionsPerPeer`
+ * sockets to every lower rank and accepts them from every higher rank, each
+ * through the handshake of `handshake.ts`. Resolves once every connection is
+ * up; rejects with a typed error after `timeoutMs`.
+ *
+ * Frames carry magic, version, a per-connection sequence number, length and
+ * CRC32; a peer that sends garbage, a truncated, replayed or oversized frame,
+ * or that disconnects, fails only the operations with that peer (typed
+ * `broken` errors); a refused stranger only reaches `onRejectedConnection`.
+ */
+export async function createTcpTransport(options: TcpTransportOptions): Promise<TcpTransport> {
+  const worldSize = checkInt(TCP_MODULE, 'worldSize', options.worldSize, 1, 65536);
+  const rank = checkInt(TCP_MODULE, 'rank', options.rank, 0, worldSize - 1);
+  const k = option('connectionsPerPeer', options.connectionsPerPeer, 2, 1);
+  if (k > 64) {
+    throw new PlexusCollectivesError(
+      TCP_MODULE,
+      'invalid-argument',
+      `expected connectionsPerPeer in [1, 64], got ${k}`,
+    );
+  }
+  const maxFrameBytes = option('maxFrameBytes', options.maxFrameBytes, 16 << 20, 1024);
+  const frameBytes = Math.min(option('frameBytes', options.frameBytes, 1 << 20, 1), maxFrameBytes);
+  const policy = {
+    stripeMinBytes: option('stripeMinBytes', options.stripeMinBytes, 256 << 10, 0),
+    frameBytes,
+    maxMessageBytes: option('maxMessageBytes', options.maxMessageBytes, 2 ** 31, 0),
+  };
+  const timeoutMs = option('timeoutMs', options.timeoutMs, 30_000, 1);
+  if (options.store?.specificationVersion !== 'v1') {
+    throw new PlexusCollectivesError(TCP_MODULE, 'invalid-argument', 'expected a StoreV1 store');
+  }
+  const secret =
+    options.secret === undefined
+      ? undefined
+      : typeof options.secret === 'string'
+        ? Buffer.from(options.secret)
+        : options.secret;
+  const prefix = options.prefix ?? 'plexus/tcp';
+  const store = options.store;
+  const peers = Array.from({ length: worldSize }, (_, p) =>
+    p === rank ? undefined : new TcpPeer(p, rank, k, policy),
+  );
+  const t = new Tcp(rank, worldSize, peers, timeoutMs);
+  if (worldSize === 1) return t;
+
+  const deadline = performance.now() + timeoutMs;
+  const rejected = (error: unknown) => {
+    if (PlexusCollectivesError.isInstance(error)) options.onRejectedConnection?.(error);
+  };
+  const server = createServer((socket) => {
+    socket.on('error', () => undefined); // reported through the connection's close
+    const label = `incoming connection from ${socket.remoteAddress}:${socket.remotePort}`;
+    acceptHandshake(socket, label, rank, secret, timeoutMs, maxFrameBytes, (hello, conn) => {
+      if (hello.worldSize !== worldSize) {
+        return `world size ${hello.worldSize} differs from ${worldSize}`;
+      }
+      if (hello.rank <= rank || hello.rank >= worldSize) {
+        return `rank ${hello.rank} must connect to rank ${rank}'s listener only if it is higher`;
+      }
+      const peer = peers[hello.rank]!;
+      if (hello.connIndex >= k || peer.conns[hello.connIndex] !== undefined || peer.failure) {
+        return `connection ${hello.connIndex} of rank ${hello.rank} is taken or out of range`;
+      }
+      peer.attach(hello.connIndex, conn);
+      return peer.handlers;
+    }).catch(rejected);
+  });
+  t.server = server;
+  const host = options.host ?? store.localAddress ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error) =>
+      reject(
+        new PlexusCollectivesError(
+          TCP_MODULE,
+          'invalid-argument',
+          `cannot listen on ${host}:${options.port ?? 0}: ${error.message}`,
+        ),
+      ),
+    );
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  t.address = { host, port };
+  try {
+    await store.set(`${prefix}/addr/${rank}`, JSON.stringify({ host, port }));
+    const connecting: Promise<void>[] = [];
+    for (let q = 0; q < rank; q++) {
+      connecting.push(
+        (async () => {
+          const left = Math.max(1, deadline - performance.now());
+          const raw = await store.get(`${prefix}/addr/${q}`, { timeoutMs: left });
+          const addr = JSON.parse(new TextDecoder().decode(raw)) as { host: string; port: number };
+          await Promise.all(
+            Array.from({ length: k }, async (_, i) => {
+              const socket = await connectRetrying(addr.host, addr.port, deadline);
+              const conn = await connectHandshake(
+                socket,
+                `connection ${i} to rank ${q} (${addr.host}:${addr.port})`,
+                { rank, worldSize, connIndex: i },
+                q,
+                secret,
+                Math.max(1, deadline - performance.now()),
+                peers[q]!.handlers,
+                maxFrameBytes,
+              );
+              peers[q]!.attach(i, conn);
+            }),
+          );
+        })(),
+      );
+    }
+    await Promise.all(connecting);
+    const waiting = peers.filter((p): p is TcpPeer => p !== undefined && !p.ready);
+    if (waiting.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(waiting.map((p) => p.whenReady())),
+        new Promise((r) => {
+          timer = setTimeout(r, Math.max(1, deadline - performance.now()));
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    const missing = peers.filter((p) => p !== undefined && !p.ready).map((p) => p!.rank);
+    if (missing.length > 0) {
+      throw new PlexusCollectivesError(
+        TCP_MODULE,
+        'timeout',
+        `rank ${rank}: ranks ${missing.join(', ')} did not connect within ${timeoutMs} ms`,
+      );
+    }
+    const failed = peers.find((p) => p?.failure);
+    if (failed) throw failed.failure;
+  } catch (error) {
+    await t.close();
+    throw PlexusCollectivesError.isInstance(error)
+      ? error
+      : new PlexusCollectivesError(TCP_MODULE, 'broken', `rank ${rank}: rendezvous failed`, {
+          cause: error,
+        });
+  }
+  return t;
+}
