@@ -162,7 +162,7 @@ export async function startTcpStoreServer(
         const matches =
           msg.expected === null
             ? old === undefined
-            : old !== undefined && old.equals(Buffer.from(msg.expected, 'base64'));
+            : old?.equals(Buffer.from(msg.expected, 'base64'));
         if (matches) {
           data.set(key, Buffer.from(msg.desired, 'base64'));
           wake(key);

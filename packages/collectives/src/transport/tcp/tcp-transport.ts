@@ -113,14 +113,15 @@ class Tcp implements TcpTransport {
 
   private timeout(options: PointToPointCallOptions | undefined): number {
     const t = options?.timeoutMs ?? this.timeoutMs;
-    if (!(typeof t === 'number' && t > 0)) {
+    if (!(typeof t === 'number' && t >= 0)) {
       throw new PlexusCollectivesError(
         TCP_MODULE,
         'invalid-argument',
-        `expected timeoutMs > 0, got ${String(t)}`,
+        `expected timeoutMs >= 0, got ${String(t)}`,
       );
     }
-    return t;
+    // 0 (a deadline already reached) still lets a message that has arrived be taken.
+    return Math.max(t, 1);
   }
 
   send(dst: number, bytes: Uint8Array, options?: PointToPointCallOptions): Promise<void> {
