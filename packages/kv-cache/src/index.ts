@@ -54,3 +54,4 @@ export type {
   PrefillChunk,
 } from './webgpu/paged-prefill-webgpu.js';
 export { pagedPrefillAttentionWebGpu } from './webgpu/paged-prefill-webgpu.js';
+export { slotMapping, WebGpuKvStorage } from './webgpu/webgpu-kv-storage.js';

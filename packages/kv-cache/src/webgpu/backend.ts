@@ -41,6 +41,7 @@ export interface WebGpuBackendLike {
   endComputePassEncoder(): void;
   submitQueue(): void;
   uploadToGPU(dataId: object): void;
+  makeUniforms(uniforms: WebGpuUniform[]): GPUBufferBinding;
   tensorMap: { get(dataId: object): { resource?: GPUBuffer | unknown } | undefined };
 }
 
