@@ -88,8 +88,9 @@ describe('strangers on the listening port are refused; the group keeps working',
   const cases: [string, (port: number) => Promise<void>, RegExp][] = [
     [
       'garbage bytes',
-      async (port) =>
-        (await rawSocket(port)).write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(4))),
+      async (port) => {
+        (await rawSocket(port)).write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(4)));
+      },
       /bad magic/,
     ],
     [
@@ -190,7 +191,7 @@ describe('a member that misbehaves fails only the operations with it', () => {
     });
     const addr = JSON.parse(new TextDecoder().decode(await c.get('plexus/tcp/addr/0')));
     const socket = await rawSocket(addr.port);
-    const conn = await connectHandshake(
+    await connectHandshake(
       socket,
       'fake rank 1',
       { rank: 1, worldSize: 2, connIndex: 0 },
