@@ -15,6 +15,7 @@ export interface ChatTemplateTokens {
   readonly eosToken?: string | undefined;
 }
 
+// Parsing is the slow part and a process sees few distinct templates.
 const parsed = new Map<string, Template>();
 
 /**
@@ -49,13 +50,11 @@ export function renderChatTemplate(
       add_generation_prompt: options.addGenerationPrompt ?? false,
       bos_token: tokens.bosToken ?? '',
       eos_token: tokens.eosToken ?? '',
-      raise_exception: (message: string) => {
-        throw new PlexusModelsError('tokenizer', `chat template rejected the messages: ${message}`);
-      },
     });
   } catch (cause) {
-    if (PlexusModelsError.isInstance(cause)) throw cause;
-    throw new PlexusModelsError('tokenizer', `chat template failed to render: ${String(cause)}`, {
+    // Templates reject bad conversations through raise_exception, which throws a plain Error.
+    const message = cause instanceof Error ? cause.message : String(cause);
+    throw new PlexusModelsError('tokenizer', `chat template failed on these messages: ${message}`, {
       cause,
     });
   }
