@@ -55,8 +55,8 @@ export function aggregateMessages(
     case 'max':
       return segmentMax(isSourceCopy(msg) ? materialise(msg, ctx) : msg, ids, n);
     case 'min':
-      // min = -max(-m); empty segments stay 0.
-      return tf.neg(segmentMax(tf.neg(isSourceCopy(msg) ? materialise(msg, ctx) : msg), ids, n));
+      // min = 0 - max(-m): empty segments give +0 (tf.neg would give -0).
+      return tf.sub(0, segmentMax(tf.neg(isSourceCopy(msg) ? materialise(msg, ctx) : msg), ids, n));
     default:
       return softmaxAggregate(msg, { kind: 'softmax' }, ctx);
   }
