@@ -45,6 +45,11 @@ export {
   serveThreadGroupWorker,
   spawnThreadGroup,
 } from './spawn.js';
+export {
+  createRedisStore,
+  type RedisCommandClient,
+  type RedisStoreOptions,
+} from './store/redis-store.js';
 export { createTcpStore, type TcpStore, type TcpStoreOptions } from './store/tcp-store.js';
 export {
   startTcpStoreServer,
