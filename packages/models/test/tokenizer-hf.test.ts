@@ -95,6 +95,11 @@ describe.each<PreTokenizerPattern['name']>(['llama3', 'gpt2'])(
       expect(hf.decode(ids, { skipSpecialTokens: true })).toBe(
         ours.decode(ids, { skipSpecialTokens: true }),
       );
+      // Cutting inside a multi-byte character: both decode the stray bytes to U+FFFD.
+      const emoji = ours.encode('a😀b日');
+      for (let end = 1; end <= emoji.length; end++) {
+        expect(hf.decode(emoji.slice(0, end))).toBe(ours.decode(emoji.slice(0, end)));
+      }
       expect(hf.vocabSize).toBe(ours.vocabSize);
       expect(hf.specialTokenIds).toEqual(ours.specialTokenIds);
       expect(hf.bosTokenId).toBe(ours.bosTokenId);

@@ -108,6 +108,13 @@ describe('trainByteLevelBpe', () => {
     expect(tok.bosTokenId).toBeUndefined();
   });
 
+  it('trains on a list of documents as on their separate texts', () => {
+    const docs = ['the cat', 'the hat', 'that cat'];
+    const tok = trainByteLevelBpe(docs, { vocabSize: 300, specialTokens: [] });
+    // A newline is a piece of its own, so joining with it adds no pairs.
+    expect(tok.merges).toEqual(referenceTrain(docs.join('\n'), 44).merges);
+  });
+
   it('names Llama 3 special tokens by default', () => {
     const tok = trainByteLevelBpe('hello hello', { vocabSize: 270 });
     expect([...tok.specialTokenIds.keys()]).toEqual(DEFAULT_SPECIAL_TOKENS);

@@ -45,11 +45,17 @@ export class ByteLevelBpeTokenizer implements TokenizerV1 {
   readonly bosTokenId: number | undefined;
   readonly eosTokenId: number | undefined;
   readonly specialTokenIds: ReadonlyMap<string, number>;
+  /** Byte-level token strings (`Ġthe`) to ids, without the special tokens. */
   readonly vocab: ReadonlyMap<string, number>;
+  /** Merges in rank order, as pairs of token strings. */
   readonly merges: readonly (readonly [string, string])[];
+  /** The pre-tokenisation pattern. */
   readonly pattern: PreTokenizerPattern;
+  /** Content of the beginning-of-text token, if any. */
   readonly bosToken: string | undefined;
+  /** Content of the end-of-text token, if any. */
   readonly eosToken: string | undefined;
+  /** The Jinja chat template {@link applyChatTemplate} renders. */
   readonly chatTemplate: string;
 
   private readonly byteIds: Int32Array;

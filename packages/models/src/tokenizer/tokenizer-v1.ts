@@ -36,6 +36,7 @@ export interface ChatTemplateOptions {
  * not care which one they hold.
  */
 export interface TokenizerV1 {
+  /** The contract version, so a v2 can live beside this one. */
   readonly specificationVersion: 'v1';
   /** One past the largest token id (embedding rows the model needs). */
   readonly vocabSize: number;
