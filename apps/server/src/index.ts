@@ -1,0 +1,18 @@
+export type {
+  EngineOptions,
+  GenerateRequest,
+  GenerationHandle,
+  StepInfo,
+} from './engine/engine.js';
+export { Engine, EngineRejection } from './engine/engine.js';
+export type { ModelStepEntry, ServingModelV1, ServingTokenizerV1 } from './engine/model.js';
+export type { EngineEvent } from './engine/request-group.js';
+export type { SampledToken } from './engine/sampling.js';
+export { logSoftmax, sampleToken } from './engine/sampling.js';
+export type { FinishReason, SamplingParams } from './engine/sampling-params.js';
+export type { MlfqSettings, SchedulerPolicy } from './engine/scheduler-policy.js';
+export { fcfsPolicy, skipJoinMlfqPolicy } from './engine/scheduler-policy.js';
+export type { ServerOptions } from './http/build-server.js';
+export { buildServer } from './http/build-server.js';
+export { HttpError } from './http/openai-error.js';
+export { ServerMetrics } from './metrics/server-metrics.js';

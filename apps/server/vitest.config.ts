@@ -1,0 +1,3 @@
+import { plexusVitestConfig } from '@plexus/vitest-config';
+
+export default plexusVitestConfig({});
