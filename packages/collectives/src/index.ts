@@ -35,6 +35,11 @@ export { subGroup } from './algorithms/sub-group.js';
 export { hostsOf, type Topology, uniformTopology } from './algorithms/topology.js';
 export { treeAllReduce, treeBroadcast, treeReduce } from './algorithms/tree.js';
 export { type CollectivesErrorCode, PlexusCollectivesError } from './errors.js';
+export {
+  type InitProcessGroupOptions,
+  initProcessGroup,
+  type ProcessGroup,
+} from './process-group.js';
 export { finishAvg, reduceInto, segmentBounds } from './reduce.js';
 export { type DTypeName, dtypeOf, type ElementArray } from './reduction/dtype.js';
 export { finishAverage, jsReduceInto } from './reduction/js-reduce.js';

@@ -1,0 +1,196 @@
+import { PlexusCollectivesError } from './errors.js';
+import { createTcpStore } from './store/tcp-store.js';
+import type { StoreV1 } from './store/types.js';
+import {
+  createTcpTransport,
+  type TcpTransport,
+  type TcpTransportOptions,
+} from './transport/tcp/tcp-transport.js';
+import { createTransportGroup } from './transport/transport-group.js';
+import type { CollectiveGroupV1 } from './types.js';
+
+const MODULE = 'process-group';
+
+/** Options for `initProcessGroup`; anything left out is read from the environment. */
+export interface InitProcessGroupOptions {
+  /** This process's rank (default: `RANK`). */
+  rank?: number;
+  /** Number of processes (default: `WORLD_SIZE`). */
+  worldSize?: number;
+  /** Rank on this host (default: `LOCAL_RANK`, else `rank`). */
+  localRank?: number;
+  /** Processes on this host (default: `LOCAL_WORLD_SIZE`, else `worldSize`). */
+  localWorldSize?: number;
+  /**
+   * Rendezvous store. Default: the built-in TCP store at
+   * `masterAddr:masterPort`, hosted by rank 0.
+   */
+  store?: StoreV1;
+  /** Address of rank 0's store (default: `MASTER_ADDR`). */
+  masterAddr?: string;
+  /** Port of rank 0's store (default: `MASTER_PORT`). */
+  masterPort?: number;
+  /** Default timeout of every collective and of the rendezvous (ms, default 30 000). */
+  timeoutMs?: number;
+  /** Store key prefix of this group (default `plexus/pg`); distinct groups on one store need distinct prefixes. */
+  prefix?: string;
+  /** TCP transport settings (connections per peer, frame limits, host, secret ...). */
+  tcp?: Omit<TcpTransportOptions, 'rank' | 'worldSize' | 'store' | 'timeoutMs' | 'prefix'>;
+  /** Environment to read (default `process.env`). `PLEXUS_COLLECTIVES_SECRET` sets `tcp.secret`. */
+  env?: Record<string, string | undefined>;
+}
+
+/** A process group: the collectives of `CollectiveGroupV1` over TCP, plus what built it. */
+export interface ProcessGroup extends CollectiveGroupV1 {
+  readonly localRank: number;
+  readonly localWorldSize: number;
+  readonly store: StoreV1;
+  readonly transport: TcpTransport;
+  /** Closes the transport and this rank's store connection (rank 0 also stops the store it hosts). */
+  destroy(): Promise<void>;
+}
+
+function fromEnv(
+  env: Record<string, string | undefined>,
+  name: string,
+  given: number | undefined,
+  fallback: number | undefined,
+  min: number,
+  max: number,
+): number {
+  if (given !== undefined) {
+    if (!Number.isInteger(given) || given < min || given > max) {
+      throw new PlexusCollectivesError(
+        MODULE,
+        'invalid-argument',
+        `expected ${name} to be an integer in [${min}, ${max}], got ${String(given)}`,
+      );
+    }
+    return given;
+  }
+  const envName = name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+  const raw = env[envName];
+  if (raw === undefined || raw === '') {
+    if (fallback !== undefined) return fallback;
+    throw new PlexusCollectivesError(
+      MODULE,
+      'invalid-argument',
+      `${envName} is not set: pass { ${name} } or start the script with plexus-run (or torchrun, Slurm, Kubernetes) so the environment has it`,
+    );
+  }
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+    throw new PlexusCollectivesError(
+      MODULE,
+      'invalid-argument',
+      `expected ${envName} to be an integer in [${min}, ${max}], got "${raw}"`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Joins a process group, like `torch.distributed.init_process_group` with
+ * `env://`: rank and world size from the options or from RANK, WORLD_SIZE,
+ * LOCAL_RANK, LOCAL_WORLD_SIZE; the rendezvous store from the options or the
+ * built-in TCP store that rank 0 hosts at MASTER_ADDR:MASTER_PORT. Every
+ * rank publishes its TCP listening address in the store, connects to the
+ * others (`createTcpTransport`), and waits in a store barrier until all
+ * ranks are connected. Resolves to a `CollectiveGroupV1` whose collectives
+ * run over that TCP transport.
+ */
+export async function initProcessGroup(
+  options: InitProcessGroupOptions = {},
+): Promise<ProcessGroup> {
+  const env = options.env ?? process.env;
+  const worldSize = fromEnv(env, 'worldSize', options.worldSize, undefined, 1, 65536);
+  const rank = fromEnv(env, 'rank', options.rank, undefined, 0, worldSize - 1);
+  const localWorldSize = fromEnv(
+    env,
+    'localWorldSize',
+    options.localWorldSize,
+    worldSize,
+    1,
+    worldSize,
+  );
+  const localRank = fromEnv(env, 'localRank', options.localRank, rank, 0, worldSize - 1);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const prefix = options.prefix ?? 'plexus/pg';
+  let store = options.store;
+  const ownsStore = store === undefined;
+  if (store === undefined) {
+    const host = options.masterAddr ?? env.MASTER_ADDR;
+    if (host === undefined || host === '') {
+      throw new PlexusCollectivesError(
+        MODULE,
+        'invalid-argument',
+        'MASTER_ADDR is not set: pass { masterAddr } or { store }, or start the script with plexus-run',
+      );
+    }
+    const port = fromEnv(env, 'masterPort', options.masterPort, undefined, 1, 65535);
+    store = await createTcpStore({ host, port, isMaster: rank === 0, timeoutMs });
+  }
+  const secret = options.tcp?.secret ?? env.PLEXUS_COLLECTIVES_SECRET;
+  let transport: TcpTransport | undefined;
+  try {
+    transport = await createTcpTransport({
+      ...options.tcp,
+      ...(secret !== undefined && secret !== '' ? { secret } : {}),
+      rank,
+      worldSize,
+      store,
+      timeoutMs,
+      prefix: `${prefix}/tcp`,
+    });
+    // Store barrier: nobody (rank 0 with the store above all) leaves before every rank is connected.
+    const arrived = await store.add(`${prefix}/init/arrived`, 1);
+    if (arrived === worldSize) await store.set(`${prefix}/init/done`, '1');
+    await store.wait([`${prefix}/init/done`], { timeoutMs });
+  } catch (error) {
+    await transport?.close();
+    if (ownsStore) await store.close();
+    throw error;
+  }
+  const group = createTransportGroup(transport, { timeoutMs, module: MODULE });
+  return new Group(group, localRank, localWorldSize, store, transport, ownsStore);
+}
+
+/** Delegates the collectives to the transport group and adds what built it. */
+class Group implements ProcessGroup {
+  readonly specificationVersion = 'v1' as const;
+  readonly rank: number;
+  readonly worldSize: number;
+  readonly allReduce: CollectiveGroupV1['allReduce'];
+  readonly broadcast: CollectiveGroupV1['broadcast'];
+  readonly allGather: CollectiveGroupV1['allGather'];
+  readonly reduceScatter: CollectiveGroupV1['reduceScatter'];
+  readonly allToAll: CollectiveGroupV1['allToAll'];
+  readonly barrier: CollectiveGroupV1['barrier'];
+  readonly send: CollectiveGroupV1['send'];
+  readonly recv: CollectiveGroupV1['recv'];
+
+  constructor(
+    group: CollectiveGroupV1,
+    readonly localRank: number,
+    readonly localWorldSize: number,
+    readonly store: StoreV1,
+    readonly transport: TcpTransport,
+    private readonly ownsStore: boolean,
+  ) {
+    this.rank = group.rank;
+    this.worldSize = group.worldSize;
+    this.allReduce = group.allReduce.bind(group);
+    this.broadcast = group.broadcast.bind(group);
+    this.allGather = group.allGather.bind(group);
+    this.reduceScatter = group.reduceScatter.bind(group);
+    this.allToAll = group.allToAll.bind(group);
+    this.barrier = group.barrier.bind(group);
+    this.send = group.send.bind(group);
+    this.recv = group.recv.bind(group);
+  }
+
+  async destroy(): Promise<void> {
+    await this.transport.close();
+    if (this.ownsStore) await this.store.close();
+  }
+}

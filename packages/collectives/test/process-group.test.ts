@@ -1,0 +1,116 @@
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type CollectiveBuffer,
+  createTcpStore,
+  initProcessGroup,
+  type ProcessGroup,
+} from '../src/index.js';
+import { cases, input } from './fixtures/cases.js';
+import { expectClose, expected } from './fixtures/reference.js';
+import { runBattery } from './fixtures/run-battery.js';
+
+const groups: ProcessGroup[] = [];
+afterEach(async () => {
+  // Rank 0 hosts the store: close it last.
+  for (const g of groups.splice(0).reverse()) await g.destroy();
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function initAll(worldSize: number, viaEnv: boolean): Promise<ProcessGroup[]> {
+  const port = await freePort();
+  const gs = await Promise.all(
+    Array.from({ length: worldSize }, (_, rank) =>
+      viaEnv
+        ? initProcessGroup({
+            env: {
+              RANK: String(rank),
+              WORLD_SIZE: String(worldSize),
+              LOCAL_RANK: String(rank),
+              LOCAL_WORLD_SIZE: String(worldSize),
+              MASTER_ADDR: '127.0.0.1',
+              MASTER_PORT: String(port),
+            },
+            timeoutMs: 10_000,
+          })
+        : initProcessGroup({
+            rank,
+            worldSize,
+            masterAddr: '127.0.0.1',
+            masterPort: port,
+            timeoutMs: 10_000,
+            tcp: { connectionsPerPeer: 2, stripeMinBytes: 2048, frameBytes: 8192 },
+          }),
+    ),
+  );
+  groups.push(...gs);
+  return gs;
+}
+
+describe('initProcessGroup: collectives over TCP match a sequential reference', () => {
+  for (const worldSize of [1, 2, 3, 4]) {
+    it(`worldSize ${worldSize} (${worldSize % 2 ? 'environment' : 'explicit options'})`, async () => {
+      const gs = await initAll(worldSize, worldSize % 2 === 1);
+      for (const g of gs) {
+        expect(g.worldSize).toBe(worldSize);
+        expect(g.localRank).toBe(g.rank);
+      }
+      const seed = 100 + worldSize;
+      const perRank = await Promise.all(gs.map((g) => runBattery(g, seed)));
+      for (const c of cases()) {
+        const inputs: CollectiveBuffer[] = Array.from({ length: worldSize }, (_, r) =>
+          input(c, r, worldSize, seed),
+        );
+        for (let r = 0; r < worldSize; r++) {
+          expectClose(perRank[r]![c.id]!, expected(c, r, inputs), c, r);
+        }
+      }
+    }, 20_000);
+  }
+
+  it('with a store given explicitly (several groups on one store, by prefix)', async () => {
+    const master = await createTcpStore({ host: '127.0.0.1', port: 0, isMaster: true });
+    try {
+      const other = await createTcpStore({ host: '127.0.0.1', port: master.server!.port });
+      for (const prefix of ['a', 'b']) {
+        const gs = await Promise.all(
+          [master, other].map((store, rank) =>
+            initProcessGroup({ rank, worldSize: 2, store, prefix, env: {} }),
+          ),
+        );
+        const out = await Promise.all(gs.map((g) => g.allGather(new Int32Array([g.rank * 10]))));
+        for (const o of out) expect(Array.from(o)).toEqual([0, 10]);
+        await Promise.all(gs.map((g) => g.destroy()));
+      }
+      await other.close();
+    } finally {
+      await master.close();
+    }
+  });
+});
+
+describe('initProcessGroup: configuration errors', () => {
+  it('names the missing variable and what to do', async () => {
+    await expect(initProcessGroup({ env: {} })).rejects.toThrow(
+      /^@plexus\/collectives\/process-group: WORLD_SIZE is not set/,
+    );
+    await expect(initProcessGroup({ env: { WORLD_SIZE: '2' } })).rejects.toThrow(/RANK is not set/);
+    await expect(initProcessGroup({ env: { WORLD_SIZE: '2', RANK: '2' } })).rejects.toThrow(
+      /RANK to be an integer in \[0, 1\], got "2"/,
+    );
+    await expect(initProcessGroup({ env: { WORLD_SIZE: '2', RANK: '0' } })).rejects.toThrow(
+      /MASTER_ADDR is not set/,
+    );
+    await expect(
+      initProcessGroup({ env: { WORLD_SIZE: '2', RANK: '0', MASTER_ADDR: 'x', MASTER_PORT: 'y' } }),
+    ).rejects.toThrow(/MASTER_PORT/);
+  });
+});
