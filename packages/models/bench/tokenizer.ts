@@ -2,7 +2,7 @@
 // and encode throughput of our BPE and of @huggingface/tokenizers reading the
 // same tokenizer.json. Run: node --import tsx bench/tokenizer.ts
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -35,6 +35,8 @@ export interface TokenizerBenchResult {
   readonly corpusLoadMs: number;
   readonly cpu: string;
   readonly node: string;
+  /** 1-minute load average when the run ended: the machine is shared, so timings are noisy. */
+  readonly loadAverage: number;
   readonly rows: TokenizerBenchRow[];
 }
 
@@ -86,6 +88,7 @@ export function runTokenizerBench(
     corpusLoadMs,
     cpu: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}`,
     node: process.version,
+    loadAverage: loadavg()[0] as number,
     rows,
   };
 }
