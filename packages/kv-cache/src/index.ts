@@ -5,6 +5,7 @@ export { pagedAttentionTensor } from './attention/paged-attention-tensor.js';
 export type { BlockManagerOptions } from './block-manager/block-manager.js';
 export { BlockManager } from './block-manager/block-manager.js';
 export { BlockPool } from './block-manager/block-pool.js';
+export type { CompactionPlan, KeptPositions } from './block-manager/compaction.js';
 export type {
   AddSequenceResult,
   Admission,

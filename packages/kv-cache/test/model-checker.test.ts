@@ -2,22 +2,37 @@ import { describe, expect, it } from 'vitest';
 import { BlockManager, PlexusKvCacheError, type SequenceId } from '../src/index.js';
 import { prng } from './prng.js';
 
+/** Layers and KV heads of the simulated store: one plane per (layer, head). */
+const LAYERS = 2;
+const HEADS = 2;
+const PLANES = LAYERS * HEADS;
+
+interface SeqState {
+  tokens: number[];
+  swapped: boolean;
+  /** Per plane, the tokens whose KV the cache holds, in slot order. */
+  kv: number[][];
+}
+
 /**
  * Randomized model checker: long random runs of add / append / fork / free /
- * preempt / swap / prefix-hit operations against a reference model (a map of
- * sequence id to tokens) and a simulated KV store (each block's slots hold the
- * token whose KV they contain). After every step: the manager's invariants,
- * its view equals the model, and reading every sequence through its block
- * table yields exactly its tokens — which checks copy-on-write, swap plans and
- * prefix hits end to end.
+ * preempt / swap / prefix-hit / compact operations against a reference model
+ * (a map of sequence id to tokens and, per (layer, head) plane, the tokens
+ * whose KV is cached) and a simulated KV store (each block's slots hold, per
+ * plane, the token whose KV they contain). After every step: the manager's
+ * invariants, its view equals the model, and reading every sequence through
+ * its block table yields exactly its cached tokens in every plane — which
+ * checks copy-on-write, swap plans, prefix hits and compaction end to end.
  */
 class Harness {
+  /** Block -> `plane * blockSize + slot` -> token. */
   readonly device: number[][];
   readonly host: number[][];
-  readonly model = new Map<SequenceId, { tokens: number[]; swapped: boolean }>();
+  readonly model = new Map<SequenceId, SeqState>();
   readonly freed: SequenceId[] = [];
   readonly preempted: { id: SequenceId; tokens: number[] }[] = [];
   nextId = 0;
+  compactions = 0;
 
   constructor(
     readonly m: BlockManager,
@@ -27,15 +42,64 @@ class Harness {
     this.host = Array.from({ length: m.numHostBlocks }, () => []);
   }
 
-  write(id: SequenceId, from: number): void {
+  /** Write the KV of the last `count` cached tokens of every plane. */
+  write(id: SequenceId, count: number): void {
     const table = this.m.blockTable(id);
-    const tokens = this.model.get(id)!.tokens;
-    for (let p = from; p < tokens.length; p++) {
-      const b = table[Math.floor(p / this.m.blockSize)]!;
-      // The engine only ever writes blocks it owns alone.
-      expect(this.m.refCount(b)).toBe(1);
-      this.device[b]![p % this.m.blockSize] = tokens[p]!;
+    const bs = this.m.blockSize;
+    this.model.get(id)!.kv.forEach((plane, c) => {
+      for (let p = plane.length - count; p < plane.length; p++) {
+        const b = table[Math.floor(p / bs)]!;
+        // The engine only ever writes blocks it owns alone.
+        expect(this.m.refCount(b)).toBe(1);
+        this.device[b]![c * bs + (p % bs)] = plane[p]!;
+      }
+    });
+  }
+
+  /** Apply a random eviction choice (per layer, sometimes per head) and the returned plan. */
+  compact(id: SequenceId): void {
+    const r = this.rand;
+    const state = this.model.get(id)!;
+    const bs = this.m.blockSize;
+    const kept = Array.from({ length: LAYERS }, (_, l) => {
+      const len = state.kv[l * HEADS]!.length;
+      const budget = 1 + r.int(len);
+      const choose = (): Int32Array => {
+        const all = Array.from({ length: len }, (_, p) => p);
+        for (let i = all.length - 1; i > 0; i--) {
+          const j = r.int(i + 1);
+          [all[i], all[j]] = [all[j]!, all[i]!];
+        }
+        return Int32Array.from(all.slice(0, budget)).sort();
+      };
+      return r.chance(0.5) ? choose() : Array.from({ length: HEADS }, choose);
+    });
+    const table = this.m.blockTable(id);
+    const count = Math.ceil(
+      Math.max(...kept.map((k) => (k instanceof Int32Array ? k : k[0]!).length)) / bs,
+    );
+    const shared = table.slice(0, count).filter((b) => this.m.refCount(b) > 1).length;
+    if (shared > this.m.numFreeBlocks()) {
+      expect(() => this.m.compact(id, kept)).toThrow(/out of blocks/);
+      return;
     }
+    const plan = this.m.compact(id, kept);
+    this.compactions++;
+    expect(plan.blockTable.length).toBe(count);
+    expect(plan.freedBlocks).toBe(table.length - count);
+    expect(this.m.cachedLengths(id)).toEqual(plan.layerLengths);
+    plan.kept.forEach((heads, l) => {
+      for (let h = 0; h < HEADS; h++) {
+        const c = l * HEADS + h;
+        const positions = heads[heads.length === 1 ? 0 : h]!;
+        positions.forEach((p, j) => {
+          const dst = plan.blockTable[Math.floor(j / bs)]!;
+          this.device[dst]![c * bs + (j % bs)] =
+            this.device[plan.sourceTable[Math.floor(p / bs)]!]![c * bs + (p % bs)]!;
+        });
+        state.kv[c] = Array.from(positions, (p) => state.kv[c]![p]!);
+      }
+    });
   }
 
   pick(swapped: boolean): SequenceId | undefined {
@@ -63,8 +127,9 @@ class Harness {
     }
     const { numCachedTokens } = this.m.addSequence(id, tokens, { salt });
     expect(numCachedTokens).toBeLessThan(tokens.length);
-    this.model.set(id, { tokens: tokens.slice(), swapped: false });
-    this.write(id, numCachedTokens);
+    const kv = Array.from({ length: PLANES }, () => tokens.slice());
+    this.model.set(id, { tokens: tokens.slice(), swapped: false, kv });
+    this.write(id, tokens.length - numCachedTokens);
   }
 
   step(): void {
@@ -82,17 +147,32 @@ class Harness {
         return;
       }
       const state = this.model.get(id)!;
-      const from = state.tokens.length;
       const { copies } = this.m.appendTokens(id, extra);
-      for (const c of copies) this.device[c.dst] = this.device[c.src]!.slice(0, c.numTokens);
+      const bs = this.m.blockSize;
+      for (const c of copies) {
+        const block: number[] = [];
+        for (let k = 0; k < PLANES; k++)
+          for (let t = 0; t < c.numTokens; t++)
+            block[k * bs + t] = this.device[c.src]![k * bs + t]!;
+        this.device[c.dst] = block;
+      }
       state.tokens.push(...extra);
-      this.write(id, from);
+      for (const plane of state.kv) plane.push(...extra);
+      this.write(id, extra.length);
     } else if (op < 60) {
       const id = this.pick(false);
       if (id === undefined) return;
       const child = this.nextId++;
       this.m.fork(id, child);
-      this.model.set(child, { tokens: this.model.get(id)!.tokens.slice(), swapped: false });
+      const parent = this.model.get(id)!;
+      this.model.set(child, {
+        tokens: parent.tokens.slice(),
+        swapped: false,
+        kv: parent.kv.map((p) => p.slice()),
+      });
+    } else if (op < 64) {
+      const id = this.pick(false);
+      if (id !== undefined) this.compact(id);
     } else if (op < 75) {
       const id = this.pick(r.chance(0.2));
       if (id === undefined) return;
@@ -152,12 +232,23 @@ class Harness {
       const pool = state.swapped ? this.host : this.device;
       const tokens = state.tokens;
       if (own.length !== tokens.length) throw new Error(`sequence ${id} length differs`);
-      for (let p = 0; p < tokens.length; p++) {
+      for (let p = 0; p < tokens.length; p++)
         if (own[p] !== tokens[p]) throw new Error(`sequence ${id} token ${p} differs`);
-        const stored = pool[table[Math.floor(p / bs)]!]![p % bs];
-        if (stored !== tokens[p])
-          throw new Error(`sequence ${id} position ${p} reads ${stored}, expected ${tokens[p]}`);
-      }
+      const lengths = this.m.cachedLengths(id);
+      state.kv.forEach((plane, c) => {
+        const layer = Math.floor(c / HEADS);
+        if ((lengths?.[layer] ?? tokens.length) !== plane.length)
+          throw new Error(
+            `sequence ${id} layer ${layer} caches ${lengths?.[layer]} tokens, expected ${plane.length}`,
+          );
+        for (let p = 0; p < plane.length; p++) {
+          const stored = pool[table[Math.floor(p / bs)]!]![c * bs + (p % bs)];
+          if (stored !== plane[p])
+            throw new Error(
+              `sequence ${id} plane ${c} position ${p} reads ${stored}, expected ${plane[p]}`,
+            );
+        }
+      });
       if (!state.swapped) for (const b of table) used.add(b);
     }
     expect(this.m.numFreeBlocks()).toBe(this.m.numBlocks - used.size);
@@ -194,6 +285,7 @@ describe('block manager model checker', () => {
       expect(m.numFreeHostBlocks()).toBe(m.numHostBlocks);
       const stats = m.stats();
       if (caching) expect(stats.prefixHits).toBeGreaterThan(0);
+      expect(h.compactions).toBeGreaterThan(0);
       expect(stats.cowCopies).toBeGreaterThan(0);
       expect(stats.swappedBlocks).toBeGreaterThan(0);
     });

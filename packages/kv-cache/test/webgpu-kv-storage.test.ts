@@ -201,6 +201,66 @@ describe.skipIf(skipReason !== undefined)('KV cache resident on webgpu', () => {
     device.dispose();
   });
 
+  it('compaction on the device equals the host compaction, and attention over it the host attention', async () => {
+    const rand = new SeededRandom(10);
+    const manager = new BlockManager({
+      numBlocks: layout.numBlocks,
+      blockSize: 8,
+      watermark: 0,
+      debug: true,
+    });
+    const host = new PagedKvStorage(layout);
+    const len = 37;
+    const { blockTable } = manager.addSequence(
+      0,
+      Array.from({ length: len }, (_, i) => i),
+    );
+    for (let l = 0; l < layout.numLayers; l++)
+      host.write(
+        l,
+        blockTable,
+        0,
+        rand.fillNormal(new Float32Array(len * row)),
+        rand.fillNormal(new Float32Array(len * row)),
+      );
+    const device = new WebGpuKvStorage(layout);
+    device.upload(host);
+    manager.fork(0, 1);
+    manager.appendTokens(1, [1]); // the fork's copy-on-write: 0's blocks stay shared but one
+    const pick = (n: number): Int32Array => {
+      const all = Array.from({ length: len }, (_, p) => p);
+      for (let i = all.length - 1; i > 0; i--) {
+        const j = rand.int(i + 1);
+        [all[i], all[j]] = [all[j]!, all[i]!];
+      }
+      return Int32Array.from(all.slice(0, n)).sort();
+    };
+    // Layer 0: one choice for both heads; layer 1: a choice per head.
+    const plan = manager.compact(0, [pick(20), [pick(11), pick(11)]]);
+    host.compact(plan);
+    device.compact(plan);
+    for (let l = 0; l < layout.numLayers; l++) {
+      const got = await device.read(l);
+      expect(got.keys).toEqual(host.keys[l]);
+      expect(got.values).toEqual(host.values[l]);
+    }
+    const q = rand.fillNormal(new Float32Array(H * layout.headDim));
+    const qT = tf.tensor3d(q, [1, H, layout.headDim]);
+    const lengths = manager.cachedLengths(0)!;
+    for (let l = 0; l < layout.numLayers; l++) {
+      const queries = [
+        { blockTable: manager.blockTable(0), queryStart: lengths[l]! - 1, numQueries: 1 },
+      ];
+      const out = pagedAttentionTensor(device, l, qT, queries, { numHeads: H });
+      expect(
+        maxAbsDiff(await out.data(), pagedAttention(host, l, q, queries, { numHeads: H })),
+      ).toBeLessThan(1e-4);
+      out.dispose();
+    }
+    qT.dispose();
+    device.dispose();
+  });
+
   it('rejects bad input', () => {
     const device = new WebGpuKvStorage(layout);
     const k = tf.zeros([row]);

@@ -1,8 +1,9 @@
 import { PlexusKvCacheError } from '../errors.js';
 import { BlockPool } from './block-pool.js';
+import { type CompactionPlan, type KeptPositions, normalizeKept } from './compaction.js';
 import { checkInvariants } from './invariants.js';
 import { SequenceRegistry } from './registry.js';
-import { extendKeys, newRecord, type SequenceRecord } from './sequence.js';
+import { extendKeys, kvLength, newRecord, type SequenceRecord } from './sequence.js';
 import { moveBlocks } from './swap.js';
 import type {
   AddSequenceResult,
@@ -152,6 +153,7 @@ export class BlockManager implements KvCacheV1 {
         MODULE,
         `out of blocks: appending ${tokens.length} tokens to sequence ${id} needs ${need} free blocks, ${this.device.numFree()} are free; expected a caller to check canAppend and preempt first`,
       );
+    if (record.layerLengths !== undefined) return this.appendCompacted(record, tokens);
     const newBlocks: number[] = [];
     const copies: BlockCopy[] = [];
     for (let i = 0; i < tokens.length; i++) {
@@ -185,13 +187,15 @@ export class BlockManager implements KvCacheV1 {
     const parent = this.running(parentId, 'fork');
     this.checkNewId(childId);
     for (const b of parent.table) this.device.retain(b);
-    this.seqs.add(childId, {
+    const child: SequenceRecord = {
       status: 'running',
       tokens: parent.tokens.slice(),
       table: parent.table.slice(),
       keys: parent.keys.slice(),
       salt: parent.salt,
-    });
+    };
+    if (parent.layerLengths !== undefined) child.layerLengths = parent.layerLengths.slice();
+    this.seqs.add(childId, child);
     this.afterMutation();
   }
 
@@ -211,6 +215,62 @@ export class BlockManager implements KvCacheV1 {
     this.counters.recomputePreemptions++;
     this.afterMutation();
     return { tokens: record.tokens };
+  }
+
+  /**
+   * Apply a token-eviction choice to a running sequence's blocks: in each
+   * layer (and, given one array per KV head, each head) the kept positions,
+   * ascending, move to the front, the table shrinks to the blocks the longest
+   * layer needs and the rest are released. Blocks the sequence shares (forks,
+   * cached prefixes) are not written: they get private copies, so other
+   * sequences are untouched; blocks it keeps lose their prefix keys (their
+   * contents change), released ones keep theirs. Afterwards the sequence has
+   * per-layer lengths (`cachedLengths`); appends grow every layer by the same
+   * count and copy-on-write any shared block they write.
+   *
+   * One block id addresses every layer, so the table is sized by the layer
+   * that keeps most: layers with smaller budgets (PyramidKV) leave their tail
+   * slots unused. Returns the plan the engine runs on its store
+   * (`PagedKvStorage.compact` / `WebGpuKvStorage.compact`) before the next
+   * allocation.
+   */
+  compact(id: SequenceId, kept: readonly KeptPositions[]): CompactionPlan {
+    const record = this.running(id, 'compact');
+    const heads = normalizeKept(id, kept, record.layerLengths, record.tokens.length);
+    const lengths = heads.map((h) => h[0]!.length);
+    const count = Math.ceil(Math.max(...lengths) / this.blockSize);
+    const source = record.table.slice();
+    const shared = source.slice(0, count).filter((b) => this.device.refCount(b) > 1).length;
+    if (shared > this.device.numFree())
+      throw new PlexusKvCacheError(
+        MODULE,
+        `out of blocks: compacting sequence ${id} needs ${shared} free blocks for private copies of shared blocks, ${this.device.numFree()} are free; expected a caller to free or preempt first`,
+      );
+    // Allocate before releasing, so no block the plan still reads is handed out.
+    const table = source.slice(0, count).map((b) => {
+      if (this.device.refCount(b) > 1) return this.device.allocate();
+      this.device.unregister(b);
+      return b;
+    });
+    source.forEach((b, i) => {
+      if (table[i] !== b) this.device.release(b);
+    });
+    record.table = table;
+    record.keys.length = 0;
+    record.layerLengths = lengths;
+    this.afterMutation();
+    return {
+      sourceTable: source,
+      blockTable: table.slice(),
+      kept: heads,
+      layerLengths: lengths.slice(),
+      freedBlocks: source.length - count,
+    };
+  }
+
+  /** Tokens cached per layer of a compacted sequence; `undefined` while every layer caches every token. */
+  cachedLengths(id: SequenceId): readonly number[] | undefined {
+    return this.record(id, 'cachedLengths').layerLengths?.slice();
   }
 
   canSwapOut(ids: readonly SequenceId[]): boolean {
@@ -324,7 +384,55 @@ export class BlockManager implements KvCacheV1 {
     return hits;
   }
 
+  /** Append to a compacted sequence: every layer grows by the same count. */
+  private appendCompacted(record: SequenceRecord, tokens: ArrayLike<number>): AppendResult {
+    const copies: BlockCopy[] = [];
+    const filled = kvLength(record);
+    for (const i of this.compactedWrites(record, tokens.length)) {
+      const b = record.table[i]!;
+      if (this.device.refCount(b) > 1) {
+        const copy = this.device.allocate();
+        copies.push({
+          src: b,
+          dst: copy,
+          numTokens: Math.min(this.blockSize, filled - i * this.blockSize),
+        });
+        this.device.release(b);
+        record.table[i] = copy;
+        this.counters.cowCopies++;
+      }
+    }
+    const newBlocks: number[] = [];
+    while (record.table.length < Math.ceil((filled + tokens.length) / this.blockSize)) {
+      const b = this.device.allocate();
+      record.table.push(b);
+      newBlocks.push(b);
+    }
+    for (let i = 0; i < tokens.length; i++) record.tokens.push(tokens[i]!);
+    record.layerLengths = record.layerLengths!.map((n) => n + tokens.length);
+    this.afterMutation();
+    return { newBlocks, copies };
+  }
+
+  /** Existing table indices an append of `numTokens` writes in some layer of a compacted sequence. */
+  private compactedWrites(record: SequenceRecord, numTokens: number): number[] {
+    const touched = new Set<number>();
+    if (numTokens === 0) return [];
+    for (const len of record.layerLengths!) {
+      const end = Math.min(Math.ceil((len + numTokens) / this.blockSize), record.table.length);
+      for (let i = Math.floor(len / this.blockSize); i < end; i++) touched.add(i);
+    }
+    return [...touched];
+  }
+
   private blocksToAppend(record: SequenceRecord, numTokens: number): number {
+    if (record.layerLengths !== undefined) {
+      const grow = Math.ceil((kvLength(record) + numTokens) / this.blockSize) - record.table.length;
+      const cow = this.compactedWrites(record, numTokens).filter(
+        (i) => this.device.refCount(record.table[i]!) > 1,
+      ).length;
+      return grow + cow;
+    }
     const slot = record.tokens.length % this.blockSize;
     const grow =
       Math.ceil((record.tokens.length + numTokens) / this.blockSize) - record.table.length;

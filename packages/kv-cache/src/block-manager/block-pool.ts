@@ -112,6 +112,15 @@ export class BlockPool {
     return true;
   }
 
+  /** Drop a referenced block's prefix key (its contents are about to change). */
+  unregister(block: number): void {
+    this.checkId(block);
+    const key = this.keyOf[block];
+    if (key === undefined || this.refs[block]! <= 0) return;
+    this.byKey.delete(key);
+    this.keyOf[block] = undefined;
+  }
+
   /** The block holding `key`, if any (referenced or cached-free). */
   lookup(key: BlockHash): number | undefined {
     return this.byKey.get(key);

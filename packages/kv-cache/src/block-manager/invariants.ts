@@ -1,6 +1,6 @@
 import { PlexusKvCacheError } from '../errors.js';
 import type { BlockPool } from './block-pool.js';
-import type { SequenceRecord } from './sequence.js';
+import { kvLength, type SequenceRecord } from './sequence.js';
 import type { SequenceId } from './types.js';
 
 function fail(message: string): never {
@@ -27,12 +27,20 @@ export function checkInvariants(
   const hostRefs = new Int32Array(host.size);
   for (const [id, record] of live) {
     const refs = record.status === 'running' ? deviceRefs : hostRefs;
-    const expected = Math.ceil(record.tokens.length / blockSize);
+    const slots = kvLength(record);
+    const expected = Math.ceil(slots / blockSize);
     if (record.table.length !== expected)
       fail(
-        `sequence ${id} has ${record.table.length} blocks for ${record.tokens.length} tokens; expected ${expected}`,
+        `sequence ${id} has ${record.table.length} blocks for ${slots} cached tokens; expected ${expected}`,
       );
-    if (record.keys.length !== Math.floor(record.tokens.length / blockSize))
+    const lengths = record.layerLengths;
+    if (lengths !== undefined) {
+      if (record.keys.length !== 0) fail(`compacted sequence ${id} has block keys; expected none`);
+      if (lengths.some((n) => !Number.isInteger(n) || n < 1 || n > record.tokens.length))
+        fail(
+          `sequence ${id} has layer lengths ${lengths} for ${record.tokens.length} tokens; expected each in [1, ${record.tokens.length}]`,
+        );
+    } else if (record.keys.length !== Math.floor(record.tokens.length / blockSize))
       fail(`sequence ${id} has ${record.keys.length} block keys; expected one per full block`);
     for (const b of record.table) {
       if (b < 0 || b >= refs.length) fail(`sequence ${id} names block ${b}, outside its pool`);

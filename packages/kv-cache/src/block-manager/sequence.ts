@@ -10,6 +10,20 @@ export interface SequenceRecord {
   /** Chained key of every full block, in order. */
   readonly keys: BlockHash[];
   readonly salt: BlockHash;
+  /**
+   * Tokens cached per layer once an eviction policy's choice was applied
+   * (`BlockManager.compact`); absent while every layer caches every token.
+   * A compacted sequence's blocks no longer hold its prefix, so it has no
+   * block keys.
+   */
+  layerLengths?: number[];
+}
+
+/** Token slots the sequence's table must cover: its longest layer. */
+export function kvLength(record: SequenceRecord): number {
+  return record.layerLengths === undefined
+    ? record.tokens.length
+    : Math.max(...record.layerLengths);
 }
 
 /** Keys of the full blocks of `tokens`, continuing from `keys` already known. */

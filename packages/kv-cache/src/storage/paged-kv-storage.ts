@@ -1,5 +1,7 @@
+import type { CompactionPlan } from '../block-manager/compaction.js';
 import type { BlockCopy, SwapPlan } from '../block-manager/types.js';
 import { PlexusKvCacheError } from '../errors.js';
+import { compactionRows } from './compaction-rows.js';
 import {
   checkLayout,
   checkWrite,
@@ -88,6 +90,17 @@ export class PagedKvStorage implements PagedKvSource {
             c.src * this.blockLength,
             c.src * this.blockLength + len,
           );
+    }
+  }
+
+  /** Run a compaction plan (`BlockManager.compact`): move each layer's kept tokens to the front. */
+  compact(plan: CompactionPlan): void {
+    const d = this.layout.headDim;
+    for (let l = 0; l < this.layout.numLayers; l++) {
+      const { src, dst } = compactionRows(plan, this.layout, l, MODULE);
+      for (const a of [this.keys[l]!, this.values[l]!])
+        for (let i = 0; i < src.length; i++)
+          if (src[i] !== dst[i]) a.copyWithin(dst[i]! * d, src[i]! * d, (src[i]! + 1) * d);
     }
   }
 

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { PagedQuery } from '../attention/paged-attention.js';
+import type { CompactionPlan } from '../block-manager/compaction.js';
 import type { BlockCopy, SwapPlan } from '../block-manager/types.js';
 import { PlexusKvCacheError } from '../errors.js';
+import { compactionRows } from '../storage/compaction-rows.js';
 import { checkLayout, checkWrite, type KvLayout } from '../storage/layout.js';
 import type { PagedKvStorage } from '../storage/paged-kv-storage.js';
 import { type WebGpuBackendLike, webGpuBackend } from './backend.js';
@@ -186,6 +188,14 @@ export class WebGpuKvStorage {
     const v = gatherRows(this.backend, this.vViews[layer]!, srcT, d);
     this.scatter(layer, k, v, Int32Array.from(dst), d);
     tf.dispose([srcT, k, v]);
+  }
+
+  /** Run a compaction plan (`BlockManager.compact`) on the device: each layer's kept tokens move to the front. */
+  compact(plan: CompactionPlan): void {
+    for (let l = 0; l < this.layout.numLayers; l++) {
+      const { src, dst } = compactionRows(plan, this.layout, l, MODULE);
+      this.moveRows(l, src, dst);
+    }
   }
 
   /** Copy a host store's whole contents (same layout) onto the device. */
