@@ -121,10 +121,10 @@ export function buildServer(options: ServerOptions): { app: FastifyInstance; ctx
     return ctx.metrics.registry.metrics();
   });
   app.post('/v1/completions', async (request, reply) => {
-    await runGeneration(ctx, parseRequest('completion', request.body, limits), request, reply);
+    await runGeneration(ctx, parseRequest('completion', request.body, limits), reply);
   });
   app.post('/v1/chat/completions', async (request, reply) => {
-    await runGeneration(ctx, parseRequest('chat', request.body, limits), request, reply);
+    await runGeneration(ctx, parseRequest('chat', request.body, limits), reply);
   });
   options.extraRoutes?.(app, ctx);
   return { app, ctx };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { type Engine, EngineRejection, type GenerationHandle } from '../engine/engine.js';
 import type { ServingTokenizerV1 } from '../engine/model.js';
 import type { SamplingParams } from '../engine/sampling-params.js';
@@ -110,7 +110,6 @@ function chatLogprobs(lps: readonly TokenLogprob[]) {
 export async function runGeneration(
   ctx: ServeContext,
   req: ParsedRequest,
-  request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
   const prompt = promptTokens(ctx, req);
@@ -123,10 +122,11 @@ export async function runGeneration(
     () => new ChoiceState(ctx.tokenizer, req.stop, req.logprobs !== undefined),
   );
   let finished = false;
+  // The response's 'close' before we finish means the client went away (the request's
+  // 'close' only says its body was read).
   const onClose = () => {
     if (!finished) handle.abort();
   };
-  request.raw.on('close', onClose);
   reply.raw.on('close', onClose);
   ctx.metrics.promptTokens.inc(prompt.length);
   let lastToken = 0;
@@ -212,7 +212,6 @@ export async function runGeneration(
     }
   } finally {
     finished = true;
-    request.raw.off('close', onClose);
     reply.raw.off('close', onClose);
   }
   ctx.metrics.generationTokens.inc(completionTokens);
