@@ -1,5 +1,10 @@
+import { barrier } from '../algorithms/barrier.js';
+import { allReduce, allToAll, type CollectiveOptions } from '../algorithms/collectives.js';
+import { ringAllGather, ringReduceScatter } from '../algorithms/ring.js';
+import { recvArray, sendArray } from '../algorithms/send-recv.js';
+import { treeBroadcast } from '../algorithms/tree.js';
 import { PlexusCollectivesError } from '../errors.js';
-import { checkOp, finishAvg, reduceInto, segmentBounds } from '../reduce.js';
+import { checkOp } from '../reduce.js';
 import type {
   CollectiveBuffer,
   CollectiveCallOptions,
@@ -15,29 +20,28 @@ export interface TransportGroupOptions {
   timeoutMs?: number;
   /** Module named in error messages (default `transport-group`). */
   module?: string;
+  /**
+   * Algorithm choice for all-reduce and all-to-all: `algorithm` (`auto` by
+   * default: by message size and topology) and `topology` (ranks per host,
+   * for HO-Ring and the hierarchical all-to-all).
+   */
+  collectives?: Pick<CollectiveOptions, 'algorithm' | 'topology' | 'reducer'>;
 }
 
-function bytesOf(buf: CollectiveBuffer): Uint8Array {
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-}
-
-function like<T extends CollectiveBuffer>(buf: T, length: number): T {
-  const Ctor = buf.constructor as new (n: number) => T;
-  return new Ctor(length);
-}
-
-/** Remaining time until `deadline`, as a transport call option (at least 1 ms). */
+/** Remaining time until `deadline`, as a call option (at least 1 ms). */
 function left(deadline: number): { timeoutMs: number } {
   return { timeoutMs: Math.max(1, deadline - performance.now()) };
 }
 
 /**
- * `CollectiveGroupV1` over any `PointToPointV1` transport: ring
- * reduce-scatter + all-gather for all-reduce ("Bandwidth optimal all-reduce
- * algorithms for clusters of workstations", Patarasuk & Yuan, 2009), direct
- * exchanges for all-gather, all-to-all, broadcast and barrier. Calls run one
- * at a time in call order; after any failure the group is broken and every
- * later call rejects with `broken`, so a result is never silently wrong.
+ * `CollectiveGroupV1` over any `PointToPointV1` transport, running the
+ * algorithm functions of `src/algorithms`: all-reduce chosen by size and
+ * topology (recursive halving-doubling for small buffers, ring
+ * reduce-scatter + all-gather for large ones, HO-Ring across hosts), ring
+ * reduce-scatter and all-gather, binomial-tree broadcast, flat or
+ * hierarchical all-to-all, dissemination barrier. Calls run one at a time in
+ * call order; after any failure the group is broken and every later call
+ * rejects with `broken`, so a result is never silently wrong.
  */
 class TransportGroup implements CollectiveGroupV1 {
   readonly specificationVersion = 'v1' as const;
@@ -45,6 +49,7 @@ class TransportGroup implements CollectiveGroupV1 {
   readonly worldSize: number;
   private readonly module: string;
   private readonly defaultTimeoutMs: number;
+  private readonly choice: TransportGroupOptions['collectives'];
   private queue: Promise<unknown> = Promise.resolve();
   private brokenBy: PlexusCollectivesError | undefined;
 
@@ -56,6 +61,7 @@ class TransportGroup implements CollectiveGroupV1 {
     this.worldSize = transport.worldSize;
     this.module = options.module ?? 'transport-group';
     this.defaultTimeoutMs = options.timeoutMs ?? 30_000;
+    this.choice = options.collectives;
   }
 
   private fail(code: 'invalid-argument', message: string): never {
@@ -126,54 +132,6 @@ class TransportGroup implements CollectiveGroupV1 {
     return result;
   }
 
-  private async exchange(
-    sendTo: number,
-    out: Uint8Array,
-    recvFrom: number,
-    into: Uint8Array,
-    deadline: number,
-  ): Promise<void> {
-    await Promise.all([
-      this.transport.send(sendTo, out, left(deadline)),
-      this.transport.recv(recvFrom, into, left(deadline)),
-    ]);
-  }
-
-  /** Ring reduce-scatter in place: afterwards segment `rank` of `buf` holds the full reduction. */
-  private async ringReduceScatter(buf: CollectiveBuffer, op: ReduceOp, deadline: number) {
-    const n = this.worldSize;
-    const r = this.rank;
-    const right = (r + 1) % n;
-    const left_ = (r - 1 + n) % n;
-    const tmp = like(buf, Math.ceil(buf.length / n));
-    for (let s = 0; s < n - 1; s++) {
-      const [ss, se] = segmentBounds(buf.length, n, (((r - s - 1) % n) + n) % n);
-      const [rs, re] = segmentBounds(buf.length, n, (((r - s - 2) % n) + n) % n);
-      const incoming = tmp.subarray(0, re - rs);
-      await this.exchange(right, bytesOf(buf.subarray(ss, se)), left_, bytesOf(incoming), deadline);
-      reduceInto(buf.subarray(rs, re), incoming, op);
-    }
-  }
-
-  /** Ring all-gather in place: segment `rank` of `buf` is spread to every rank. */
-  private async ringAllGather(buf: CollectiveBuffer, deadline: number) {
-    const n = this.worldSize;
-    const r = this.rank;
-    const right = (r + 1) % n;
-    const left_ = (r - 1 + n) % n;
-    for (let s = 0; s < n - 1; s++) {
-      const [ss, se] = segmentBounds(buf.length, n, (((r - s) % n) + n) % n);
-      const [rs, re] = segmentBounds(buf.length, n, (((r - s - 1) % n) + n) % n);
-      await this.exchange(
-        right,
-        bytesOf(buf.subarray(ss, se)),
-        left_,
-        bytesOf(buf.subarray(rs, re)),
-        deadline,
-      );
-    }
-  }
-
   allReduce<T extends CollectiveBuffer>(
     buf: T,
     op: ReduceOp,
@@ -181,17 +139,9 @@ class TransportGroup implements CollectiveGroupV1 {
   ): Promise<T> {
     this.checkBuffer(buf);
     checkOp(op);
-    return this.run('allReduce', options, async (deadline) => {
-      if (this.worldSize > 1) {
-        await this.ringReduceScatter(buf, op, deadline);
-        if (op === 'avg') {
-          const [s, e] = segmentBounds(buf.length, this.worldSize, this.rank);
-          finishAvg(buf.subarray(s, e), this.worldSize);
-        }
-        await this.ringAllGather(buf, deadline);
-      }
-      return buf;
-    });
+    return this.run('allReduce', options, (deadline) =>
+      allReduce(this.transport, buf, op, { ...this.choice, ...left(deadline) }),
+    );
   }
 
   reduceScatter<T extends CollectiveBuffer>(
@@ -201,14 +151,9 @@ class TransportGroup implements CollectiveGroupV1 {
   ): Promise<T> {
     this.checkBuffer(buf);
     checkOp(op);
-    return this.run('reduceScatter', options, async (deadline) => {
-      const work = buf.slice() as T;
-      if (this.worldSize > 1) await this.ringReduceScatter(work, op, deadline);
-      const [s, e] = segmentBounds(work.length, this.worldSize, this.rank);
-      const out = work.slice(s, e) as T;
-      if (op === 'avg' && this.worldSize > 1) finishAvg(out, this.worldSize);
-      return out;
-    });
+    return this.run('reduceScatter', options, (deadline) =>
+      ringReduceScatter(this.transport, buf, op, { ...this.choice, ...left(deadline) }),
+    );
   }
 
   broadcast<T extends CollectiveBuffer>(
@@ -218,39 +163,16 @@ class TransportGroup implements CollectiveGroupV1 {
   ): Promise<T> {
     this.checkBuffer(buf);
     this.checkPeer('root', root, true);
-    return this.run('broadcast', options, async (deadline) => {
-      if (this.rank === root) {
-        const bytes = bytesOf(buf);
-        const sends: Promise<void>[] = [];
-        for (let p = 0; p < this.worldSize; p++) {
-          if (p !== root) sends.push(this.transport.send(p, bytes, left(deadline)));
-        }
-        await Promise.all(sends);
-      } else {
-        await this.transport.recv(root, bytesOf(buf), left(deadline));
-      }
-      return buf;
-    });
+    return this.run('broadcast', options, (deadline) =>
+      treeBroadcast(this.transport, buf, root, left(deadline)),
+    );
   }
 
   allGather<T extends CollectiveBuffer>(buf: T, options?: CollectiveCallOptions): Promise<T> {
     this.checkBuffer(buf);
-    return this.run('allGather', options, async (deadline) => {
-      const len = buf.length;
-      const out = like(buf, len * this.worldSize);
-      out.set(buf, this.rank * len);
-      const ops: Promise<unknown>[] = [];
-      const mine = bytesOf(buf);
-      for (let p = 0; p < this.worldSize; p++) {
-        if (p === this.rank) continue;
-        ops.push(this.transport.send(p, mine, left(deadline)));
-        ops.push(
-          this.transport.recv(p, bytesOf(out.subarray(p * len, (p + 1) * len)), left(deadline)),
-        );
-      }
-      await Promise.all(ops);
-      return out;
-    });
+    return this.run('allGather', options, (deadline) =>
+      ringAllGather(this.transport, buf, left(deadline)),
+    );
   }
 
   allToAll<T extends CollectiveBuffer>(buf: T, options?: CollectiveCallOptions): Promise<T> {
@@ -261,39 +183,20 @@ class TransportGroup implements CollectiveGroupV1 {
         `allToAll: expected a length divisible by worldSize ${this.worldSize}, got ${buf.length}`,
       );
     }
-    return this.run('allToAll', options, async (deadline) => {
-      const chunk = buf.length / this.worldSize;
-      const out = like(buf, buf.length);
-      const at = (a: CollectiveBuffer, p: number) => a.subarray(p * chunk, (p + 1) * chunk);
-      out.set(at(buf, this.rank), this.rank * chunk);
-      const ops: Promise<unknown>[] = [];
-      for (let p = 0; p < this.worldSize; p++) {
-        if (p === this.rank) continue;
-        ops.push(this.transport.send(p, bytesOf(at(buf, p)), left(deadline)));
-        ops.push(this.transport.recv(p, bytesOf(at(out, p)), left(deadline)));
-      }
-      await Promise.all(ops);
-      return out;
-    });
+    return this.run('allToAll', options, (deadline) =>
+      allToAll(this.transport, buf, { ...this.choice, ...left(deadline) }),
+    );
   }
 
   barrier(options?: CollectiveCallOptions): Promise<void> {
-    return this.run('barrier', options, async (deadline) => {
-      const ops: Promise<unknown>[] = [];
-      for (let p = 0; p < this.worldSize; p++) {
-        if (p === this.rank) continue;
-        ops.push(this.transport.send(p, new Uint8Array(0), left(deadline)));
-        ops.push(this.transport.recv(p, new Uint8Array(0), left(deadline)));
-      }
-      await Promise.all(ops);
-    });
+    return this.run('barrier', options, (deadline) => barrier(this.transport, left(deadline)));
   }
 
   send(buf: CollectiveBuffer, dst: number, options?: CollectiveCallOptions): Promise<void> {
     this.checkBuffer(buf);
     this.checkPeer('dst', dst, false);
     return this.run('send', options, (deadline) =>
-      this.transport.send(dst, bytesOf(buf), left(deadline)),
+      sendArray(this.transport, buf, dst, left(deadline)),
     );
   }
 
@@ -304,10 +207,9 @@ class TransportGroup implements CollectiveGroupV1 {
   ): Promise<T> {
     this.checkBuffer(buf);
     this.checkPeer('src', src, false);
-    return this.run('recv', options, async (deadline) => {
-      await this.transport.recv(src, bytesOf(buf), left(deadline));
-      return buf;
-    });
+    return this.run('recv', options, (deadline) =>
+      recvArray(this.transport, buf, src, left(deadline)),
+    );
   }
 }
 
