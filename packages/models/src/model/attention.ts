@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { matmul } from './ops.js';
 
 const MASKED = -1e9;
 
@@ -40,13 +41,11 @@ export function causalAttention(
       rep * seq,
       d,
     ]);
-    const kt = tf.transpose(tf.reshape(k, [batch, seq, kvH, d]), [0, 2, 1, 3]);
+    // K as [B, Hkv, d, T]: the score product is then a plain matmul.
+    const kt = tf.transpose(tf.reshape(k, [batch, seq, kvH, d]), [0, 2, 3, 1]);
     const vt = tf.transpose(tf.reshape(v, [batch, seq, kvH, d]), [0, 2, 1, 3]);
-    const scores = tf.add(
-      tf.mul(tf.matMul(qg, kt, false, true), 1 / Math.sqrt(d)),
-      causalMask(seq, rep),
-    );
-    const out = tf.matMul(tf.softmax(scores), vt);
+    const scores = tf.add(tf.mul(matmul(qg, kt), 1 / Math.sqrt(d)), causalMask(seq, rep));
+    const out = matmul(tf.softmax(scores), vt);
     return tf.reshape(tf.transpose(tf.reshape(out, [batch, H, seq, d]), [0, 2, 1, 3]), [
       batch * seq,
       H * d,

@@ -1,14 +1,9 @@
-import {
-  createTopKRouter,
-  type MoEConfig,
-  type MoEParams,
-  moeForward,
-  type RouterV1,
-} from '@plexus/moe-routing';
+import { createTopKRouter, type RouterV1 } from '@plexus/moe-routing';
 import * as tf from '@tensorflow/tfjs-core';
 import { PlexusModelsError } from '../errors.js';
 import { causalAttention } from './attention.js';
 import { isMoE, type ModelConfig } from './config.js';
+import { moeBlock } from './moe-block.js';
 import { applyRope, crossEntropy, gatherRows, linear, rmsNorm, ropeTables, silu } from './ops.js';
 import { EMBED, FINAL_NORM, initParamValues, LM_HEAD, layerNames, paramSpecs } from './params.js';
 
@@ -94,7 +89,6 @@ export class CausalLM {
   /** Parameters by Hugging Face tensor name. */
   readonly params: ReadonlyMap<string, tf.Variable>;
   private readonly router: RouterV1 | undefined;
-  private readonly moeConfig: MoEConfig | undefined;
   private disposed = false;
 
   /**
@@ -138,15 +132,6 @@ export class CausalLM {
         order: 'softmax-then-topk',
         renormalize: true,
       });
-      this.moeConfig = {
-        modelDim: config.hidden_size,
-        hiddenDim: config.intermediate_size,
-        activation: 'swiglu',
-        router: this.router,
-        dispatch: 'dropless',
-        loadBalanceAlpha: config.router_aux_loss_coef,
-        zLossCoef: 0,
-      };
     }
   }
 
@@ -282,18 +267,22 @@ export class CausalLM {
         const v = tf.reshape(linear(h, this.param(names.v)), [n, kvH, d]) as tf.Tensor3D;
         x = tf.add(x, linear(attend(l, q, k, v), this.param(names.o)));
         const h2 = rmsNorm(x, this.param(names.postNorm), c.rms_norm_eps);
-        if (this.moeConfig) {
-          const r = moeForward(this.moeConfig, this.moeParams(l), h2, {
+        if (this.router) {
+          const r = moeBlock(
+            h2,
+            l,
+            (name) => this.param(name),
+            this.router,
+            c.router_aux_loss_coef,
             training,
-            autoregressive: true,
-          });
+          );
           x = tf.add(x, r.output);
           auxLosses.push(r.auxLoss);
           expertLoad.push({
             layer: l,
-            load: r.stats.requestedLoad,
-            coefficientOfVariation: r.stats.coefficientOfVariation,
-            entropy: r.stats.entropy,
+            load: r.load,
+            coefficientOfVariation: r.coefficientOfVariation,
+            entropy: r.entropy,
           });
         } else {
           const gate = silu(linear(h2, this.param(names.gate)));
@@ -322,24 +311,6 @@ export class CausalLM {
   dispose(): void {
     for (const p of this.params.values()) p.dispose();
     this.disposed = true;
-  }
-
-  /**
-   * Layer `l`'s experts in `@plexus/moe-routing`'s `x·W` layout: Hugging
-   * Face stores `nn.Linear` weights `[out, in]`, so each is transposed
-   * (differentiably) for the call.
-   */
-  private moeParams(l: number): MoEParams {
-    const n = layerNames(l);
-    const t = (name: string) => tf.transpose(this.param(name));
-    return {
-      routerWeight: t(n.router),
-      experts: Array.from({ length: this.config.num_local_experts }, (_, e) => ({
-        w1: t(n.expert(e, 'w1')),
-        w2: t(n.expert(e, 'w2')),
-        w3: t(n.expert(e, 'w3')),
-      })),
-    };
   }
 
   private checkBatch(input: TokenBatch): void {

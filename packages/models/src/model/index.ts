@@ -1,4 +1,6 @@
 export { PlexusModelsError } from '../errors.js';
+export type { AdamWSettings } from './adamw.js';
+export { AdamW } from './adamw.js';
 export type {
   AttendFn,
   ExpertLoad,

@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { PlexusModelsError } from '../errors.js';
+
+/** Settings of {@link AdamW}. */
+export interface AdamWSettings {
+  /** Learning rate; `step` may override it (schedules). */
+  readonly lr: number;
+  readonly beta1?: number;
+  readonly beta2?: number;
+  readonly eps?: number;
+  /** Decoupled weight decay; default 0.1, applied to rank ≥ 2 parameters only (not norms). */
+  readonly weightDecay?: number;
+}
+
+/**
+ * Adam with decoupled weight decay ("Decoupled Weight Decay
+ * Regularization", Loshchilov & Hutter, 2019), as `torch.optim.AdamW`:
+ * `p ← p − lr·(m̂ / (√v̂ + eps) + wd·p)`. Moments are variables keyed like the
+ * parameters, so a checkpoint can save and restore them ({@link state}).
+ */
+export class AdamW {
+  readonly settings: Required<AdamWSettings>;
+  private readonly params: ReadonlyMap<string, tf.Variable>;
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+  private t = 0;
+
+  constructor(params: ReadonlyMap<string, tf.Variable>, settings: AdamWSettings) {
+    this.params = params;
+    this.settings = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, ...settings };
+    for (const [name, p] of params) {
+      // Inside tidy so the zero tensors the variables copy are freed.
+      this.m.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
+      this.v.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
+    }
+  }
+
+  /** Steps taken so far. */
+  get stepCount(): number {
+    return this.t;
+  }
+
+  /** Apply one update from gradients keyed by parameter name (they are not disposed). */
+  step(grads: ReadonlyMap<string, tf.Tensor>, lr = this.settings.lr): void {
+    const { beta1, beta2, eps, weightDecay } = this.settings;
+    this.t++;
+    const c1 = 1 - beta1 ** this.t;
+    const c2 = 1 - beta2 ** this.t;
+    tf.tidy(() => {
+      for (const [name, p] of this.params) {
+        const g = grads.get(name);
+        if (!g) throw new PlexusModelsError('adamw', `no gradient for parameter '${name}'`);
+        const m = this.m.get(name)!;
+        const v = this.v.get(name)!;
+        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
+        v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
+        let update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), eps));
+        if (weightDecay > 0 && p.rank >= 2) update = tf.add(update, tf.mul(p, weightDecay));
+        p.assign(tf.sub(p, tf.mul(update, lr)));
+      }
+    });
+  }
+
+  /** The step count and moments (live variables; read, don't dispose). */
+  state(): {
+    step: number;
+    m: ReadonlyMap<string, tf.Variable>;
+    v: ReadonlyMap<string, tf.Variable>;
+  } {
+    return { step: this.t, m: this.m, v: this.v };
+  }
+
+  /** Restore a step count and moments (host arrays by parameter name). */
+  setState(
+    step: number,
+    m: ReadonlyMap<string, Float32Array>,
+    v: ReadonlyMap<string, Float32Array>,
+  ): void {
+    for (const [name, p] of this.params) {
+      const mm = m.get(name);
+      const vv = v.get(name);
+      if (!mm || !vv || mm.length !== p.size || vv.length !== p.size)
+        throw new PlexusModelsError(
+          'adamw',
+          `state for '${name}' is missing or not ${p.size} values`,
+        );
+      tf.tidy(() => {
+        this.m.get(name)!.assign(tf.tensor(mm, p.shape));
+        this.v.get(name)!.assign(tf.tensor(vv, p.shape));
+      });
+    }
+    this.t = step;
+  }
+
+  /** Free the moment variables. */
+  dispose(): void {
+    for (const x of [...this.m.values(), ...this.v.values()]) x.dispose();
+  }
+}
