@@ -43,7 +43,13 @@ export {
 export { finishAvg, reduceInto, segmentBounds } from './reduce.js';
 export { type DTypeName, dtypeOf, type ElementArray } from './reduction/dtype.js';
 export { finishAverage, jsReduceInto } from './reduction/js-reduce.js';
-export { reduceElements } from './reduction/reducer.js';
+export { defaultWasmKernel, reduceElements, WASM_MIN_ELEMENTS } from './reduction/reducer.js';
+export {
+  createWasmReductionKernel,
+  type WasmReductionKernel,
+  type WasmReductionKernelOptions,
+  wasmReductionAvailable,
+} from './reduction/wasm-kernel.js';
 export {
   type SpawnedThreadGroup,
   type SpawnThreadGroupOptions,

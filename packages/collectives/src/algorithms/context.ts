@@ -87,6 +87,11 @@ export class Link {
     return this.p2p.recv(src, undefined, this.opts());
   }
 
+  /** Receives one message of exactly `into.byteLength` bytes from `src` into `into`. */
+  async recvBytesInto(src: number, into: Uint8Array): Promise<void> {
+    await this.p2p.recv(src, into, this.opts());
+  }
+
   /** Sends raw bytes to `dst`. */
   sendBytes(dst: number, bytes: Uint8Array): Promise<void> {
     return this.p2p.send(dst, bytes, this.opts());

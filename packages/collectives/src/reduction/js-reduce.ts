@@ -10,7 +10,8 @@ import type { ElementArray } from './dtype.js';
  * float32 operation exactly (double has more than 2*24+2 bits), so this
  * fallback and the wasm kernel give bit-identical results. Integer results
  * wrap to the element type: Int32 via `Math.imul`/ToInt32, BigInt64 modulo
- * 2^64, Uint8 modulo 256. `min`/`max` propagate NaN.
+ * 2^64, Uint8 modulo 256. `min`/`max` propagate NaN and order -0 below +0,
+ * like wasm's `f32.min`.
  */
 export function jsReduceInto(acc: ElementArray, src: ElementArray, op: ReduceOp): void {
   if (acc instanceof BigInt64Array) {
@@ -37,13 +38,16 @@ export function jsReduceInto(acc: ElementArray, src: ElementArray, op: ReduceOp)
     case 'min':
       for (let i = 0; i < n; i++) {
         const y = b[i]!;
-        if (y < a[i]! || Number.isNaN(y)) a[i] = y;
+        const x = a[i]!;
+        // -0 below +0 and NaN winning, as wasm's f32.min / f64.min do.
+        if (y < x || Number.isNaN(y) || (y === 0 && x === 0 && 1 / y < 0)) a[i] = y;
       }
       break;
     case 'max':
       for (let i = 0; i < n; i++) {
         const y = b[i]!;
-        if (y > a[i]! || Number.isNaN(y)) a[i] = y;
+        const x = a[i]!;
+        if (y > x || Number.isNaN(y) || (y === 0 && x === 0 && 1 / y > 0)) a[i] = y;
       }
       break;
   }
