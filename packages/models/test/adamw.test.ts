@@ -34,7 +34,7 @@ function reference(
 it('matches torch.optim.AdamW (decay on matrices only) and restores its state', () => {
   const before = tf.memory().numTensors;
   const init = { w: [0.5, -1, 2, 0.25], b: [1, -2] };
-  const params = new Map([
+  const params = new Map<string, tf.Variable>([
     ['w', tf.tidy(() => tf.variable(tf.tensor2d(init.w, [2, 2])))],
     ['b', tf.tidy(() => tf.variable(tf.tensor1d(init.b)))],
   ]);
@@ -50,7 +50,7 @@ it('matches torch.optim.AdamW (decay on matrices only) and restores its state', 
   ];
   const opt = new AdamW(params, { lr: 0.05, weightDecay: 0.1 });
   for (let s = 0; s < 3; s++) {
-    const g = new Map([
+    const g = new Map<string, tf.Tensor>([
       ['w', tf.tensor2d(gw[s]!, [2, 2])],
       ['b', tf.tensor1d(gb[s]!)],
     ]);
