@@ -1,11 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  // `plexus-run` (the launcher, with its shebang) is a separate entry, outside the library API.
+  entry: { index: 'src/index.ts', 'plexus-run': 'src/launcher/cli.ts' },
   format: ['esm', 'cjs'],
-  dts: true,
+  dts: { entry: { index: 'src/index.ts' } },
   sourcemap: true,
   clean: true,
   target: 'es2022',
-  external: [/^@plexus\//],
+  external: [/^@plexus\//, '@redis/client'],
 });
