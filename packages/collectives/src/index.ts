@@ -34,6 +34,21 @@ export { recvArray, sendArray } from './algorithms/send-recv.js';
 export { subGroup } from './algorithms/sub-group.js';
 export { hostsOf, type Topology, uniformTopology } from './algorithms/topology.js';
 export { treeAllReduce, treeBroadcast, treeReduce } from './algorithms/tree.js';
+export {
+  bf16Codec,
+  type CompressionCodec,
+  type CompressionCodecName,
+  codecFor,
+  type FloatArray,
+  fp16Codec,
+  int8BlockCodec,
+} from './compression/codecs.js';
+export {
+  type CompressedAllReducer,
+  type CompressedAllReducerOptions,
+  type CompressedCallOptions,
+  createCompressedAllReducer,
+} from './compression/compressed-all-reduce.js';
 export { type CollectivesErrorCode, PlexusCollectivesError } from './errors.js';
 export {
   type InitProcessGroupOptions,
