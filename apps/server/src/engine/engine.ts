@@ -113,6 +113,8 @@ export class Engine {
   private stopped = false;
   /** Generated tokens since start (for throughput). */
   generatedTokens = 0;
+  /** (time, generated) of recent steps, for a sliding-window tokens/s. */
+  private readonly recentSteps: { t: number; n: number }[] = [];
 
   constructor(private readonly options: EngineOptions) {
     this.model = options.model;
@@ -203,6 +205,20 @@ export class Engine {
     };
   }
 
+  /** Generated tokens per second over the last 10 s of steps. */
+  tokensPerSecond(): number {
+    const now = this.now();
+    const recent = this.recentSteps.filter((s) => now - s.t <= 10_000);
+    if (recent.length === 0) return 0;
+    const span = Math.max(now - recent[0]!.t, 1000);
+    return (recent.reduce((a, s) => a + s.n, 0) * 1000) / span;
+  }
+
+  /** Expert load of the model's last step (MoE models), if it reports one. */
+  expertLoad(): readonly (readonly number[])[] | undefined {
+    return this.model.expertLoad?.();
+  }
+
   /** Stops the loop; live requests are aborted and their blocks freed. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -283,6 +299,10 @@ export class Engine {
     }
     for (const g of new Set(batch.groupOf.values())) this.policy.onServed(g, step);
     this.generatedTokens += generated;
+    const end = this.now();
+    this.recentSteps.push({ t: end, n: generated });
+    while (this.recentSteps.length > 0 && end - this.recentSteps[0]!.t > 10_000)
+      this.recentSteps.shift();
     this.options.onStep?.({
       step,
       prefillTokens: batch.prefillTokens,

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { registerDashboard } from '../dashboard/dashboard-routes.js';
 import type { Engine } from '../engine/engine.js';
 import type { ServingTokenizerV1 } from '../engine/model.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
@@ -22,8 +23,8 @@ export interface ServerOptions {
   readonly maxTokens?: number;
   /** Largest `n`; default 8. */
   readonly maxN?: number;
-  /** Extra routes (the dashboard) registered on the same instance. */
-  readonly extraRoutes?: (app: FastifyInstance, ctx: ServeContext) => void;
+  /** Serve the dashboard at `/`; default true. */
+  readonly dashboard?: boolean;
 }
 
 function keyMatches(header: string | undefined, keys: readonly string[]): boolean {
@@ -90,7 +91,7 @@ export function buildServer(options: ServerOptions): { app: FastifyInstance; ctx
       .send(
         new HttpError(
           404,
-          `no route ${request.method} ${request.url}; see /v1/models, /v1/completions, /v1/chat/completions, /health, /metrics`,
+          `no route ${request.method} ${request.url}; see /, /v1/models, /v1/completions, /v1/chat/completions, /health, /metrics`,
           'not_found_error',
         ).body(),
       ),
@@ -126,6 +127,6 @@ export function buildServer(options: ServerOptions): { app: FastifyInstance; ctx
   app.post('/v1/chat/completions', async (request, reply) => {
     await runGeneration(ctx, parseRequest('chat', request.body, limits), reply);
   });
-  options.extraRoutes?.(app, ctx);
+  if (options.dashboard ?? true) registerDashboard(app, ctx);
   return { app, ctx };
 }

@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../src/engine/engine.js';
+import { buildServer } from '../src/http/build-server.js';
+import { TOY_VOCAB, ToyPagedModel, toyTokenizer } from './toy-model.js';
+
+/** Debian's chromium (CI installs it); the test says so when it is missing instead of passing silently. */
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+
+const model = new ToyPagedModel(TOY_VOCAB, 256);
+const engine = new Engine({ model, eosTokenIds: [0], numBlocks: 64, blockSize: 8 });
+const { app } = buildServer({
+  engine,
+  tokenizer: toyTokenizer,
+  modelId: 'toy',
+  vocabSize: TOY_VOCAB,
+});
+let base = '';
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  if (CHROMIUM) {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--headless=new'],
+    });
+  }
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await app.close();
+  await engine.stop();
+});
+
+describe.skipIf(!CHROMIUM)('dashboard in a real headless browser (Debian chromium)', () => {
+  it('streams a completion from the playground and shows live engine state', async () => {
+    const page = await browser!.newPage();
+    await page.goto(`${base}/`);
+    await expect(page.getByTestId('model').textContent()).resolves.toBe('toy');
+    const prompt = 'dashboard test';
+    await page.getByTestId('prompt').fill(prompt);
+    await page.getByTestId('max-tokens').fill('12');
+    await page.getByTestId('temperature').fill('0');
+    await page.getByTestId('generate').click();
+    await page
+      .getByTestId('finish')
+      .filter({ hasText: 'finish_reason' })
+      .waitFor({ timeout: 20_000 });
+    const output = await page.getByTestId('output').textContent();
+    const greedy = toyTokenizer.decode(model.referenceGreedy(toyTokenizer.encode(prompt), 12, 0));
+    expect(output).toBe(greedy);
+    // The state panel polls /dashboard/state: the generated-token counter must reflect this request.
+    await page.waitForFunction(
+      'Number(document.querySelector(\'[data-testid="generated"]\')?.textContent) > 0',
+      undefined,
+      { timeout: 10_000 },
+    );
+    expect(await page.getByTestId('kv').textContent()).toMatch(/^\d+ \/ 64$/);
+    await page.close();
+  }, 60_000);
+
+  it('shows the API’s error message for a bad request', async () => {
+    const page = await browser!.newPage();
+    await page.goto(`${base}/`);
+    await page.getByTestId('max-tokens').fill('100000');
+    await page.getByTestId('generate').click();
+    await page.getByTestId('finish').filter({ hasText: 'max_tokens' }).waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('finish').getAttribute('class')).toBe('error');
+    await page.close();
+  }, 30_000);
+});
+
+it('serves the dashboard page and its state as JSON', async () => {
+  const res = await fetch(`${base}/`);
+  expect(res.headers.get('content-type')).toContain('text/html');
+  expect(await res.text()).toContain('Playground');
+  const state = (await (await fetch(`${base}/dashboard/state`)).json()) as Record<string, unknown>;
+  expect(Object.keys(state).sort()).toEqual(
+    [
+      'expertLoad',
+      'generatedTokens',
+      'model',
+      'numBlocks',
+      'prefixHitRate',
+      'running',
+      'tokensPerSecond',
+      'usedBlocks',
+      'waiting',
+    ].sort(),
+  );
+});
