@@ -49,6 +49,8 @@ export {
   type CompressedCallOptions,
   createCompressedAllReducer,
 } from './compression/compressed-all-reduce.js';
+export { createDiLoCo, type DiLoCoOptions, type DiLoCoWorker } from './diloco/diloco.js';
+export { outerNesterovStep } from './diloco/outer-nesterov.js';
 export { type CollectivesErrorCode, PlexusCollectivesError } from './errors.js';
 export {
   type InitProcessGroupOptions,
