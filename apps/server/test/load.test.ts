@@ -16,7 +16,12 @@ const engine = new Engine({
   maxWaiting: 512,
   policy: skipJoinMlfqPolicy(),
 });
-const { app } = buildServer({ engine, tokenizer: toyTokenizer, modelId: 'toy', vocabSize: TOY_VOCAB });
+const { app } = buildServer({
+  engine,
+  tokenizer: toyTokenizer,
+  modelId: 'toy',
+  vocabSize: TOY_VOCAB,
+});
 let base = '';
 
 beforeAll(async () => {
@@ -45,8 +50,9 @@ it('a bounded load (autocannon, 16 connections, mixed streaming) leaves every KV
         method: 'POST',
         path: '/v1/completions',
         headers: { 'content-type': 'application/json' },
-        setupRequest: (req, ctx) => {
-          const i = ((ctx.i as number | undefined) ?? 0) + 1;
+        setupRequest: (req, context) => {
+          const ctx = context as { i?: number };
+          const i = (ctx.i ?? 0) + 1;
           ctx.i = i;
           return {
             ...req,
@@ -78,7 +84,13 @@ it('cancellation under load: aborted streams free their blocks while the rest fi
     const done = fetch(`${base}/v1/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ prompt: `cancel test ${i}`, max_tokens: 48, temperature: 1, seed: i, stream: true }),
+      body: JSON.stringify({
+        prompt: `cancel test ${i}`,
+        max_tokens: 48,
+        temperature: 1,
+        seed: i,
+        stream: true,
+      }),
       signal: controller.signal,
     }).then(
       async (res) => {
