@@ -188,7 +188,16 @@ for (let i = 0; i < 5; i++) {
   syncOnly.push(performance.now() - t0);
 }
 const rows = [];
-for (const c of configs) rows.push(await run(c));
+for (const c of configs) {
+  // A configuration past the device's limits is recorded as skipped, not fatal.
+  try {
+    rows.push(await run(c));
+  } catch (error) {
+    const skipped = error instanceof Error ? error.message : String(error);
+    console.error(`skipped ${JSON.stringify(c)}: ${skipped}`);
+    rows.push({ kind: c.chunk === 1 ? 'decode' : 'prefill', ...c, skipped });
+  }
+}
 const adapter = choice.device;
 const slug =
   adapter

@@ -261,6 +261,38 @@ describe.skipIf(skipReason !== undefined)('KV cache resident on webgpu', () => {
     device.dispose();
   });
 
+  it('the README webgpu example runs', async () => {
+    const before = tf.memory().numTensors;
+    // --- README webgpu example (keep in sync) ---
+    const manager = new BlockManager({ numBlocks: 64, blockSize: 16 });
+    const kv = new WebGpuKvStorage({
+      numLayers: 1,
+      numBlocks: 64,
+      blockSize: 16,
+      numKvHeads: 2,
+      headDim: 8,
+    });
+    const { blockTable } = manager.addSequence(1, [101, 102, 103, 104, 105]);
+    tf.tidy(() => kv.write(0, blockTable, 0, tf.fill([5, 2, 8], 0.1), tf.fill([5, 2, 8], 1)));
+    // A decode step: the new token's K/V go into its slot in place, attention reads the pool.
+    const { copies } = manager.appendTokens(1, [106]);
+    kv.copyBlocks(copies);
+    const table = manager.blockTable(1);
+    const slots = slotMapping(16, [{ table, startPos: 5, numTokens: 1 }]);
+    const out = tf.tidy(() => {
+      kv.writeSlots(0, slots, tf.fill([1, 2, 8], 0.1), tf.fill([1, 2, 8], 1));
+      const q = tf.ones([1, 4, 8]) as tf.Tensor3D; // 4 heads over 2 KV heads
+      return pagedAttentionTensor(kv, 0, q, [{ blockTable: table, queryStart: 5, numQueries: 1 }], {
+        numHeads: 4,
+      });
+    });
+    // --- end ---
+    expect(Array.from(await out.data()).every((v) => Math.abs(v - 1) < 1e-6)).toBe(true);
+    out.dispose();
+    kv.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('rejects bad input', () => {
     const device = new WebGpuKvStorage(layout);
     const k = tf.zeros([row]);
