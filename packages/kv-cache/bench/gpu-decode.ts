@@ -40,7 +40,7 @@ Object.defineProperty(globalThis, 'navigator', {
 
 const { initBackend, SeededRandom } = await import('@plexus/tensor');
 const { PagedKvStorage, WebGpuKvStorage, pagedAttentionTensor } = await import('../src/index.js');
-const { denseChunkAttention } = await import('./gpu-dense.js');
+const { chunkMask, denseChunkAttention } = await import('./gpu-dense.js');
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -139,12 +139,13 @@ async function run(c: Config): Promise<Record<string, unknown>> {
     H,
     d,
   ]);
+  const mask = chunkMask(H / kvH, chunk, context);
   const queries = (tables: number[][]) =>
     tables.map((blockTable) => ({ blockTable, queryStart: context - chunk, numQueries: chunk }));
   const variants: [string, () => tf.Tensor][] = [
     ['paged', () => pagedAttentionTensor(device, 0, q, queries(scattered), { numHeads: H })],
     ['contiguous', () => pagedAttentionTensor(device, 0, q, queries(contiguous), { numHeads: H })],
-    ['denseTfjs', () => denseChunkAttention(q, kT, vT, chunk)],
+    ['denseTfjs', () => denseChunkAttention(q, kT, vT, chunk, mask)],
   ];
   // First calls compile the pipelines; also the correctness check.
   const [paged, dense] = [variants[0]![1](), variants[2]![1]()];
@@ -162,7 +163,7 @@ async function run(c: Config): Promise<Record<string, unknown>> {
       times[i]!.push(performance.now() - t0);
       out.dispose();
     }
-  tf.dispose([kT, vT, q]);
+  tf.dispose([kT, vT, q, ...(mask === undefined ? [] : [mask])]);
   device.dispose();
   const [pagedMs, contiguousMs, denseTfjsMs] = times.map(median) as [number, number, number];
   const result = {
