@@ -1,25 +1,12 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { initBackend, SeededRandom } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PagedKvStorage, pagedAttention, pagedDecodeAttentionWebGpu } from '../src/index.js';
+import { collectGarbage, webGpuSkipReason } from './webgpu-setup.js';
 
 // Probe for an adapter once, before the suite is declared: without one (no
 // GPU and no lavapipe) the suite is skipped, saying why.
-let skipReason: string | undefined;
-try {
-  await initBackend({ backend: 'webgpu', allowSoftwareAdapter: true });
-} catch (error) {
-  skipReason = `webgpu paged decode tests skipped: no WebGPU adapter (${error instanceof Error ? error.message : String(error)}); install lavapipe (shared/gpu/install-lavapipe.sh) to run them`;
-  console.warn(skipReason);
-}
-
-// Dawn frees bind groups only when V8 collects their wrappers (see the
-// @plexus/tensor webgpu tests); collecting after each test bounds lavapipe's
-// memory mappings.
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
+const skipReason = await webGpuSkipReason('webgpu paged decode tests');
 
 interface Config {
   readonly blockSize: number;
