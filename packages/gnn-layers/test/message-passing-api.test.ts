@@ -274,6 +274,14 @@ describe('propagate rejects bad input with clear errors', () => {
     });
   }
 
+  it('names a graph that is not a CsrGraph', () => {
+    const x = tf.ones([3, F]) as tf.Tensor2D;
+    expect(() => propagate({} as CsrGraph, { x })).toThrow(
+      `${prefix}graph must be a CsrGraph from @plexus/graph-core, got object`,
+    );
+    x.dispose();
+  });
+
   it('validates softmax aggregation options', () => {
     expect(() => createSoftmaxAggregation({ channels: 0 })).toThrow(
       `${prefix}channels must be a positive integer, got 0`,

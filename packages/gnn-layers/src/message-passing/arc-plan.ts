@@ -33,6 +33,8 @@ export interface ArcTensors {
   readonly source: tf.Tensor1D;
   readonly target: tf.Tensor1D;
   readonly perm: tf.Tensor1D;
+  /** Inverse of `perm`: the matrix entry of each arc. */
+  readonly entryOf: tf.Tensor1D;
   /** `1 / in-degree` of each matrix entry's row: mean aggregation as an spmm. */
   readonly invCount: tf.Tensor1D;
   readonly loopNodes: tf.Tensor1D;
@@ -105,6 +107,8 @@ function buildPlan(graph: CsrGraph, flow: Flow, selfLoops: boolean): ArcPlan {
   const matrix = CsrMatrix.fromArrays({ indptr, indices, numCols: n }, { validate: false });
   let identity = true;
   for (let k = 0; k < numArcs && identity; k++) identity = perm[k] === k;
+  const entryOf = new Int32Array(numArcs);
+  for (let k = 0; k < numArcs; k++) entryOf[perm[k]!] = k;
   const invCount = new Float32Array(numArcs);
   for (let u = 0; u < n; u++) {
     const d = indptr[u + 1]! - indptr[u]!;
@@ -129,6 +133,7 @@ function buildPlan(graph: CsrGraph, flow: Flow, selfLoops: boolean): ArcPlan {
           source: tf.keep(tf.tensor1d(source, 'int32')),
           target: tf.keep(tf.tensor1d(target, 'int32')),
           perm: tf.keep(tf.tensor1d(perm, 'int32')),
+          entryOf: tf.keep(tf.tensor1d(entryOf, 'int32')),
           invCount: tf.keep(tf.tensor1d(invCount, 'float32')),
           loopNodes: tf.keep(tf.tensor1d(loopNodes, 'int32')),
           edgeTarget: tf.keep(tf.tensor1d(dst, 'int32')),

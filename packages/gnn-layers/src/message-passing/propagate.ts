@@ -26,6 +26,12 @@ const defaultMessage = (ctx: MessageContext): SourceCopy => ctx.copySource();
  * released before returning.
  */
 export function propagate(graph: CsrGraph, options: PropagateOptions): tf.Tensor2D {
+  if (typeof graph !== 'object' || graph === null || !(graph.indptr instanceof Int32Array)) {
+    throw new GnnLayersError(
+      MODULE,
+      `graph must be a CsrGraph from @plexus/graph-core, got ${describe(graph)}`,
+    );
+  }
   const flow = options.flow ?? 'source_to_target';
   if (flow !== 'source_to_target' && flow !== 'target_to_source') {
     throw new GnnLayersError(

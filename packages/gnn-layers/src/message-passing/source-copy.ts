@@ -1,7 +1,7 @@
 import { spmm } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { GnnLayersError } from '../errors.js';
-import { MODULE } from './checks.js';
+import { describe, isTensor, MODULE } from './checks.js';
 import type { PlanContext } from './context.js';
 import type { SourceCopy } from './types.js';
 
@@ -42,7 +42,7 @@ export function spmmCopy(copy: SourceCopy, ctx: PlanContext, rowScale?: tf.Tenso
   const { plan } = ctx;
   const a = plan.matrix;
   let w: tf.Tensor1D | tf.Tensor2D | undefined = copy.weights;
-  if (w !== undefined && !plan.identity) w = tf.gather(w, plan.tensors().perm);
+  if (w !== undefined && !plan.identity) w = toEntryOrder(w, ctx);
   if (rowScale !== undefined) {
     if (w === undefined)
       return spmm(a, copy.features, { weights: rowScale, weightsRequireGrad: false });
@@ -68,21 +68,40 @@ export function spmmCopy(copy: SourceCopy, ctx: PlanContext, rowScale?: tf.Tenso
   return tf.concat(perHead, 1);
 }
 
+/**
+ * Per-arc weights permuted into the aggregation matrix's entry order. A
+ * permutation's gradient is the inverse permutation, a plain gather, which is
+ * cheaper than the scatter-add tf.gather's generic gradient runs.
+ */
+function toEntryOrder<T extends tf.Tensor1D | tf.Tensor2D>(w: T, ctx: PlanContext): T {
+  const { perm, entryOf } = ctx.plan.tensors();
+  const f = tf.customGrad((x) => ({
+    value: tf.gather(x as T, perm),
+    gradFunc: (dy) => tf.gather(dy as T, entryOf),
+  }));
+  return f(w) as T;
+}
+
 /** Throws unless a copy's features are `[numNodes, F]` and its weights `[numArcs]` / `[numArcs, H]`. */
 export function checkSourceCopy(copy: SourceCopy, ctx: PlanContext): void {
   const f = copy.features;
-  if (f.rank !== 2 || f.dtype !== 'float32' || f.shape[0] !== ctx.numNodes) {
+  if (!isTensor(f) || f.rank !== 2 || f.dtype !== 'float32' || f.shape[0] !== ctx.numNodes) {
     throw new GnnLayersError(
       MODULE,
-      `copySource features must be a float32 [${ctx.numNodes}, F] (numNodes, F) tensor, got ${f.dtype} [${f.shape.join(', ')}]`,
+      `copySource features must be a float32 [${ctx.numNodes}, F] (numNodes, F) tensor, got ${describe(f)}`,
     );
   }
   const w = copy.weights;
   if (w === undefined) return;
-  if ((w.rank !== 1 && w.rank !== 2) || w.dtype !== 'float32' || w.shape[0] !== ctx.numArcs) {
+  if (
+    !isTensor(w) ||
+    (w.rank !== 1 && w.rank !== 2) ||
+    w.dtype !== 'float32' ||
+    w.shape[0] !== ctx.numArcs
+  ) {
     throw new GnnLayersError(
       MODULE,
-      `copySource weights must be float32 [${ctx.numArcs}] or [${ctx.numArcs}, H] (one row per arc), got ${w.dtype} [${w.shape.join(', ')}]`,
+      `copySource weights must be float32 [${ctx.numArcs}] or [${ctx.numArcs}, H] (one row per arc), got ${describe(w)}`,
     );
   }
   if (w.rank === 2) checkHeads(f.shape[1], w.shape[1]!);
