@@ -3,7 +3,7 @@
 // 1-64 MiB buffers. Writes bench/results/reduction.json.
 //   npx tsx bench/reduction.ts [--quick]
 import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import type { ElementArray } from '../src/reduction/dtype.js';
 import { jsReduceInto } from '../src/reduction/js-reduce.js';
 import { createWasmReductionKernel } from '../src/reduction/wasm-kernel.js';
@@ -86,6 +86,8 @@ const out = {
   note: 'GB/s counts one operand (the buffer size) per call; median of several runs after a warm-up. wasmInPlace: both arrays inside wasm memory; wasmStaged: ordinary arrays copied through 64 KiB chunks of wasm memory.',
   node: process.version,
   cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  loadAverage: loadavg(),
   date: new Date().toISOString(),
   quick,
   results,

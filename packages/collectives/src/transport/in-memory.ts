@@ -4,10 +4,15 @@ import type { PointToPointCallOptions, PointToPointV1 } from './point-to-point.j
 
 const MODULE = 'transport/in-memory';
 
-/** Simulated cost of one link: `latencyMs + bytes / bytesPerMs` per message. */
+/**
+ * Simulated cost of one link: a message occupies the link for
+ * `perMessageMs + bytes / bytesPerMs` and arrives `latencyMs` after leaving it.
+ */
 export interface LinkModel {
   /** Fixed delay added to every message, in milliseconds (default 0). */
   latencyMs?: number;
+  /** Time each message occupies the link regardless of size (per-message overhead; default 0). */
+  perMessageMs?: number;
   /** Link bandwidth in bytes per millisecond; unset means infinite. */
   bytesPerMs?: number;
 }
@@ -80,6 +85,13 @@ function checkModel(name: string, m: LinkModel | undefined): void {
       MODULE,
       'invalid-argument',
       `expected ${name}.latencyMs >= 0, got ${String(m.latencyMs)}`,
+    );
+  }
+  if (m.perMessageMs !== undefined && !(m.perMessageMs >= 0)) {
+    throw new PlexusCollectivesError(
+      MODULE,
+      'invalid-argument',
+      `expected ${name}.perMessageMs >= 0, got ${String(m.perMessageMs)}`,
     );
   }
   if (m.bytesPerMs !== undefined && !(m.bytesPerMs > 0)) {
@@ -183,13 +195,21 @@ export function createInMemoryNetwork(
         s.intraHostBytes += msg.byteLength;
       }
       const model = link.model;
-      if (!model || (model.latencyMs === undefined && model.bytesPerMs === undefined)) {
+      if (
+        !model ||
+        (model.latencyMs === undefined &&
+          model.bytesPerMs === undefined &&
+          model.perMessageMs === undefined)
+      ) {
         deliver(this.rank, dst, msg);
         return;
       }
       const now = performance.now();
       const start = Math.max(now, linkFreeAt.get(link.key) ?? 0);
-      const done = start + (model.bytesPerMs ? msg.byteLength / model.bytesPerMs : 0);
+      const done =
+        start +
+        (model.perMessageMs ?? 0) +
+        (model.bytesPerMs ? msg.byteLength / model.bytesPerMs : 0);
       linkFreeAt.set(link.key, done);
       const arrive = done + (model.latencyMs ?? 0);
       const src = this.rank;
