@@ -1,11 +1,14 @@
 import { runGnn } from './commands/gnn.js';
 import { GNN_USAGE } from './commands/gnn-options.js';
+import { runLm } from './commands/lm.js';
+import { LM_USAGE } from './commands/lm-options.js';
 import { UsageError } from './usage-error.js';
 
 const USAGE = `usage: plexus-train <command> [options]
 
 commands:
-  gnn    node classification with a graph neural network (plexus-train gnn --help)`;
+  gnn    node classification with a graph neural network (plexus-train gnn --help)
+  lm     train a Llama/Mixtral-style language model (plexus-train lm --help)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -21,7 +24,15 @@ async function main(argv: string[]): Promise<number> {
     await runGnn(rest);
     return 0;
   }
-  throw new UsageError(`unknown command '${command}'; accepted: gnn`);
+  if (command === 'lm') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(LM_USAGE);
+      return 0;
+    }
+    await runLm(rest);
+    return 0;
+  }
+  throw new UsageError(`unknown command '${command}'; accepted: gnn, lm`);
 }
 
 main(process.argv.slice(2)).then(
