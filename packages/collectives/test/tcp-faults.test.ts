@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createTcpStore,
@@ -10,7 +10,7 @@ import {
   type TcpTransportOptions,
 } from '../src/index.js';
 import { encodeHeader, FrameType, HEADER_BYTES } from '../src/transport/tcp/frame.js';
-import { connectHandshake } from '../src/transport/tcp/handshake.js';
+import { acceptHandshake, connectHandshake } from '../src/transport/tcp/handshake.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -177,10 +177,28 @@ describe('strangers on the listening port are refused; the group keeps working',
 });
 
 describe('a member that misbehaves fails only the operations with it', () => {
-  /** Rank 0 is a real transport; rank 1 is this test, speaking the protocol by hand. */
+  /**
+   * Rank 0 is a real transport; rank 1 is this test, speaking the protocol by
+   * hand. Rank 0 receives on the connection it opens to rank 1, so that is
+   * where the fake writes its frames (the acceptor's challenge and welcome
+   * were frames 0 and 1).
+   */
   async function fakePeer(secret: string) {
     const m = await master();
     const c = await client(m);
+    const accepted = new Promise<Socket>((resolve, reject) => {
+      const server = createServer((socket) => {
+        acceptHandshake(socket, 'fake rank 1', 1, Buffer.from(secret), 5_000, 1 << 20, () => ({
+          target: () => 'no',
+          frame: () => undefined,
+        })).then(({ conn }) => resolve(conn.socket), reject);
+      });
+      server.listen(0, '127.0.0.1', async () => {
+        const { port } = server.address() as { port: number };
+        await c.set('plexus/tcp/addr/1', JSON.stringify({ host: '127.0.0.1', port }));
+      });
+      cleanup.push(() => new Promise((r) => server.close(() => r())));
+    });
     const t0p = createTcpTransport({
       rank: 0,
       worldSize: 2,
@@ -190,9 +208,8 @@ describe('a member that misbehaves fails only the operations with it', () => {
       timeoutMs: 5_000,
     });
     const addr = JSON.parse(new TextDecoder().decode(await c.get('plexus/tcp/addr/0')));
-    const socket = await rawSocket(addr.port);
     await connectHandshake(
-      socket,
+      await rawSocket(addr.port),
       'fake rank 1',
       { rank: 1, worldSize: 2, connIndex: 0 },
       0,
@@ -201,6 +218,8 @@ describe('a member that misbehaves fails only the operations with it', () => {
       { target: () => 'no', frame: () => undefined },
       1 << 20,
     );
+    const socket = await accepted;
+    cleanup.push(async () => void socket.destroy());
     const t0 = await t0p;
     cleanup.push(() => t0.close());
     return { t0, socket };
@@ -215,7 +234,7 @@ describe('a member that misbehaves fails only the operations with it', () => {
   it('a replayed frame (old sequence number) is rejected', async () => {
     const { t0, socket } = await fakePeer('s3cret');
     const payload = new Uint8Array([1, 2, 3, 4]);
-    const f = frame(1, 0, payload); // seq 0 was the hello
+    const f = frame(2, 0, payload);
     socket.write(Buffer.concat([f, Buffer.from(payload)]));
     expect(Array.from(await t0.recv(1))).toEqual([1, 2, 3, 4]);
     socket.write(Buffer.concat([f, Buffer.from(payload)])); // the same frame again
@@ -230,14 +249,14 @@ describe('a member that misbehaves fails only the operations with it', () => {
   it('a corrupted payload (CRC32 mismatch) is rejected', async () => {
     const { t0, socket } = await fakePeer('s3cret');
     const payload = new Uint8Array([9, 9, 9, 9]);
-    const f = frame(1, 0, payload);
+    const f = frame(2, 0, payload);
     socket.write(Buffer.concat([f, Buffer.from([9, 9, 8, 9])]));
     await expect(t0.recv(1)).rejects.toThrow(/CRC32 mismatch/);
   });
 
   it('an oversized frame from a member is rejected', async () => {
     const { t0, socket } = await fakePeer('s3cret');
-    const h = frame(1, 0, new Uint8Array(0));
+    const h = frame(2, 0, new Uint8Array(0));
     h.writeUInt32LE(0xffffffff, 12);
     socket.write(h);
     await expect(t0.recv(1)).rejects.toThrow(/exceeds the frame limit/);
@@ -245,10 +264,12 @@ describe('a member that misbehaves fails only the operations with it', () => {
 
   it('a peer that disconnects makes pending and later operations with it reject', async () => {
     const ts = await world(3);
-    const pending = ts[0]!.recv(2, new Uint8Array(8), { timeoutMs: 5_000 });
+    const pending = ts[0]!
+      .recv(2, new Uint8Array(8), { timeoutMs: 5_000 })
+      .catch((e: unknown) => e as PlexusCollectivesError);
     const t = performance.now();
     await ts[2]!.close();
-    const error = await pending.catch((e: unknown) => e as PlexusCollectivesError);
+    const error = await pending;
     expect(PlexusCollectivesError.isInstance(error)).toBe(true);
     expect((error as PlexusCollectivesError).code).toBe('broken');
     expect(performance.now() - t).toBeLessThan(2_000);

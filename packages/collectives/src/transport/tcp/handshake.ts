@@ -94,8 +94,10 @@ export async function connectHandshake(
   timeoutMs: number,
   data: FrameHandlers,
   maxFrameBytes: number,
+  bind?: (conn: FrameConnection) => void,
 ): Promise<FrameConnection> {
   const conn = new FrameConnection(socket, label, HANDSHAKE_FRAME_BYTES, REFUSE_ALL);
+  bind?.(conn);
   const challenge = await expectFrame(conn, [FrameType.challenge], timeoutMs, (_h, payload) =>
     payload.byteLength === NONCE_BYTES ? { next: REFUSE_ALL } : { refuse: 'malformed challenge' },
   );

@@ -42,8 +42,13 @@ interface Incoming {
  * learns of it at once rather than at its own timeout.
  */
 export class TcpPeer {
-  readonly conns: (FrameConnection | undefined)[];
-  failure: PlexusCollectivesError | undefined;
+  /** Connections this rank accepted from the peer: this rank sends on them. */
+  readonly sendConns: (FrameConnection | undefined)[];
+  /** Connections this rank opened to the peer: it receives on them, in place. */
+  readonly recvConns: (FrameConnection | undefined)[];
+  private sendFailure: PlexusCollectivesError | undefined;
+  private recvFailure: PlexusCollectivesError | undefined;
+  private recvClosed = 0;
   private nextSendSeq = 0;
   private nextPostSeq = 0;
   private doneBase = 0;
@@ -61,12 +66,18 @@ export class TcpPeer {
     connections: number,
     private readonly policy: StripePolicy,
   ) {
-    this.conns = new Array(connections).fill(undefined);
+    this.sendConns = new Array(connections).fill(undefined);
+    this.recvConns = new Array(connections).fill(undefined);
+  }
+
+  /** Every connection with the peer, both directions. */
+  get conns(): (FrameConnection | undefined)[] {
+    return [...this.sendConns, ...this.recvConns];
   }
 
   /** True once every connection is attached. */
   get ready(): boolean {
-    return this.attached === this.conns.length;
+    return this.attached === 2 * this.sendConns.length;
   }
 
   /** Resolves once every connection is attached (or the peer failed). */
@@ -75,60 +86,88 @@ export class TcpPeer {
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
-  /** Frame handlers for this peer's data connections. */
+  /** Frame handlers for the connections this rank receives on. */
   readonly handlers: FrameHandlers = {
     target: (h) => this.target(h.type, h.msgSeq, h.msgLength, h.offset, h.payloadLength),
     frame: (h) => this.frameDone(h.msgSeq, h.payloadLength),
   };
 
-  /** Takes connection `index`; a connection that ends fails the peer. */
-  attach(index: number, conn: FrameConnection): void {
-    this.conns[index] = conn;
+  /** Frame handlers for the connections this rank sends on: nothing may arrive there. */
+  readonly sendOnlyHandlers: FrameHandlers = {
+    target: (h) => `frame of type ${h.type} on a connection that only carries data the other way`,
+    frame: () => undefined,
+  };
+
+  /** Why the peer failed (either direction), if it did. */
+  get failure(): PlexusCollectivesError | undefined {
+    return this.sendFailure ?? this.recvFailure;
+  }
+
+  /**
+   * Takes connection `index` of one direction. A connection that ends with
+   * an error (or mid-frame) fails the peer; one the peer closed cleanly ends
+   * sending if it was a send connection, and receiving once every receive
+   * connection has closed, so data still in flight on the others (a peer
+   * that sent its last message and left) is delivered first.
+   */
+  attach(direction: 'send' | 'recv', index: number, conn: FrameConnection): void {
+    (direction === 'send' ? this.sendConns : this.recvConns)[index] = conn;
     this.attached++;
-    conn.onClose((error) =>
-      this.fail(
-        new PlexusCollectivesError(
-          TCP_MODULE,
-          error.code === 'timeout' ? 'timeout' : 'broken',
-          `connection ${index} with rank ${this.rank} lost: ${error.message}`,
-          { cause: error },
-        ),
-      ),
-    );
+    conn.onClose((error) => {
+      const wrapped = new PlexusCollectivesError(
+        TCP_MODULE,
+        error.code === 'timeout' ? 'timeout' : 'broken',
+        `${direction} connection ${index} with rank ${this.rank} lost: ${error.message}`,
+        { cause: error },
+      );
+      if (!conn.endedCleanly || !this.ready) this.fail(wrapped);
+      else if (direction === 'send') this.failSend(wrapped);
+      else if (++this.recvClosed === this.recvConns.length) this.failRecv(wrapped);
+    });
     if (this.ready) for (const w of this.readyWaiters.splice(0)) w();
   }
 
   /** Fails the peer once: rejects what is pending and closes its connections. */
   fail(error: PlexusCollectivesError): void {
-    if (this.failure) return;
-    this.failure = error;
-    for (const [seq, p] of this.posted) {
-      if (this.complete.has(seq)) continue;
-      clearTimeout(p.timer);
-      this.posted.delete(seq);
-      p.reject(error);
-    }
-    for (const reject of this.sending) reject(error);
-    this.sending.clear();
+    this.failSend(error);
+    this.failRecv(error);
     for (const c of this.conns)
       c?.end(error.message, error.code === 'timeout' ? 'timeout' : 'broken');
     for (const w of this.readyWaiters.splice(0)) w();
   }
 
-  private brokenError(what: string): PlexusCollectivesError {
+  private failSend(error: PlexusCollectivesError): void {
+    if (this.sendFailure) return;
+    this.sendFailure = error;
+    for (const reject of this.sending) reject(error);
+    this.sending.clear();
+  }
+
+  private failRecv(error: PlexusCollectivesError): void {
+    if (this.recvFailure) return;
+    this.recvFailure = error;
+    this.incoming.clear();
+    for (const [seq, p] of this.posted) {
+      clearTimeout(p.timer);
+      this.posted.delete(seq);
+      p.reject(error);
+    }
+  }
+
+  private brokenError(what: string, cause: PlexusCollectivesError): PlexusCollectivesError {
     return new PlexusCollectivesError(
       TCP_MODULE,
-      this.failure!.code === 'timeout' ? 'timeout' : 'broken',
-      `${what} with rank ${this.rank}: ${this.failure!.message}`,
-      { cause: this.failure },
+      cause.code === 'timeout' ? 'timeout' : 'broken',
+      `${what} with rank ${this.rank}: ${cause.message}`,
+      { cause },
     );
   }
 
   send(bytes: Uint8Array, timeoutMs: number): Promise<void> {
-    if (this.failure) return Promise.reject(this.brokenError('send'));
+    if (this.sendFailure) return Promise.reject(this.brokenError('send', this.sendFailure));
     const msgSeq = this.nextSendSeq;
     this.nextSendSeq = (this.nextSendSeq + 1) >>> 0;
-    const k = this.conns.length;
+    const k = this.sendConns.length;
     const total = bytes.byteLength;
     const writes: Promise<void>[] = [];
     const frame = this.policy.frameBytes;
@@ -141,13 +180,13 @@ export class TcpPeer {
       } while (off < end);
     };
     if (k === 1 || total < this.policy.stripeMinBytes) {
-      writeRange(this.conns[msgSeq % k]!, 0, total);
+      writeRange(this.sendConns[msgSeq % k]!, 0, total);
     } else {
       const stripe = Math.ceil(total / k / 4096) * 4096;
       for (let i = 0; i < k; i++) {
         const start = Math.min(total, i * stripe);
         const end = Math.min(total, start + stripe);
-        if (end > start) writeRange(this.conns[i]!, start, end);
+        if (end > start) writeRange(this.sendConns[i]!, start, end);
       }
     }
     return new Promise<void>((resolve, reject) => {
@@ -164,7 +203,7 @@ export class TcpPeer {
             `send of ${total} bytes to rank ${this.rank} timed out after ${Math.round(timeoutMs)} ms`,
           ),
         );
-        reject(this.brokenError('send'));
+        reject(this.brokenError('send', this.failure!));
       }, timeoutMs);
       this.sending.add(onFail);
       Promise.all(writes).then(
@@ -188,7 +227,7 @@ export class TcpPeer {
       this.complete.delete(msgSeq);
       return this.settleNow(ready, into);
     }
-    if (this.failure) return Promise.reject(this.brokenError('recv'));
+    if (this.recvFailure) return Promise.reject(this.brokenError('recv', this.recvFailure));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.posted.delete(msgSeq);
@@ -199,7 +238,7 @@ export class TcpPeer {
             `recv from rank ${this.rank} timed out after ${Math.round(timeoutMs)} ms`,
           ),
         );
-        reject(this.brokenError('recv'));
+        reject(this.brokenError('recv', this.failure!));
       }, timeoutMs);
       this.posted.set(msgSeq, { into, resolve, reject, timer });
     });

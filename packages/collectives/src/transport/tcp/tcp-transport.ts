@@ -1,9 +1,9 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { PlexusCollectivesError } from '../../errors.js';
 import type { StoreV1 } from '../../store/types.js';
 import type { PointToPointCallOptions, PointToPointV1 } from '../point-to-point.js';
 import { checkInt } from '../thread-transport.js';
-import { TCP_MODULE } from './connection.js';
+import { connectInPlace, type InPlaceSocket, TCP_MODULE } from './connection.js';
 import { acceptHandshake, connectHandshake } from './handshake.js';
 import { TcpPeer } from './peer.js';
 
@@ -53,21 +53,14 @@ function option(name: string, value: number | undefined, fallback: number, min: 
   return checkInt(TCP_MODULE, name, value ?? fallback, min, Number.MAX_SAFE_INTEGER);
 }
 
-function connectOnce(host: string, port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
-    socket.once('connect', () => {
-      socket.removeListener('error', reject);
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
-}
-
-async function connectRetrying(host: string, port: number, deadline: number): Promise<Socket> {
+async function connectRetrying(
+  host: string,
+  port: number,
+  deadline: number,
+): Promise<InPlaceSocket> {
   for (;;) {
     try {
-      return await connectOnce(host, port);
+      return await connectInPlace(host, port);
     } catch (error) {
       if (performance.now() > deadline) {
         throw new PlexusCollectivesError(
@@ -161,9 +154,9 @@ class Tcp implements TcpTransport {
 
 /**
  * Creates the TCP transport of `rank`: listens, publishes its address in
- * the store under `<prefix>/addr/<rank>`, connects `connectionsPerPeer`
- * sockets to every lower rank and accepts them from every higher rank, each
- * through the handshake of `handshake.ts`. Resolves once every connection is
+ * the store under `<prefix>/addr/<rank>`, opens `connectionsPerPeer`
+ * sockets to every other rank (to receive on) and accepts as many from each
+ * (to send on), each through the handshake of `handshake.ts`. Resolves once every connection is
  * up; rejects with a typed error after `timeoutMs`.
  *
  * Frames carry magic, version, a per-connection sequence number, length and
@@ -218,15 +211,15 @@ export async function createTcpTransport(options: TcpTransportOptions): Promise<
       if (hello.worldSize !== worldSize) {
         return `world size ${hello.worldSize} differs from ${worldSize}`;
       }
-      if (hello.rank <= rank || hello.rank >= worldSize) {
-        return `rank ${hello.rank} must connect to rank ${rank}'s listener only if it is higher`;
+      if (hello.rank === rank || hello.rank >= worldSize) {
+        return `rank ${hello.rank} is not another rank of this group of ${worldSize}`;
       }
       const peer = peers[hello.rank]!;
-      if (hello.connIndex >= k || peer.conns[hello.connIndex] !== undefined || peer.failure) {
+      if (hello.connIndex >= k || peer.sendConns[hello.connIndex] !== undefined || peer.failure) {
         return `connection ${hello.connIndex} of rank ${hello.rank} is taken or out of range`;
       }
-      peer.attach(hello.connIndex, conn);
-      return peer.handlers;
+      peer.attach('send', hello.connIndex, conn);
+      return peer.sendOnlyHandlers;
     }).catch(rejected);
   });
   t.server = server;
@@ -248,7 +241,10 @@ export async function createTcpTransport(options: TcpTransportOptions): Promise<
   try {
     await store.set(`${prefix}/addr/${rank}`, JSON.stringify({ host, port }));
     const connecting: Promise<void>[] = [];
-    for (let q = 0; q < rank; q++) {
+    // Every rank opens k connections to every other rank and receives on
+    // them (in place, see connectInPlace); it sends on the ones it accepts.
+    for (let q = 0; q < worldSize; q++) {
+      if (q === rank) continue;
       connecting.push(
         (async () => {
           const left = Math.max(1, deadline - performance.now());
@@ -256,7 +252,7 @@ export async function createTcpTransport(options: TcpTransportOptions): Promise<
           const addr = JSON.parse(new TextDecoder().decode(raw)) as { host: string; port: number };
           await Promise.all(
             Array.from({ length: k }, async (_, i) => {
-              const socket = await connectRetrying(addr.host, addr.port, deadline);
+              const { socket, bind } = await connectRetrying(addr.host, addr.port, deadline);
               const conn = await connectHandshake(
                 socket,
                 `connection ${i} to rank ${q} (${addr.host}:${addr.port})`,
@@ -266,8 +262,9 @@ export async function createTcpTransport(options: TcpTransportOptions): Promise<
                 Math.max(1, deadline - performance.now()),
                 peers[q]!.handlers,
                 maxFrameBytes,
+                bind,
               );
-              peers[q]!.attach(i, conn);
+              peers[q]!.attach('recv', i, conn);
             }),
           );
         })(),
