@@ -1,11 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  entry: { cli: 'src/cli.ts', index: 'src/index.ts' },
   format: ['esm'],
   dts: { entry: { index: 'src/index.ts' } },
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  banner: { js: '#!/usr/bin/env node' },
   external: [/^@tensorflow\//, /^@plexus\//],
 });
