@@ -108,7 +108,7 @@ class SparseMoE(nn.Module):
         # Switch load-balancing loss as @plexus/moe-routing computes it (top-1 fractions x mean probs).
         E = len(self.experts)
         f = F.one_hot(sel[:, 0], E).float().mean(0)
-        aux = E * (f * w.new_tensor(F.softmax(logits, dim=1).mean(0))).sum()
+        aux = E * (f * F.softmax(logits, dim=1).mean(0)).sum()
         return out.view(B, T, D), aux
 
 

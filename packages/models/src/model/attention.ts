@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { matmul } from './ops.js';
+import { batchMatmul } from './ops.js';
 
 const MASKED = -1e9;
 
@@ -35,17 +35,25 @@ export function causalAttention(
     const [, H, d] = q.shape;
     const kvH = k.shape[1];
     const rep = H / kvH;
+    const G = batch * kvH;
     const qg = tf.reshape(tf.transpose(tf.reshape(q, [batch, seq, H, d]), [0, 2, 1, 3]), [
-      batch,
-      kvH,
+      G,
       rep * seq,
       d,
-    ]);
-    // K as [B, Hkv, d, T]: the score product is then a plain matmul.
-    const kt = tf.transpose(tf.reshape(k, [batch, seq, kvH, d]), [0, 2, 3, 1]);
-    const vt = tf.transpose(tf.reshape(v, [batch, seq, kvH, d]), [0, 2, 1, 3]);
-    const scores = tf.add(tf.mul(matmul(qg, kt), 1 / Math.sqrt(d)), causalMask(seq, rep));
-    const out = matmul(tf.softmax(scores), vt);
+    ]) as tf.Tensor3D;
+    // K as [G, d, T]: the score product is then a plain matmul.
+    const kt = tf.reshape(tf.transpose(tf.reshape(k, [batch, seq, kvH, d]), [0, 2, 3, 1]), [
+      G,
+      d,
+      seq,
+    ]) as tf.Tensor3D;
+    const vt = tf.reshape(tf.transpose(tf.reshape(v, [batch, seq, kvH, d]), [0, 2, 1, 3]), [
+      G,
+      seq,
+      d,
+    ]) as tf.Tensor3D;
+    const scores = tf.add(tf.mul(batchMatmul(qg, kt), 1 / Math.sqrt(d)), causalMask(seq, rep));
+    const out = batchMatmul(tf.softmax(scores) as tf.Tensor3D, vt);
     return tf.reshape(tf.transpose(tf.reshape(out, [batch, H, seq, d]), [0, 2, 1, 3]), [
       batch * seq,
       H * d,
