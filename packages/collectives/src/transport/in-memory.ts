@@ -29,6 +29,16 @@ export interface InMemoryNetworkOptions {
    * concurrent inter-host messages queue behind each other.
    */
   interHost?: LinkModel;
+  /**
+   * `wall` (default): link delays are real timers, so `send`/`recv` take
+   * real time. `virtual`: messages are delivered at once and each rank keeps
+   * a simulated clock instead (a message leaves when its rank's clock and
+   * the link allow, arrives after the link's time and latency, and a
+   * receiver's clock jumps to the arrival); `virtualTimeMs()` reads the
+   * result. Deterministic and free of timer granularity, it models
+   * communication only: compute takes no simulated time.
+   */
+  clock?: 'wall' | 'virtual';
 }
 
 /** Byte and message counters of one simulated network. */
@@ -55,6 +65,8 @@ export interface InMemoryNetwork {
   readonly stats: InMemoryNetworkStats;
   /** Zeroes every counter. */
   resetStats(): void;
+  /** With `clock: 'virtual'`: the latest simulated clock over all ranks, in ms. */
+  virtualTimeMs(): number;
 }
 
 interface Waiter {
@@ -138,6 +150,18 @@ export function createInMemoryNetwork(
   }));
   // Time (performance.now) at which each simulated link is next free.
   const linkFreeAt = new Map<string, number>();
+  const virtual = options.clock === 'virtual';
+  if (options.clock !== undefined && options.clock !== 'wall' && !virtual) {
+    throw new PlexusCollectivesError(
+      MODULE,
+      'invalid-argument',
+      `expected clock to be 'wall' or 'virtual', got ${String(options.clock)}`,
+    );
+  }
+  // Virtual clock: busy intervals per link, and each message's arrival time.
+  const busy = new Map<string, [number, number][]>();
+  const arrival = new WeakMap<Uint8Array, number>();
+  const clocks = new Array<number>(worldSize).fill(0);
   const net = {
     worldSize,
     topology,
@@ -146,6 +170,23 @@ export function createInMemoryNetwork(
     resetStats() {
       net.stats = emptyStats(worldSize);
     },
+    virtualTimeMs: () => Math.max(...clocks),
+  };
+
+  /** Earliest start >= t of a `dur`-long slot on link `key` (messages may be issued out of time order). */
+  const schedule = (key: string, t: number, dur: number): number => {
+    const list = busy.get(key) ?? [];
+    busy.set(key, list);
+    let start = t;
+    let i = 0;
+    for (; i < list.length; i++) {
+      const [s, e] = list[i]!;
+      if (e <= start) continue;
+      if (s >= start + dur) break;
+      start = Math.max(start, e);
+    }
+    list.splice(i, 0, [start, start + dur]);
+    return start;
   };
 
   const deliver = (src: number, dst: number, msg: Uint8Array) => {
@@ -195,12 +236,29 @@ export function createInMemoryNetwork(
         s.intraHostBytes += msg.byteLength;
       }
       const model = link.model;
-      if (
-        !model ||
-        (model.latencyMs === undefined &&
-          model.bytesPerMs === undefined &&
-          model.perMessageMs === undefined)
-      ) {
+      const active =
+        model !== undefined &&
+        (model.latencyMs !== undefined ||
+          model.bytesPerMs !== undefined ||
+          model.perMessageMs !== undefined);
+      if (virtual) {
+        const t0 = clocks[this.rank]!;
+        let done = t0;
+        let arrive = t0;
+        if (active) {
+          const dur =
+            (model.perMessageMs ?? 0) + (model.bytesPerMs ? msg.byteLength / model.bytesPerMs : 0);
+          done = schedule(link.key, t0, dur) + dur;
+          arrive = done + (model.latencyMs ?? 0);
+        }
+        arrival.set(msg, arrive);
+        deliver(this.rank, dst, msg);
+        // Sends issued together (before any await) all leave at t0.
+        await Promise.resolve();
+        clocks[this.rank] = Math.max(clocks[this.rank]!, done);
+        return;
+      }
+      if (!active) {
         deliver(this.rank, dst, msg);
         return;
       }
@@ -236,13 +294,17 @@ export function createInMemoryNetwork(
         into.set(msg);
         return into;
       };
+      const tick = (msg: Uint8Array) => {
+        const t = arrival.get(msg);
+        if (t !== undefined) clocks[this.rank] = Math.max(clocks[this.rank]!, t);
+      };
       const ready = q.messages.shift();
       if (ready) {
-        try {
-          return Promise.resolve(place(ready));
-        } catch (error) {
-          return Promise.reject(error);
-        }
+        // Deferred, so operations issued together see the same clock.
+        return Promise.resolve().then(() => {
+          tick(ready);
+          return place(ready);
+        });
       }
       return new Promise<Uint8Array>((resolve, reject) => {
         let timer: ReturnType<typeof setTimeout> | undefined;
@@ -250,6 +312,7 @@ export function createInMemoryNetwork(
           resolve: (msg) => {
             if (timer) clearTimeout(timer);
             try {
+              tick(msg);
               resolve(place(msg));
             } catch (error) {
               reject(error);

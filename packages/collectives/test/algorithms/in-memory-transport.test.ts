@@ -59,3 +59,25 @@ describe('in-memory transport', () => {
     );
   });
 });
+
+describe('in-memory transport, virtual clock', () => {
+  it('advances simulated time by link time and latency, queueing messages on a shared link', async () => {
+    const net = createInMemoryNetwork(3, {
+      topology: { hostOf: [0, 1, 1] },
+      interHost: { latencyMs: 1, bytesPerMs: 1000, perMessageMs: 0.5 },
+      clock: 'virtual',
+    });
+    const [a, b, c] = net.endpoints;
+    // Two messages issued together share the host 0 -> host 1 link: the second waits for the first.
+    await Promise.all([a!.send(1, new Uint8Array(1000)), a!.send(2, new Uint8Array(1000))]);
+    await b!.recv(0);
+    await c!.recv(0);
+    // First: leaves at 1.5 (0.5 + 1000 / 1000), arrives 2.5; second: leaves at 3, arrives 4.
+    expect(net.virtualTimeMs()).toBe(4);
+    // Intra-host links are free here: rank 1 -> 2 adds nothing.
+    await b!.send(2, new Uint8Array(10));
+    await c!.recv(1);
+    expect(net.virtualTimeMs()).toBe(4);
+    expect(() => createInMemoryNetwork(2, { clock: 'real' as 'wall' })).toThrow(/expected clock/);
+  });
+});
