@@ -26,17 +26,22 @@ export class ParamLayout {
     this.total = at;
   }
 
-  /** Copy named tensors into `out` (default: a new buffer) and dispose them. */
+  /**
+   * Copy named gradients into `out` (default: a new, zeroed buffer) and
+   * dispose them. A missing gradient is zero: an expert that received no
+   * token in this batch has none.
+   */
   flattenAndDispose(
     tensors: ReadonlyMap<string, tf.Tensor>,
     out: Float32Array = new Float32Array(this.total),
   ): Float32Array {
     for (const name of this.names) {
       const t = tensors.get(name);
-      if (!t) throw new Error(`no tensor for parameter '${name}'`);
-      out.set(t.dataSync() as Float32Array, this.offsets.get(name)!);
+      const at = this.offsets.get(name)!;
+      if (t) out.set(t.dataSync() as Float32Array, at);
+      else out.fill(0, at, at + this.shapes.get(name)!.reduce((a, d) => a * d, 1));
     }
-    tf.dispose([...tensors.values()]);
+    for (const t of tensors.values()) t?.dispose();
     return out;
   }
 
