@@ -16,7 +16,7 @@ interface SeqState {
 
 /**
  * Randomized model checker: long random runs of add / append / fork / free /
- * preempt / swap / prefix-hit / compact operations against a reference model
+ * preempt / swap / prefix-hit / compact / truncate operations against a reference model
  * (a map of sequence id to tokens and, per (layer, head) plane, the tokens
  * whose KV is cached) and a simulated KV store (each block's slots hold, per
  * plane, the token whose KV they contain). After every step: the manager's
@@ -170,9 +170,19 @@ class Harness {
         swapped: false,
         kv: parent.kv.map((p) => p.slice()),
       });
-    } else if (op < 64) {
+    } else if (op < 62) {
       const id = this.pick(false);
       if (id !== undefined) this.compact(id);
+    } else if (op < 64) {
+      // Speculative decoding's rollback: drop a random tail of an uncompacted sequence.
+      const id = this.pick(false);
+      if (id === undefined || this.m.cachedLengths(id) !== undefined) return;
+      const state = this.model.get(id)!;
+      if (state.tokens.length < 2) return;
+      const length = 1 + r.int(state.tokens.length - 1);
+      this.m.truncate(id, length);
+      state.tokens.length = length;
+      for (const plane of state.kv) plane.length = length;
     } else if (op < 75) {
       const id = this.pick(r.chance(0.2));
       if (id === undefined) return;

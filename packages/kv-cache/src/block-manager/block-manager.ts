@@ -171,6 +171,9 @@ export class BlockManager implements KvCacheV1 {
           this.device.release(last);
           record.table[record.table.length - 1] = b;
           this.counters.cowCopies++;
+        } else {
+          // Only a truncated sequence's last block can still carry a key here: its tail changes now.
+          this.device.unregister(last);
         }
       }
       record.tokens.push(tokens[i]!);
@@ -181,6 +184,38 @@ export class BlockManager implements KvCacheV1 {
     }
     this.afterMutation();
     return { newBlocks, copies };
+  }
+
+  /**
+   * Drop a running sequence's last tokens, keeping the first `length`:
+   * blocks past the new end are released, and a kept last block that is now
+   * partly filled leaves the prefix cache when the sequence owns it alone
+   * (its tail slots will be overwritten); a shared one keeps its key for the
+   * sharers, and the next append copies it on write (or, if the sharers have
+   * gone by then, drops the key before writing). Speculative decoding uses this to discard
+   * rejected draft tokens. Not for compacted sequences.
+   */
+  truncate(id: SequenceId, length: number): void {
+    const record = this.running(id, 'truncate');
+    if (record.layerLengths !== undefined)
+      throw new PlexusKvCacheError(
+        MODULE,
+        `truncate: sequence ${id} was compacted (per-layer lengths); expected an uncompacted sequence`,
+      );
+    if (!Number.isInteger(length) || length < 1 || length > record.tokens.length)
+      throw new PlexusKvCacheError(
+        MODULE,
+        `truncate: length ${length} is not in [1, ${record.tokens.length}] for sequence ${id}`,
+      );
+    const keepBlocks = Math.ceil(length / this.blockSize);
+    for (const b of record.table.splice(keepBlocks)) this.device.release(b);
+    record.tokens.length = length;
+    record.keys.length = Math.floor(length / this.blockSize);
+    const last = record.table.at(-1)!;
+    if (length % this.blockSize !== 0 && this.device.refCount(last) === 1) {
+      this.device.unregister(last);
+    }
+    this.afterMutation();
   }
 
   fork(parentId: SequenceId, childId: SequenceId): void {
