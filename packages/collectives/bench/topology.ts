@@ -78,6 +78,33 @@ for (const [hosts, perHost] of layouts) {
   }
 }
 
+// Which all-reduce wins at which size: the data behind SMALL_ALL_REDUCE_BYTES.
+const bySizeRows: Record<string, unknown>[] = [];
+for (const [hosts, perHost] of quick ? [[1, 8]] : [[1, 8], [2, 4]]) {
+  const p = hosts! * perHost!;
+  const topology = uniformTopology(p, perHost!);
+  for (const bytes of quick ? [4096] : [1024, 16 * 1024, 64 * 1024, 256 * 1024, 1024 * 1024]) {
+    const n = bytes / 4;
+    const row: Record<string, unknown> = { hosts, ranksPerHost: perHost, worldSize: p, bytes };
+    let best = '';
+    let bestMs = Number.POSITIVE_INFINITY;
+    for (const algorithm of ['ring', 'halving-doubling', 'tree', 'ho-ring'] as const) {
+      if (algorithm === 'ho-ring' && hosts === 1) continue;
+      const timed = await run(p, topology, true, (p2p, r) =>
+        allReduce(p2p, new Float32Array(n).fill(r), 'sum', { algorithm, topology }),
+      );
+      row[algorithm] = timed.ms;
+      if (timed.ms < bestMs) {
+        bestMs = timed.ms;
+        best = algorithm;
+      }
+    }
+    row.fastest = best;
+    bySizeRows.push(row);
+    console.log(JSON.stringify(row));
+  }
+}
+
 const allToAllRows: Record<string, unknown>[] = [];
 for (const [hosts, perHost] of quick
   ? [[2, 4]]
@@ -117,6 +144,7 @@ const out = {
   date: new Date().toISOString(),
   quick,
   allReduce: allReduceRows,
+  allReduceBySizeSimulatedMs: bySizeRows,
   allToAll: allToAllRows,
 };
 if (!quick) {

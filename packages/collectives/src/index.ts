@@ -13,6 +13,7 @@ export {
   chooseAllToAllAlgorithm,
   SMALL_ALL_REDUCE_BYTES,
   SMALL_ALL_TO_ALL_CHUNK_BYTES,
+  TREE_ALL_REDUCE_BYTES,
 } from './algorithms/choose.js';
 export {
   allReduce,

@@ -18,15 +18,25 @@ export type AllReduceAlgorithm = 'ring' | 'halving-doubling' | 'tree' | 'ho-ring
 export type AllToAllAlgorithm = 'flat' | 'hierarchical';
 
 /**
- * Below this many bytes per rank, all-reduce uses recursive halving-doubling:
- * `2 log2 p` message rounds beat the ring's `2 (p-1)` while latency, not
- * bandwidth, dominates. 64 KiB is where the ring overtakes in MPICH's
- * default tuning for `MPI_Allreduce` on commodity networks (Thakur,
- * Rabenseifner and Gropp, 2005, use 2 KiB for short-message recursive
- * doubling and Rabenseifner above it; our transports pay a per-message cost
- * of tens of microseconds, which moves the crossover up).
+ * On one host, all-reduce below this many bytes per rank uses recursive
+ * halving-doubling (`2 log2 p` rounds instead of the ring's `2 (p-1)`, same
+ * bytes); at and above it the ring. Under bench/topology.ts's link model
+ * halving-doubling won at every size up to 1 MiB on 8 ranks (1.15-2.3x);
+ * the ring stays the large-message choice because it needs no folding step
+ * on non-power-of-two worlds and streams evenly over shared links.
  */
-export const SMALL_ALL_REDUCE_BYTES = 64 * 1024;
+export const SMALL_ALL_REDUCE_BYTES = 1024 * 1024;
+
+/**
+ * Across hosts, all-reduce below this many bytes per rank uses the binomial
+ * tree (fewest inter-host rounds); at and above it HO-Ring (or the ring when
+ * hosts are uneven or hold one rank). Halving-doubling is never chosen
+ * across hosts: its widest exchange sends half the buffer from every rank
+ * over the inter-host link at once. Measured crossover in
+ * bench/results/topology.json (2 hosts x 4): the tree fastest at 1 KiB,
+ * tied with HO-Ring at 16 KiB, HO-Ring ahead from there (1.3-1.7x the ring).
+ */
+export const TREE_ALL_REDUCE_BYTES = 16 * 1024;
 
 /**
  * Below this many bytes per destination, all-to-all over more than one host
@@ -51,17 +61,17 @@ function multiHost(input: ChoiceInput): { hosts: number; uniformLocal: number } 
 }
 
 /**
- * The all-reduce algorithm `auto` runs: halving-doubling under
- * `SMALL_ALL_REDUCE_BYTES`; above it HO-Ring when the topology has at least
- * two hosts with the same number (>= 2) of ranks each, else the ring. The
- * tree is never chosen automatically (it sends whole buffers `2 log2 p` times).
+ * The all-reduce algorithm `auto` runs. One host (or no topology):
+ * halving-doubling under `SMALL_ALL_REDUCE_BYTES`, else the ring. Several
+ * hosts: the tree under `TREE_ALL_REDUCE_BYTES`, else HO-Ring when every
+ * host holds the same number (>= 2) of ranks, else the ring.
  */
 export function chooseAllReduceAlgorithm(input: ChoiceInput): AllReduceAlgorithm {
   if (input.worldSize <= 1) return 'ring';
-  if (input.bytes < SMALL_ALL_REDUCE_BYTES) return 'halving-doubling';
   const { hosts, uniformLocal } = multiHost(input);
-  if (hosts >= 2 && uniformLocal >= 2) return 'ho-ring';
-  return 'ring';
+  if (hosts <= 1) return input.bytes < SMALL_ALL_REDUCE_BYTES ? 'halving-doubling' : 'ring';
+  if (input.bytes < TREE_ALL_REDUCE_BYTES) return 'tree';
+  return uniformLocal >= 2 ? 'ho-ring' : 'ring';
 }
 
 /**

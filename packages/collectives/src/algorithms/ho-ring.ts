@@ -11,13 +11,17 @@ import { hostsOf, isUniform, type Topology } from './topology.js';
 /** Options of `hoRingAllReduce`. */
 export interface HoRingOptions extends AlgorithmOptions {
   /**
-   * Pieces the buffer is cut into for pipelining (default: 4, fewer for
-   * buffers under 4096 elements). More pieces overlap more but send more messages.
+   * Pieces the buffer is cut into for pipelining (default: one per 8 MiB,
+   * between 1 and 4). More pieces overlap more but add message rounds; under
+   * the link model of bench/topology.ts one piece is fastest up to a few
+   * MiB and two at 16 MiB.
    */
   pipelineChunks?: number;
 }
 
 const MODULE = 'algorithms/ho-ring';
+/** Default bytes per HO-Ring pipeline chunk. */
+const PIPELINE_CHUNK_BYTES = 8 * 1024 * 1024;
 
 /**
  * Hierarchical Overlapping Ring all-reduce, after "Rethinking Memory and
@@ -66,7 +70,13 @@ export async function hoRingAllReduce<T extends ElementArray>(
     ),
     options,
   );
-  const K = Math.max(1, Math.min(options.pipelineChunks ?? 4, Math.ceil(buf.length / 1024)));
+  const K = Math.max(
+    1,
+    Math.min(
+      options.pipelineChunks ?? Math.min(4, Math.floor(buf.byteLength / PIPELINE_CHUNK_BYTES)),
+      buf.length,
+    ),
+  );
   const chunk = (k: number) => {
     const [s, e] = segmentBounds(buf.length, K, k);
     return slice(buf, s, e);

@@ -90,7 +90,8 @@ export async function treeReduce<T extends ElementArray>(
 /**
  * All-reduce as a binomial reduce to rank 0 followed by a binomial
  * broadcast: `2 log2 p` full-size messages on the critical path, so only
- * worth it for tiny buffers; never chosen by `auto`.
+ * worth it for small buffers; `auto` picks it across hosts below
+ * `TREE_ALL_REDUCE_BYTES`.
  */
 export async function treeAllReduce<T extends ElementArray>(
   p2p: PointToPointV1,

@@ -3,6 +3,7 @@ import {
   chooseAllReduceAlgorithm,
   chooseAllToAllAlgorithm,
   SMALL_ALL_REDUCE_BYTES,
+  TREE_ALL_REDUCE_BYTES,
 } from '../../src/algorithms/choose.js';
 import { allReduce, resolveAllReduceAlgorithm } from '../../src/algorithms/collectives.js';
 import { hoRingAllReduce } from '../../src/algorithms/ho-ring.js';
@@ -14,20 +15,23 @@ import { allIdentical, makeData, onNetwork } from './helpers.js';
 
 describe('automatic choice', () => {
   const two = uniformTopology(8, 4);
-  it('all-reduce: halving-doubling when small, HO-Ring on uniform multi-host, ring otherwise', () => {
-    expect(chooseAllReduceAlgorithm({ bytes: 1024, worldSize: 8, topology: two })).toBe(
+  it('all-reduce: halving-doubling / ring on one host; tree / HO-Ring / ring across hosts', () => {
+    expect(chooseAllReduceAlgorithm({ bytes: 1024, worldSize: 8 })).toBe('halving-doubling');
+    expect(chooseAllReduceAlgorithm({ bytes: SMALL_ALL_REDUCE_BYTES - 1, worldSize: 8 })).toBe(
       'halving-doubling',
     );
+    expect(chooseAllReduceAlgorithm({ bytes: SMALL_ALL_REDUCE_BYTES, worldSize: 8 })).toBe('ring');
+    expect(chooseAllReduceAlgorithm({ bytes: 1024, worldSize: 8, topology: two })).toBe('tree');
     expect(
-      chooseAllReduceAlgorithm({ bytes: SMALL_ALL_REDUCE_BYTES, worldSize: 8, topology: two }),
+      chooseAllReduceAlgorithm({ bytes: TREE_ALL_REDUCE_BYTES, worldSize: 8, topology: two }),
     ).toBe('ho-ring');
-    expect(chooseAllReduceAlgorithm({ bytes: 1 << 20, worldSize: 8 })).toBe('ring');
     expect(
       chooseAllReduceAlgorithm({ bytes: 1 << 20, worldSize: 3, topology: { hostOf: [0, 0, 1] } }),
     ).toBe('ring');
     expect(
       chooseAllReduceAlgorithm({ bytes: 1 << 20, worldSize: 8, topology: uniformTopology(8, 1) }),
     ).toBe('ring');
+    expect(chooseAllReduceAlgorithm({ bytes: 1 << 20, worldSize: 1 })).toBe('ring');
   });
 
   it('all-to-all: hierarchical for small chunks across hosts, flat otherwise', () => {
