@@ -50,6 +50,7 @@ export type {
   AggregateFn,
   Aggregation,
   AggregationName,
+  ArcOrder,
   Flow,
   MessageContext,
   MessageFn,

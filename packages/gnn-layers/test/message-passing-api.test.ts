@@ -118,6 +118,33 @@ describe('MessagePassing base class', () => {
     disposePropagateCache(g);
   });
 
+  it("lists arcs by target in 'target' arc order, in CSR order by default", () => {
+    const g = CsrGraph.fromEdges(3, [0, 0, 1, 2], [2, 1, 2, 0], { directed: true });
+    const seen: Record<string, number[][]> = {};
+    for (const arcOrder of ['graph', 'target'] as const) {
+      tf.tidy(() =>
+        propagate(g, {
+          x: tf.ones([3, 1]) as tf.Tensor2D,
+          arcOrder,
+          message: (c) => {
+            seen[arcOrder] = [Array.from(c.source), Array.from(c.target)];
+            expect(Array.from(c.targetIds.dataSync())).toEqual(Array.from(c.target));
+            return c.xJ;
+          },
+        }),
+      );
+    }
+    expect(seen.graph).toEqual([
+      [0, 0, 1, 2],
+      [1, 2, 2, 0],
+    ]);
+    expect(seen.target).toEqual([
+      [2, 0, 0, 1],
+      [0, 1, 2, 2],
+    ]);
+    disposePropagateCache(g);
+  });
+
   it('rejects an unknown aggregation at construction', () => {
     expect(() => new Neighbours({ aggregate: 'median' as 'sum' })).toThrow(
       /^@plexus\/gnn-layers\/message-passing: aggregate must be one of 'sum', 'mean', 'max', 'min', 'softmax', a softmax aggregation \(\{ kind: 'softmax' \}\) or a function, got 'median'$/,
@@ -180,6 +207,11 @@ describe('propagate rejects bad input with clear errors', () => {
       'an unknown flow',
       () => ({ x: x(), flow: 'sideways' as 'source_to_target' }),
       /flow must be 'source_to_target' or 'target_to_source', got 'sideways'/,
+    ],
+    [
+      'an unknown arc order',
+      () => ({ x: x(), arcOrder: 'random' as 'graph' }),
+      /arcOrder must be 'graph' or 'target', got 'random'/,
     ],
     [
       'an unknown aggregation',

@@ -95,6 +95,34 @@ const CASES: GradCase[] = [
       }),
   },
   {
+    label: "mean in 'target' arc order, self loops with mean edge attributes",
+    usesTemperature: false,
+    run: (x, e, w) =>
+      propagate(graph, {
+        x,
+        edgeAttr: e,
+        message: tensorMessage(w),
+        aggregate: 'mean',
+        selfLoops: true,
+        arcOrder: 'target',
+      }),
+  },
+  {
+    label: "softmax with [E] scores and [E, 2] copy weights in 'target' arc order",
+    usesTemperature: false,
+    run: (x, e, w) =>
+      propagate(graph, {
+        x,
+        edgeAttr: e,
+        message: weightedCopy(w),
+        aggregate: {
+          kind: 'softmax',
+          scores: (ctx) => tf.sum(tf.mul(ctx.xI, ctx.edgeAttr!), 1) as tf.Tensor1D,
+        },
+        arcOrder: 'target',
+      }),
+  },
+  {
     label: 'max of a weighted source copy (materialised)',
     usesTemperature: false,
     run: (x, e, w) =>

@@ -92,6 +92,8 @@ function gatOnBase(
   const out = propagate(graph, {
     x: z,
     selfLoops: true,
+    // Either arc order gives the same layer; 'target' skips permuting the attention.
+    arcOrder: v2 ? 'graph' : 'target',
     aggregate: { kind: 'softmax', scores },
   });
   const combined = concat ? out : (tf.mean(tf.reshape(out, [n, heads, c]), 1) as tf.Tensor2D);

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Aggregation,
+  type ArcOrder,
   createSoftmaxAggregation,
   disposePropagateCache,
   type Flow,
@@ -195,7 +196,11 @@ for (const backend of ['cpu', 'wasm'] as const) {
               aDst: mat(rng, F, H),
             };
             const arcs = referenceArcs(graph, p.e, flow, selfLoops);
-            const run = (kind: MessageKind, agg: () => Aggregation): Float32Array =>
+            const run = (
+              kind: MessageKind,
+              agg: () => Aggregation,
+              arcOrder: ArcOrder = 'graph',
+            ): Float32Array =>
               tf.tidy(
                 () =>
                   propagate(graph, {
@@ -205,6 +210,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
                     aggregate: agg(),
                     flow,
                     selfLoops,
+                    arcOrder,
                   }).dataSync() as Float32Array,
               );
             run('copy', () => 'sum'); // builds the cached arc tensors
@@ -214,8 +220,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
               for (const c of aggregationCases(p, learned.temperature)) {
                 let ref = referenceAggregate(N, arcs, msgs, c.ref(arcs));
                 if (c.after !== undefined) ref = c.after(ref);
-                const out = run(kind, c.tf);
-                expectArraysClose(out, ref.flat(), 1e-4, `${kind} / ${c.label}`);
+                for (const order of ['graph', 'target'] as const) {
+                  const out = run(kind, c.tf, order);
+                  expectArraysClose(out, ref.flat(), 1e-4, `${kind} / ${c.label} / ${order}`);
+                }
               }
             }
             expect(tf.memory().numTensors).toBe(before);

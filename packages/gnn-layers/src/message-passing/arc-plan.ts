@@ -7,8 +7,9 @@ import type { Flow } from './types.js';
 /**
  * The arcs messages travel on, for one graph, flow and self-loop choice:
  * `source`/`target` per arc in the graph's CSR order plus appended self
- * loops, and the aggregation matrix (rows = targets, columns = sources) whose
- * entry `k` is arc `perm[k]`, for the spmm paths. Built once and cached.
+ * loops ('graph' arc order), and the aggregation matrix (rows = targets,
+ * columns = sources) whose entry `k` is arc `perm[k]` ('target' arc order),
+ * for the spmm paths. Built once and cached.
  */
 export interface ArcPlan {
   readonly numNodes: number;
@@ -19,6 +20,10 @@ export interface ArcPlan {
   /** Nodes that got an added self loop (arc `numEdges + k` is node `loopNodes[k]`'s loop). */
   readonly loopNodes: Int32Array;
   readonly matrix: CsrMatrix;
+  /** Source of each matrix entry (`matrix.indices`). */
+  readonly sortedSource: Int32Array;
+  /** Target (row) of each matrix entry. */
+  readonly sortedTarget: Int32Array;
   /** Arc of each matrix entry. */
   readonly perm: Int32Array;
   /** True when `perm[k] === k` (undirected graphs, default flow, no added loops). */
@@ -32,6 +37,8 @@ export interface ArcPlan {
 export interface ArcTensors {
   readonly source: tf.Tensor1D;
   readonly target: tf.Tensor1D;
+  readonly sortedSource: tf.Tensor1D;
+  readonly sortedTarget: tf.Tensor1D;
   readonly perm: tf.Tensor1D;
   /** Inverse of `perm`: the matrix entry of each arc. */
   readonly entryOf: tf.Tensor1D;
@@ -107,6 +114,7 @@ function buildPlan(graph: CsrGraph, flow: Flow, selfLoops: boolean): ArcPlan {
   const matrix = CsrMatrix.fromArrays({ indptr, indices, numCols: n }, { validate: false });
   let identity = true;
   for (let k = 0; k < numArcs && identity; k++) identity = perm[k] === k;
+  const sortedTarget = matrix.rowIds();
   const entryOf = new Int32Array(numArcs);
   for (let k = 0; k < numArcs; k++) entryOf[perm[k]!] = k;
   const invCount = new Float32Array(numArcs);
@@ -123,6 +131,8 @@ function buildPlan(graph: CsrGraph, flow: Flow, selfLoops: boolean): ArcPlan {
     target,
     loopNodes,
     matrix,
+    sortedSource: indices,
+    sortedTarget,
     perm,
     identity,
     tensors() {
@@ -132,6 +142,8 @@ function buildPlan(graph: CsrGraph, flow: Flow, selfLoops: boolean): ArcPlan {
         t = tf.tidy(() => ({
           source: tf.keep(tf.tensor1d(source, 'int32')),
           target: tf.keep(tf.tensor1d(target, 'int32')),
+          sortedSource: tf.keep(tf.tensor1d(indices, 'int32')),
+          sortedTarget: tf.keep(tf.tensor1d(sortedTarget, 'int32')),
           perm: tf.keep(tf.tensor1d(perm, 'int32')),
           entryOf: tf.keep(tf.tensor1d(entryOf, 'int32')),
           invCount: tf.keep(tf.tensor1d(invCount, 'float32')),

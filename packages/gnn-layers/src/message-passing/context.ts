@@ -3,7 +3,7 @@ import { segmentMean } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { GnnLayersError } from '../errors.js';
 import type { ArcPlan, ArcTensors } from './arc-plan.js';
-import type { Flow, MessageContext, SourceCopy } from './types.js';
+import type { ArcOrder, Flow, MessageContext, SourceCopy } from './types.js';
 
 /**
  * {@link MessageContext} over an {@link ArcPlan}: per-arc gathers happen on
@@ -15,7 +15,11 @@ export class PlanContext implements MessageContext {
   readonly numArcs: number;
   readonly source: Int32Array;
   readonly target: Int32Array;
+  /** Whether per-arc tensors are already in the aggregation matrix's entry order. */
+  readonly inEntryOrder: boolean;
   private readonly t: ArcTensors;
+  private readonly sourceTensor: tf.Tensor1D;
+  private readonly targetTensor: tf.Tensor1D;
   private memoXI: tf.Tensor2D | undefined;
   private memoXJ: tf.Tensor2D | undefined;
   private memoEdge: tf.Tensor2D | undefined;
@@ -23,55 +27,81 @@ export class PlanContext implements MessageContext {
   constructor(
     readonly graph: CsrGraph,
     readonly flow: Flow,
+    readonly arcOrder: ArcOrder,
     readonly x: tf.Tensor2D,
     private readonly rawEdgeAttr: tf.Tensor2D | undefined,
     readonly plan: ArcPlan,
   ) {
     this.numNodes = plan.numNodes;
     this.numArcs = plan.numArcs;
-    this.source = plan.source;
-    this.target = plan.target;
     this.t = plan.tensors();
+    const sorted = arcOrder === 'target';
+    this.source = sorted ? plan.sortedSource : plan.source;
+    this.target = sorted ? plan.sortedTarget : plan.target;
+    this.sourceTensor = sorted ? this.t.sortedSource : this.t.source;
+    this.targetTensor = sorted ? this.t.sortedTarget : this.t.target;
+    this.inEntryOrder = sorted || plan.identity;
   }
 
   get targetIds(): tf.Tensor1D {
-    return this.t.target;
+    return this.targetTensor;
   }
 
   get sourceIds(): tf.Tensor1D {
-    return this.t.source;
+    return this.sourceTensor;
   }
 
   get xI(): tf.Tensor2D {
-    this.memoXI ??= tf.gather(this.x, this.t.target);
+    this.memoXI ??= tf.gather(this.x, this.targetTensor);
     return this.memoXI;
   }
 
   get xJ(): tf.Tensor2D {
-    this.memoXJ ??= tf.gather(this.x, this.t.source);
+    this.memoXJ ??= tf.gather(this.x, this.sourceTensor);
     return this.memoXJ;
   }
 
   get edgeAttr(): tf.Tensor2D | undefined {
     const e = this.rawEdgeAttr;
-    if (e === undefined || this.plan.loopNodes.length === 0) return e;
-    // Added loops carry the mean attribute of the arcs into their node (PyG's
-    // fill_value='mean' in add_remaining_self_loops), 0 where there are none.
-    this.memoEdge ??= tf.concat([
-      e,
-      tf.gather(segmentMean(e, this.t.edgeTarget, this.numNodes), this.t.loopNodes),
-    ]) as tf.Tensor2D;
+    if (e === undefined) return undefined;
+    if (this.memoEdge === undefined) {
+      // Added loops carry the mean attribute of the arcs into their node (PyG's
+      // fill_value='mean' in add_remaining_self_loops), 0 where there are none.
+      const all =
+        this.plan.loopNodes.length === 0
+          ? e
+          : (tf.concat([
+              e,
+              tf.gather(segmentMean(e, this.t.edgeTarget, this.numNodes), this.t.loopNodes),
+            ]) as tf.Tensor2D);
+      this.memoEdge = this.arcOrder === 'target' ? this.toEntryOrder(all) : all;
+    }
     return this.memoEdge;
   }
 
   gatherTarget<T extends tf.Tensor>(t: T): T {
     this.checkNodeTensor('gatherTarget', t);
-    return tf.gather(t, this.t.target) as T;
+    return tf.gather(t, this.targetTensor) as T;
   }
 
   gatherSource<T extends tf.Tensor>(t: T): T {
     this.checkNodeTensor('gatherSource', t);
-    return tf.gather(t, this.t.source) as T;
+    return tf.gather(t, this.sourceTensor) as T;
+  }
+
+  /**
+   * Per-arc rows in 'graph' order permuted into the matrix's entry order. A
+   * permutation's gradient is the inverse permutation, a plain gather, which
+   * is cheaper than the scatter-add of tf.gather's generic gradient.
+   */
+  toEntryOrder<T extends tf.Tensor>(rows: T): T {
+    if (this.plan.identity) return rows;
+    const { perm, entryOf } = this.t;
+    const f = tf.customGrad((r) => ({
+      value: tf.gather(r as T, perm),
+      gradFunc: (dy) => tf.gather(dy as T, entryOf),
+    }));
+    return f(rows) as T;
   }
 
   copySource(weights?: tf.Tensor1D | tf.Tensor2D, features?: tf.Tensor2D): SourceCopy {

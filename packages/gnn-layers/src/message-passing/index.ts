@@ -8,6 +8,7 @@ export type {
   AggregateFn,
   Aggregation,
   AggregationName,
+  ArcOrder,
   Flow,
   MessageContext,
   MessageFn,

@@ -2,7 +2,7 @@ import type { CsrGraph } from '@plexus/graph-core';
 import type * as tf from '@tensorflow/tfjs-core';
 import { checkAggregation } from './aggregate.js';
 import { propagate } from './propagate.js';
-import type { Aggregation, Flow, MessageContext, SourceCopy } from './types.js';
+import type { Aggregation, ArcOrder, Flow, MessageContext, SourceCopy } from './types.js';
 
 /** Options of a {@link MessagePassing} subclass. */
 export interface MessagePassingOptions {
@@ -12,6 +12,8 @@ export interface MessagePassingOptions {
   readonly flow?: Flow;
   /** Add a self loop to every node lacking one before passing messages. */
   readonly selfLoops?: boolean;
+  /** Order of per-arc tensors (default `'graph'`). */
+  readonly arcOrder?: ArcOrder;
 }
 
 /**
@@ -26,6 +28,7 @@ export abstract class MessagePassing {
   readonly aggregate: Aggregation;
   readonly flow: Flow;
   readonly selfLoops: boolean;
+  readonly arcOrder: ArcOrder;
 
   constructor(options: MessagePassingOptions = {}) {
     const aggregate = options.aggregate ?? 'sum';
@@ -33,6 +36,7 @@ export abstract class MessagePassing {
     this.aggregate = aggregate;
     this.flow = options.flow ?? 'source_to_target';
     this.selfLoops = options.selfLoops === true;
+    this.arcOrder = options.arcOrder ?? 'graph';
   }
 
   /** The message along each arc `j -> i`: `[numArcs, F]`, or `ctx.copySource(w)` for the spmm path. */
@@ -55,6 +59,7 @@ export abstract class MessagePassing {
       update: (aggregated, ctx) => this.update(aggregated, ctx),
       flow: this.flow,
       selfLoops: this.selfLoops,
+      arcOrder: this.arcOrder,
     });
   }
 }

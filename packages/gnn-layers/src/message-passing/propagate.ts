@@ -39,6 +39,13 @@ export function propagate(graph: CsrGraph, options: PropagateOptions): tf.Tensor
       `flow must be 'source_to_target' or 'target_to_source', got ${typeof flow === 'string' ? `'${flow}'` : describe(flow)}`,
     );
   }
+  const arcOrder = options.arcOrder ?? 'graph';
+  if (arcOrder !== 'graph' && arcOrder !== 'target') {
+    throw new GnnLayersError(
+      MODULE,
+      `arcOrder must be 'graph' or 'target', got ${typeof arcOrder === 'string' ? `'${arcOrder}'` : describe(arcOrder)}`,
+    );
+  }
   const aggregate = options.aggregate ?? 'sum';
   checkAggregation(aggregate);
   checkRows(options.x, graph.numNodes, 'x', 'numNodes');
@@ -47,7 +54,7 @@ export function propagate(graph: CsrGraph, options: PropagateOptions): tf.Tensor
   }
   const plan = arcPlan(graph, flow, options.selfLoops === true);
   return tf.tidy(() => {
-    const ctx = new PlanContext(graph, flow, options.x, options.edgeAttr, plan);
+    const ctx = new PlanContext(graph, flow, arcOrder, options.x, options.edgeAttr, plan);
     const msg = (options.message ?? defaultMessage)(ctx);
     if (isSourceCopy(msg)) checkSourceCopy(msg, ctx);
     else checkRows(msg, ctx.numArcs, 'message output', 'numArcs');

@@ -42,7 +42,7 @@ export function spmmCopy(copy: SourceCopy, ctx: PlanContext, rowScale?: tf.Tenso
   const { plan } = ctx;
   const a = plan.matrix;
   let w: tf.Tensor1D | tf.Tensor2D | undefined = copy.weights;
-  if (w !== undefined && !plan.identity) w = toEntryOrder(w, ctx);
+  if (w !== undefined && !ctx.inEntryOrder) w = ctx.toEntryOrder(w);
   if (rowScale !== undefined) {
     if (w === undefined)
       return spmm(a, copy.features, { weights: rowScale, weightsRequireGrad: false });
@@ -66,20 +66,6 @@ export function spmmCopy(copy: SourceCopy, ctx: PlanContext, rowScale?: tf.Tenso
     );
   }
   return tf.concat(perHead, 1);
-}
-
-/**
- * Per-arc weights permuted into the aggregation matrix's entry order. A
- * permutation's gradient is the inverse permutation, a plain gather, which is
- * cheaper than the scatter-add tf.gather's generic gradient runs.
- */
-function toEntryOrder<T extends tf.Tensor1D | tf.Tensor2D>(w: T, ctx: PlanContext): T {
-  const { perm, entryOf } = ctx.plan.tensors();
-  const f = tf.customGrad((x) => ({
-    value: tf.gather(x as T, perm),
-    gradFunc: (dy) => tf.gather(dy as T, entryOf),
-  }));
-  return f(w) as T;
 }
 
 /** Throws unless a copy's features are `[numNodes, F]` and its weights `[numArcs]` / `[numArcs, H]`. */

@@ -10,6 +10,17 @@ import type * as tf from '@tensorflow/tfjs-core';
  */
 export type Flow = 'source_to_target' | 'target_to_source';
 
+/**
+ * Order of the per-arc tensors a message function sees. `graph` (default):
+ * the graph's CSR order (`edgeArcs`), then added self loops, so per-arc data
+ * lines up with edge attributes as given. `target`: sorted by target, the
+ * aggregation matrix's own order, which spares the spmm paths a permutation
+ * of per-arc weights (e.g. attention with added self loops); edge attributes
+ * are permuted into it for you. `ctx.source` / `ctx.target` always say which
+ * arc is which.
+ */
+export type ArcOrder = 'graph' | 'target';
+
 /** Built-in reductions over each node's incoming messages. */
 export type AggregationName = 'sum' | 'mean' | 'max' | 'min' | 'softmax';
 
@@ -33,13 +44,15 @@ export interface SourceCopy {
 /**
  * What a message function sees. Arcs are in the graph's own CSR order
  * (`edgeArcs`), followed by the self loops `propagate` adds when asked (one per
- * node lacking one, ascending node id). `i` is the aggregating node (target),
+ * node lacking one, ascending node id), or sorted by target (see
+ * {@link ArcOrder}). `i` is the aggregating node (target),
  * `j` the sending node (source). Per-arc tensors are gathered on first use,
  * inside `propagate`'s tidy, so unused ones cost nothing.
  */
 export interface MessageContext {
   readonly graph: CsrGraph;
   readonly flow: Flow;
+  readonly arcOrder: ArcOrder;
   readonly numNodes: number;
   /** Arcs messages travel on: `graph.numEdges` plus any added self loops. */
   readonly numArcs: number;
@@ -123,4 +136,6 @@ export interface PropagateOptions {
   readonly flow?: Flow;
   /** Add a self loop to every node lacking one (PyG's `add_remaining_self_loops`). */
   readonly selfLoops?: boolean;
+  /** Order of per-arc tensors (default `'graph'`); see {@link ArcOrder}. */
+  readonly arcOrder?: ArcOrder;
 }
