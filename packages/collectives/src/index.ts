@@ -54,6 +54,27 @@ export { createDiLoCo, type DiLoCoOptions, type DiLoCoWorker } from './diloco/di
 export { outerNesterovStep } from './diloco/outer-nesterov.js';
 export { type CollectivesErrorCode, PlexusCollectivesError } from './errors.js';
 export {
+  type Coordinator,
+  type CoordinatorOptions,
+  type CoordinatorStats,
+  startCoordinator,
+} from './fault-tolerance/coordinator.js';
+export {
+  createFaultTolerantGroup,
+  type FaultToleranceEvent,
+  type FaultTolerantCallOptions,
+  FaultTolerantGroup,
+  type FaultTolerantGroupOptions,
+  type RoundInfo,
+  type SyncResult,
+  type TopologyResult,
+} from './fault-tolerance/group.js';
+export {
+  digestState,
+  type SharedState,
+  type SharedTensor,
+} from './fault-tolerance/state-hash.js';
+export {
   type InitProcessGroupOptions,
   initProcessGroup,
   type ProcessGroup,

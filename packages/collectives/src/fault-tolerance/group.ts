@@ -1,0 +1,558 @@
+import { ringAllReduce } from '../algorithms/ring.js';
+import { PlexusCollectivesError } from '../errors.js';
+import { checkOp } from '../reduce.js';
+import { createTcpStore, type TcpStore } from '../store/tcp-store.js';
+import {
+  createTcpTransport,
+  type TcpTransport,
+  type TcpTransportOptions,
+} from '../transport/tcp/tcp-transport.js';
+import type { CollectiveBuffer, ReduceOp } from '../types.js';
+import { CoordinatorChannel } from './channel.js';
+import {
+  type CoordinatorMessage,
+  FT_MODULE,
+  type RoundKind,
+  type StateDigest,
+} from './protocol.js';
+import { RoundContext } from './round.js';
+import { checkState, digestState, layoutSignature, type SharedState } from './state-hash.js';
+import { transferState } from './state-transfer.js';
+
+type Go = Extract<CoordinatorMessage, { t: 'go' }>;
+type Outcome = Extract<CoordinatorMessage, { t: 'outcome' }>;
+
+/** Something the group went through, for logging and tests. */
+export type FaultToleranceEvent =
+  | { type: 'admitted'; epoch: number; members: number[] }
+  | { type: 'epoch'; epoch: number; members: number[] }
+  | { type: 'round-start'; kind: RoundKind; round: number; epoch: number }
+  | { type: 'round-end'; kind: RoundKind; round: number; epoch: number; committed: boolean };
+
+/** Options for `createFaultTolerantGroup`. */
+export interface FaultTolerantGroupOptions {
+  /** Coordinator address (`startCoordinator`). */
+  host: string;
+  port: number;
+  /** Shown in the coordinator's diagnostics. */
+  name?: string;
+  /** Default per-call timeout in ms (default 30 000); `join` waits as long for admission. */
+  timeoutMs?: number;
+  /** Settings of the per-epoch TCP transports (`connectionsPerPeer` defaults to 1 here). */
+  tcp?: Omit<TcpTransportOptions, 'rank' | 'worldSize' | 'store' | 'timeoutMs' | 'prefix'>;
+  /** Told about admissions, epochs and rounds. */
+  onEvent?: (event: FaultToleranceEvent) => void;
+}
+
+/** Per-call options. */
+export interface FaultTolerantCallOptions {
+  /** Milliseconds for the call (default: the group's). */
+  timeoutMs?: number;
+}
+
+/** The round a call committed in. */
+export interface RoundInfo {
+  kind: RoundKind;
+  epoch: number;
+  /** Peer ids of the members, in rank order. */
+  members: number[];
+  /** Shared-state revision after the round. */
+  revision: number;
+}
+
+/** What `syncSharedState` did. */
+export interface SyncResult extends RoundInfo {
+  /** The elected hash, which every member now holds. */
+  hash: string;
+  /** Keys this peer received. */
+  received: string[];
+}
+
+/** What `updateTopology` did. */
+export interface TopologyResult extends RoundInfo {
+  /** Peer ids admitted in this round. */
+  joined: number[];
+}
+
+const clampLeft = (deadline: number) => Math.max(1, Math.ceil(deadline - performance.now()));
+
+/**
+ * A peer of a fault-tolerant run (PCCL's communicator, "Prime Collective
+ * Communications Library — Technical Report", 2025). `join()` registers
+ * with the coordinator and resolves once the members admit this peer;
+ * `updateTopology()` lets waiting peers in (call it between collectives,
+ * every member alike); `syncSharedState(state)` makes every member's state
+ * bit-identical to the most popular one (new peers receive it);
+ * `allReduce(buf, op)` runs the ring all-reduce over the epoch's members on
+ * a TCP transport rebuilt whenever the epoch changes. Each call either
+ * commits on the membership every member agreed on, or rejects on every
+ * survivor with a `PlexusCollectivesError` (`broken`, `timeout` or
+ * `mismatch`) and leaves its buffers untouched, so the caller may retry
+ * at once: the retry runs in a new epoch without the failed peer.
+ */
+export class FaultTolerantGroup {
+  private channel: CoordinatorChannel | undefined;
+  private store: TcpStore | undefined;
+  private transport: { epoch: number; t: TcpTransport } | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private brokenBy: PlexusCollectivesError | undefined;
+  private ticket = 0;
+  private readonly goWaiters = new Map<
+    number,
+    { resolve: (go: Go) => void; reject: (e: PlexusCollectivesError) => void }
+  >();
+  private current: RoundContext<Outcome> | undefined;
+  private admitted:
+    | {
+        resolve: (m: Extract<CoordinatorMessage, { t: 'admitted' }>) => void;
+        reject: (e: PlexusCollectivesError) => void;
+      }
+    | undefined;
+  private readonly timeoutMs: number;
+  private _epoch = 0;
+  private _members: number[] = [];
+  private _revision = 0;
+  private _lastRound: RoundInfo | undefined;
+
+  constructor(private readonly options: FaultTolerantGroupOptions) {
+    const t = options.timeoutMs ?? 30_000;
+    if (!(typeof t === 'number' && t > 0)) {
+      throw new PlexusCollectivesError(
+        FT_MODULE,
+        'invalid-argument',
+        `expected timeoutMs > 0, got ${String(options.timeoutMs)}`,
+      );
+    }
+    if (typeof options.host !== 'string' || !Number.isInteger(options.port)) {
+      throw new PlexusCollectivesError(
+        FT_MODULE,
+        'invalid-argument',
+        `expected the coordinator's host and port, got ${String(options.host)}:${String(options.port)}`,
+      );
+    }
+    this.timeoutMs = t;
+  }
+
+  /** This peer's id, assigned by the coordinator (-1 before `join`). */
+  get peerId(): number {
+    return this.channel?.welcome.peerId ?? -1;
+  }
+  /** The latest epoch this peer has heard of. */
+  get epoch(): number {
+    return this._epoch;
+  }
+  /** Peer ids of the latest epoch's members, in rank order. */
+  get members(): readonly number[] {
+    return this._members;
+  }
+  /** This peer's rank in the latest epoch (-1 when not a member). */
+  get rank(): number {
+    return this._members.indexOf(this.peerId);
+  }
+  /** Members in the latest epoch. */
+  get worldSize(): number {
+    return this._members.length;
+  }
+  /** Shared-state revision: how many synchronisations the run has committed. */
+  get revision(): number {
+    return this._revision;
+  }
+  /** The round of the last committed call. */
+  get lastRound(): RoundInfo | undefined {
+    return this._lastRound;
+  }
+
+  private fail(code: 'broken' | 'timeout' | 'mismatch', message: string): PlexusCollectivesError {
+    return new PlexusCollectivesError(FT_MODULE, code, message);
+  }
+
+  private onMessage(msg: CoordinatorMessage): void {
+    switch (msg.t) {
+      case 'admitted':
+        this._epoch = msg.epoch;
+        this._members = msg.members;
+        this._revision = msg.revision;
+        this.admitted?.resolve(msg);
+        return;
+      case 'epoch':
+        if (msg.epoch < this._epoch) return;
+        this._epoch = msg.epoch;
+        this._members = msg.members;
+        this.options.onEvent?.({ type: 'epoch', epoch: msg.epoch, members: msg.members });
+        return;
+      case 'go': {
+        const w = this.goWaiters.get(msg.ticket);
+        this.goWaiters.delete(msg.ticket);
+        w?.resolve(msg);
+        return;
+      }
+      case 'reject': {
+        const w = this.goWaiters.get(msg.ticket);
+        this.goWaiters.delete(msg.ticket);
+        w?.reject(this.fail(msg.code, msg.message));
+        return;
+      }
+      case 'outcome':
+        this._revision = msg.revision;
+        if (this.current?.round === msg.round) {
+          if (!msg.committed) this.closeTransport();
+          this.current.settle(msg);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onLost(error: PlexusCollectivesError): void {
+    this.brokenBy ??= error;
+    this.admitted?.reject(error);
+    for (const w of this.goWaiters.values()) w.reject(error);
+    this.goWaiters.clear();
+    this.current?.abort(error);
+    this.closeTransport();
+  }
+
+  private closeTransport(): void {
+    const t = this.transport;
+    this.transport = undefined;
+    void t?.t.close();
+  }
+
+  private serial<R>(body: () => Promise<R>): Promise<R> {
+    const result = this.queue.then(body, body);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private callTimeout(options: FaultTolerantCallOptions | undefined): number {
+    const t = options?.timeoutMs ?? this.timeoutMs;
+    if (!(typeof t === 'number' && t > 0)) {
+      throw new PlexusCollectivesError(
+        FT_MODULE,
+        'invalid-argument',
+        `expected timeoutMs > 0, got ${String(t)}`,
+      );
+    }
+    return t;
+  }
+
+  /**
+   * Connects to the coordinator and waits until this peer is a member:
+   * at once when it helps form the first epoch, else when the members next
+   * call `updateTopology()`. A peer that joins a running group must call
+   * `syncSharedState` next (the members do so after their `updateTopology`).
+   */
+  join(options?: FaultTolerantCallOptions): Promise<RoundInfo> {
+    return this.serial(async () => {
+      if (this.channel) throw this.fail('broken', 'join: this peer has already joined');
+      const timeoutMs = this.callTimeout(options);
+      const deadline = performance.now() + timeoutMs;
+      const admitted = new Promise<Extract<CoordinatorMessage, { t: 'admitted' }>>(
+        (resolve, reject) => {
+          this.admitted = { resolve, reject };
+        },
+      );
+      const channel = await CoordinatorChannel.open(
+        this.options.host,
+        this.options.port,
+        this.options.name ?? `pid ${process.pid}`,
+        timeoutMs,
+        (m) => this.onMessage(m),
+        (e) => this.onLost(e),
+      );
+      this.channel = channel;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        this.store = await createTcpStore({
+          host: this.options.host,
+          port: channel.welcome.storePort,
+          timeoutMs: clampLeft(deadline),
+        });
+        const msg = await Promise.race([
+          admitted,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () =>
+                reject(
+                  this.fail(
+                    'timeout',
+                    `join: not admitted within ${timeoutMs} ms (members admit peers when they call updateTopology())`,
+                  ),
+                ),
+              clampLeft(deadline),
+            );
+          }),
+        ]);
+        this.options.onEvent?.({ type: 'admitted', epoch: msg.epoch, members: msg.members });
+        return { kind: 'topology', epoch: msg.epoch, members: msg.members, revision: msg.revision };
+      } catch (error) {
+        await this.shutdown();
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
+    });
+  }
+
+  /**
+   * A round that every member votes for: waits for the coordinator's `go`,
+   * runs `body`, reports, and waits for the one verdict every member gets.
+   */
+  private round<R>(
+    what: string,
+    kind: RoundKind,
+    sig: string,
+    state: StateDigest | undefined,
+    options: FaultTolerantCallOptions | undefined,
+    body: (go: Go, ctx: RoundContext<Outcome>, deadline: number) => Promise<R>,
+  ): Promise<{ go: Go; result: R; outcome: Outcome | undefined }> {
+    return this.serial(async () => {
+      const timeoutMs = this.callTimeout(options);
+      const channel = this.channel;
+      if (!channel) throw this.fail('broken', `${what}: call join() first`);
+      if (this.brokenBy) {
+        throw new PlexusCollectivesError(
+          FT_MODULE,
+          'broken',
+          `${what}: the group is broken (${this.brokenBy.message})`,
+          { cause: this.brokenBy },
+        );
+      }
+      const deadline = performance.now() + timeoutMs;
+      const ticket = ++this.ticket;
+      const go = await new Promise<Go>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          this.goWaiters.delete(ticket);
+          // If the go crossed this message, the coordinator aborts the round for everyone.
+          channel.send({ id: 0, t: 'withdraw', ticket });
+          reject(
+            this.fail(
+              'timeout',
+              `${what}: not every member called it within ${timeoutMs} ms (epoch ${this._epoch})`,
+            ),
+          );
+        }, timeoutMs);
+        this.goWaiters.set(ticket, {
+          resolve: (g) => {
+            clearTimeout(timer);
+            resolve(g);
+          },
+          reject: (e) => {
+            clearTimeout(timer);
+            reject(e);
+          },
+        });
+        channel.send({ id: 0, t: 'vote', ticket, kind, sig, ...(state ? { state } : {}) });
+      });
+      this._epoch = Math.max(this._epoch, go.epoch);
+      this._members = go.members;
+      if (kind === 'topology') {
+        this._revision = go.revision;
+        return { go, result: undefined as R, outcome: undefined };
+      }
+      const ctx = new RoundContext<Outcome>(go.round);
+      this.current = ctx;
+      const event = { kind, round: go.round, epoch: go.epoch };
+      this.options.onEvent?.({ type: 'round-start', ...event });
+      try {
+        let result: R;
+        try {
+          result = await ctx.race(body(go, ctx, deadline));
+        } catch (error) {
+          if (ctx.outcome) throw this.aborted(what, ctx.outcome);
+          const reason = error instanceof Error ? error.message : String(error);
+          channel.send({ id: 0, t: 'done', round: go.round, ok: false, reason });
+          this.closeTransport();
+          throw PlexusCollectivesError.isInstance(error) && error.code === 'timeout'
+            ? this.fail('timeout', `${what} timed out in epoch ${go.epoch}: ${reason}`)
+            : new PlexusCollectivesError(
+                FT_MODULE,
+                'broken',
+                `${what} failed in epoch ${go.epoch}: ${reason}`,
+                { cause: error },
+              );
+        }
+        channel.send({ id: 0, t: 'done', round: go.round, ok: true });
+        // Only the coordinator may decide; it does within the others' timeouts plus a heartbeat timeout.
+        const grace = clampLeft(deadline) + channel.welcome.heartbeatTimeoutMs + 1_000;
+        const outcome = await ctx.settled(grace);
+        if (!outcome) {
+          this.brokenBy ??= this.fail(
+            'timeout',
+            `${what}: the coordinator gave no verdict on round ${go.round} within ${Math.round(grace)} ms`,
+          );
+          throw this.brokenBy;
+        }
+        if (!outcome.committed) throw this.aborted(what, outcome);
+        this.options.onEvent?.({ type: 'round-end', ...event, committed: true });
+        this._lastRound = {
+          kind,
+          epoch: go.epoch,
+          members: go.members,
+          revision: outcome.revision,
+        };
+        return { go, result, outcome };
+      } catch (error) {
+        this.options.onEvent?.({ type: 'round-end', ...event, committed: false });
+        throw error;
+      } finally {
+        this.current = undefined;
+      }
+    });
+  }
+
+  private aborted(what: string, outcome: Outcome): PlexusCollectivesError {
+    return this.fail(
+      'broken',
+      `${what} aborted on every member (round ${outcome.round}): ${outcome.reason}; retry it, it runs in the next epoch`,
+    );
+  }
+
+  /** The TCP transport of `go`'s epoch, built (rendezvous through the coordinator's store) when the epoch is new. */
+  private async transportFor(
+    go: Go,
+    ctx: RoundContext<Outcome>,
+    deadline: number,
+  ): Promise<TcpTransport> {
+    if (this.transport?.epoch === go.epoch) return this.transport.t;
+    this.closeTransport();
+    const tcp = this.options.tcp ?? {};
+    const building = createTcpTransport({
+      connectionsPerPeer: 1,
+      host: this.channel?.localAddress ?? '127.0.0.1',
+      ...tcp,
+      rank: go.members.indexOf(this.peerId),
+      worldSize: go.members.length,
+      store: this.store!,
+      timeoutMs: clampLeft(deadline),
+      prefix: `plexus/ft/${this.channel!.welcome.runId}/e${go.epoch}`,
+    });
+    // An aborted round leaves this build behind; close what it makes.
+    building.then((t) => ctx.outcome && t.close()).catch(() => undefined);
+    const t = await ctx.race(building);
+    this.transport = { epoch: go.epoch, t };
+    return t;
+  }
+
+  /** Admits the peers waiting to join (every member calls it at the same point between collectives). */
+  async updateTopology(options?: FaultTolerantCallOptions): Promise<TopologyResult> {
+    const { go } = await this.round(
+      'updateTopology',
+      'topology',
+      'topology',
+      undefined,
+      options,
+      async () => undefined,
+    );
+    const info = {
+      kind: 'topology' as const,
+      epoch: go.epoch,
+      members: go.members,
+      revision: go.revision,
+    };
+    this._lastRound = info;
+    return { ...info, joined: go.joined };
+  }
+
+  /**
+   * In place, over the epoch's members: ring reduce-scatter + all-gather on
+   * a copy, written into `buf` only once every member has succeeded. On
+   * failure `buf` is unchanged and the call rejects on every member.
+   */
+  async allReduce<T extends CollectiveBuffer>(
+    buf: T,
+    op: ReduceOp,
+    options?: FaultTolerantCallOptions,
+  ): Promise<T> {
+    if (
+      !(buf instanceof Float32Array || buf instanceof Float64Array || buf instanceof Int32Array)
+    ) {
+      throw new PlexusCollectivesError(
+        FT_MODULE,
+        'invalid-argument',
+        'allReduce: expected a Float32Array, Float64Array or Int32Array',
+      );
+    }
+    checkOp(op);
+    const sig = `allReduce:${buf.constructor.name}:${buf.length}:${op}`;
+    const { result } = await this.round(
+      'allReduce',
+      'allReduce',
+      sig,
+      undefined,
+      options,
+      async (go, ctx, deadline) => {
+        const work = buf.slice() as T;
+        const t = await this.transportFor(go, ctx, deadline);
+        await ringAllReduce(t, work, op, { timeoutMs: clampLeft(deadline) });
+        return work;
+      },
+    );
+    buf.set(result as never);
+    return buf;
+  }
+
+  /**
+   * Makes every member's `state` bit-identical: each member's sha256 digest
+   * goes to the coordinator, which elects the most popular state among the
+   * members that held it before (PCCL's hash popularity); members that
+   * differ (new peers above all) receive the differing arrays from one that
+   * holds it, check them against the elected hashes, and only then overwrite
+   * their arrays. Names, element types and lengths must match on every
+   * member. Do not modify `state` while the call runs.
+   */
+  async syncSharedState(
+    state: SharedState,
+    options?: FaultTolerantCallOptions,
+  ): Promise<SyncResult> {
+    checkState(state);
+    const digest = digestState(state);
+    const sig = `sync:${layoutSignature(digest)}`;
+    const { go, result, outcome } = await this.round(
+      'syncSharedState',
+      'sync',
+      sig,
+      digest,
+      options,
+      async (go, ctx, deadline) => {
+        const plan = go.sync!;
+        if (plan.transfers.length === 0) return new Map<string, Uint8Array>();
+        const t = await this.transportFor(go, ctx, deadline);
+        return transferState(t, state, plan.elected, plan.transfers, () => clampLeft(deadline));
+      },
+    );
+    for (const [key, bytes] of result) {
+      const t = state[key]!;
+      new Uint8Array(t.buffer, t.byteOffset, t.byteLength).set(bytes);
+    }
+    return {
+      kind: 'sync',
+      epoch: go.epoch,
+      members: go.members,
+      revision: outcome!.revision,
+      hash: go.sync!.elected.total,
+      received: [...result.keys()],
+    };
+  }
+
+  /** Leaves the run between collectives: the others continue in a new epoch without this peer. */
+  leave(): Promise<void> {
+    return this.serial(async () => {
+      this.channel?.send({ id: 0, t: 'leave' });
+      await this.shutdown();
+    });
+  }
+
+  private async shutdown(): Promise<void> {
+    this.brokenBy ??= this.fail('broken', 'this peer has left the group');
+    this.channel?.close();
+    this.closeTransport();
+    await this.store?.close();
+  }
+}
+
+/** A peer of a fault-tolerant run; call `join()` next. See `FaultTolerantGroup`. */
+export function createFaultTolerantGroup(options: FaultTolerantGroupOptions): FaultTolerantGroup {
+  return new FaultTolerantGroup(options);
+}
