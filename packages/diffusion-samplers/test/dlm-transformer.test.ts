@@ -54,7 +54,8 @@ describe('tiny transformer K/V hooks', () => {
       keys: tf.Tensor[];
       values: tf.Tensor[];
     };
-    const take = (t: tf.Tensor, ps: number[]) => tf.tidy(() => tf.gather(t, tf.tensor1d(ps, 'int32'), 1));
+    const take = (t: tf.Tensor, ps: number[]) =>
+      tf.tidy(() => tf.gather(t, tf.tensor1d(ps, 'int32'), 1));
     const qIds = tf.tensor2d(
       ids.map((r) => queries.map((p) => r[p]!)),
       [2, queries.length],
