@@ -12,6 +12,12 @@ export { logSoftmax, sampleToken } from './engine/sampling.js';
 export type { FinishReason, SamplingParams } from './engine/sampling-params.js';
 export type { MlfqSettings, SchedulerPolicy } from './engine/scheduler-policy.js';
 export { fcfsPolicy, skipJoinMlfqPolicy } from './engine/scheduler-policy.js';
+export type {
+  Draft,
+  DrafterSettings,
+  DraftSource,
+} from './engine/speculative/hierarchical-drafter.js';
+export { HierarchicalDrafter } from './engine/speculative/hierarchical-drafter.js';
 export type { ServerOptions } from './http/build-server.js';
 export { buildServer } from './http/build-server.js';
 export { HttpError } from './http/openai-error.js';

@@ -15,6 +15,8 @@ export interface ServeOptions {
   readonly maxTokens: number;
   readonly prefixCaching: boolean;
   readonly backend: string | undefined;
+  /** Draft tokens per step for greedy requests (0 = no speculative decoding). */
+  readonly speculativeTokens: number;
 }
 
 /** Usage text. */
@@ -34,6 +36,8 @@ export const SERVE_USAGE = `usage: plexus-serve --model DIR [options]
   --max-waiting N         queued requests before 429 (default 256)
   --max-tokens N          largest max_tokens a request may ask (default 1024)
   --no-prefix-caching     do not share cached prompt blocks
+  --speculative-tokens K  draft up to K tokens per step for greedy requests from
+                          hierarchical n-gram databases (default 4; 0 = off)
   --backend NAME          tensor backend (default: initBackend's choice)`;
 
 /** Thrown for bad command lines; the CLI prints it with the usage. */
@@ -71,6 +75,7 @@ export function parseServeOptions(
         'max-tokens': { type: 'string' },
         'no-prefix-caching': { type: 'boolean' },
         backend: { type: 'string' },
+        'speculative-tokens': { type: 'string' },
       },
       strict: true,
     }));
@@ -107,5 +112,11 @@ export function parseServeOptions(
     maxTokens: positiveInt('max-tokens', values['max-tokens'] as string | undefined, 1024),
     prefixCaching: !values['no-prefix-caching'],
     backend: values.backend as string | undefined,
+    speculativeTokens: positiveInt(
+      'speculative-tokens',
+      values['speculative-tokens'] as string | undefined,
+      4,
+      0,
+    ),
   };
 }

@@ -3,6 +3,7 @@ import { initBackend } from '@plexus/tensor';
 import type { FastifyInstance } from 'fastify';
 import { Engine } from './engine/engine.js';
 import { fcfsPolicy, skipJoinMlfqPolicy } from './engine/scheduler-policy.js';
+import { HierarchicalDrafter } from './engine/speculative/hierarchical-drafter.js';
 import { buildServer } from './http/build-server.js';
 import { loadModelDir } from './model/load-model-dir.js';
 import type { ServeOptions } from './serve-options.js';
@@ -31,6 +32,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     maxWaiting: options.maxWaiting,
     enablePrefixCaching: options.prefixCaching,
     policy: options.scheduler === 'mlfq' ? skipJoinMlfqPolicy() : fcfsPolicy(),
+    ...(options.speculativeTokens > 0
+      ? {
+          speculation: {
+            drafter: new HierarchicalDrafter(),
+            numDraftTokens: options.speculativeTokens,
+          },
+        }
+      : {}),
   });
   const { app } = buildServer({
     engine,

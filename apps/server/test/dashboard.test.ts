@@ -81,6 +81,7 @@ it('serves the dashboard page and its state as JSON', async () => {
   const state = (await (await fetch(`${base}/dashboard/state`)).json()) as Record<string, unknown>;
   expect(Object.keys(state).sort()).toEqual(
     [
+      'draftAcceptance',
       'expertLoad',
       'generatedTokens',
       'model',

@@ -49,6 +49,7 @@ beforeAll(async () => {
     maxTokens: 64,
     prefixCaching: true,
     backend: 'cpu',
+    speculativeTokens: 4,
   });
 }, 120_000);
 

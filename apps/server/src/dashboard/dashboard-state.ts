@@ -11,6 +11,8 @@ export interface DashboardState {
   readonly prefixHitRate: number;
   readonly tokensPerSecond: number;
   readonly generatedTokens: number;
+  /** Accepted / drafted tokens of speculative decoding (null when nothing was drafted). */
+  readonly draftAcceptance: number | null;
   /** Per layer, per expert token counts of the last step (MoE models only). */
   readonly expertLoad: readonly (readonly number[])[] | null;
 }
@@ -28,6 +30,7 @@ export function dashboardState(engine: Engine, model: string): DashboardState {
     prefixHitRate: kv.prefixQueries > 0 ? kv.prefixHits / kv.prefixQueries : 0,
     tokensPerSecond: engine.tokensPerSecond(),
     generatedTokens: engine.generatedTokens,
+    draftAcceptance: engine.draftedTokens > 0 ? engine.acceptedTokens / engine.draftedTokens : null,
     expertLoad: engine.expertLoad() ?? null,
   };
 }

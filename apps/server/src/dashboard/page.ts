@@ -58,6 +58,7 @@ export function dashboardPage(modelId: string): string {
     <dt>prefix-hit rate</dt><dd data-testid="prefix">–</dd>
     <dt>tokens/s</dt><dd data-testid="tps">–</dd>
     <dt>tokens generated</dt><dd data-testid="generated">–</dd>
+    <dt>draft acceptance</dt><dd data-testid="acceptance">–</dd>
   </dl>
   <div class="bar" title="KV-cache usage"><div data-testid="kv-bar"></div></div>
   <div data-testid="experts-panel" hidden>
@@ -139,6 +140,7 @@ async function poll() {
     $('prefix').textContent = (100 * s.prefixHitRate).toFixed(1) + '%';
     $('tps').textContent = s.tokensPerSecond.toFixed(1);
     $('generated').textContent = s.generatedTokens;
+    $('acceptance').textContent = s.draftAcceptance === null ? 'off' : (100 * s.draftAcceptance).toFixed(1) + '%';
     if (s.expertLoad && s.expertLoad.length > 0) {
       $('experts-panel').hidden = false;
       const load = s.expertLoad[0];

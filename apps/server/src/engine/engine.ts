@@ -2,9 +2,10 @@ import { BlockManager, type BlockSize } from '@plexus/kv-cache';
 import { EventQueue } from './event-queue.js';
 import type { ModelStepEntry, ServingModelV1 } from './model.js';
 import { type EngineEvent, RequestGroup, SequenceState } from './request-group.js';
-import { sampleToken } from './sampling.js';
+import { type SampledToken, sampleToken } from './sampling.js';
 import type { FinishReason, SamplingParams } from './sampling-params.js';
 import { fcfsPolicy, type SchedulerPolicy } from './scheduler-policy.js';
+import type { HierarchicalDrafter } from './speculative/hierarchical-drafter.js';
 
 /** Engine settings. */
 export interface EngineOptions {
@@ -27,6 +28,14 @@ export interface EngineOptions {
   readonly policy?: SchedulerPolicy;
   /** Share cached prompt blocks between requests; default true. */
   readonly enablePrefixCaching?: boolean;
+  /**
+   * Speculative decoding for greedy requests: drafts from `drafter`, up to
+   * `numDraftTokens` (default 4) per step, verified in the same forward pass.
+   */
+  readonly speculation?: {
+    readonly drafter: HierarchicalDrafter;
+    readonly numDraftTokens?: number;
+  };
   /** Observes every step (metrics). */
   readonly onStep?: (info: StepInfo) => void;
   /** Clock in ms (tests may inject one). */
@@ -113,6 +122,9 @@ export class Engine {
   private stopped = false;
   /** Generated tokens since start (for throughput). */
   generatedTokens = 0;
+  /** Draft tokens proposed and accepted since start (speculative decoding). */
+  draftedTokens = 0;
+  acceptedTokens = 0;
   /** (time, generated) of recent steps, for a sliding-window tokens/s. */
   private readonly recentSteps: { t: number; n: number }[] = [];
 
@@ -284,17 +296,25 @@ export class Engine {
     if (batch.entries.length === 0) return;
     const logits = this.model.step(batch.entries);
     let generated = 0;
+    let row = 0;
     for (let i = 0; i < batch.entries.length; i++) {
       const entry = batch.entries[i]!;
+      const rows = entry.allLogits ? logits.slice(row, row + entry.tokens.length) : [logits[row]!];
+      row += rows.length;
       const seq = this.bySeq.get(entry.seqId)!;
       const group = batch.groupOf.get(entry.seqId)!;
       // Preempted earlier in this step (to make room for another's token): recomputed later.
       if (group.status !== 'running' || seq.finished !== undefined) continue;
-      seq.numComputed += entry.tokens.length;
-      this.markReady(entry.blockTable, seq.numComputed);
+      const draft = batch.drafts.get(entry.seqId);
+      seq.numComputed += draft ? 1 : entry.tokens.length;
       group.servedTokens += entry.tokens.length;
-      if (seq.pending === 0 && seq.finished === undefined && !group.aborted) {
-        generated += this.afterForward(group, seq, logits[i]!);
+      if (draft && !group.aborted) {
+        generated += this.afterSpeculation(group, seq, rows, draft);
+      } else if (seq.pending === 0 && !group.aborted) {
+        generated += this.afterForward(group, seq, rows[0]!);
+      }
+      if (seq.finished === undefined && group.status === 'running') {
+        this.markReady(this.manager.blockTable(seq.seqId), seq.numComputed);
       }
     }
     for (const g of new Set(batch.groupOf.values())) this.policy.onServed(g, step);
@@ -343,9 +363,11 @@ export class Engine {
   private buildBatch(step: number): {
     entries: ModelStepEntry[];
     groupOf: Map<number, RequestGroup>;
+    drafts: Map<number, number[]>;
     prefillTokens: number;
     decodeTokens: number;
   } {
+    const drafts = new Map<number, number[]>();
     const running = [...this.groups.values()].filter((g) => g.status === 'running');
     const entries: ModelStepEntry[] = [];
     const groupOf = new Map<number, RequestGroup>();
@@ -365,17 +387,43 @@ export class Engine {
           budget -= take;
           if (isDecode) decodeTokens += take;
           else prefillTokens += take;
+          const draft = isDecode ? this.draftFor(group, seq, budget) : [];
+          budget -= draft.length;
+          if (draft.length > 0) drafts.set(seq.seqId, draft);
           entries.push({
             seqId: seq.seqId,
-            tokens: Int32Array.from(seq.tokens.slice(seq.numComputed, seq.numComputed + take)),
+            tokens: Int32Array.from([
+              ...seq.tokens.slice(seq.numComputed, seq.numComputed + take),
+              ...draft,
+            ]),
             startPos: seq.numComputed,
             blockTable: this.manager.blockTable(seq.seqId),
+            ...(draft.length > 0 ? { allLogits: true } : {}),
           });
           groupOf.set(seq.seqId, group);
         }
       }
     }
-    return { entries, groupOf, prefillTokens, decodeTokens };
+    return { entries, groupOf, drafts, prefillTokens, decodeTokens };
+  }
+
+  /** A draft for a greedy decode, its slots already appended to the sequence's blocks. */
+  private draftFor(group: RequestGroup, seq: SequenceState, budget: number): number[] {
+    const spec = this.options.speculation;
+    if (!spec || group.params.temperature !== 0) return [];
+    const room = Math.min(
+      spec.numDraftTokens ?? 4,
+      group.params.maxTokens - seq.numOutput - 1,
+      this.model.maxContextLength - seq.tokens.length - 1,
+      budget,
+    );
+    if (room < 1) return [];
+    const { tokens } = spec.drafter.propose(seq.tokens, room);
+    if (tokens.length === 0 || !this.manager.canAppend(seq.seqId, tokens.length)) return [];
+    const { copies, newBlocks } = this.manager.appendTokens(seq.seqId, tokens);
+    for (const b of newBlocks) this.readyBlocks.delete(b);
+    if (copies.length > 0) this.model.copyBlocks(copies);
+    return tokens;
   }
 
   /** Samples after a sequence's last token was computed; returns tokens generated. */
@@ -395,27 +443,74 @@ export class Engine {
     let generated = 0;
     for (const target of targets) {
       const sampled = sampleToken(logits, params, target.rng);
-      const now = this.now();
-      group.firstTokenMs ??= now;
-      group.lastTokenMs = now;
-      target.numOutput++;
       generated++;
-      const eos = this.eos.has(sampled.token) || params.stopTokenIds.includes(sampled.token);
-      if (eos) {
-        this.finishSequence(group, target, 'stop');
-        continue;
+      if (this.accept(group, target, sampled) === 'continue') {
+        this.appendOrPreempt(group, target, sampled.token);
       }
-      group.events.push({ type: 'token', choice: target.choice, sampled });
-      const atLimit =
-        target.numOutput >= params.maxTokens ||
-        target.tokens.length + 1 >= this.model.maxContextLength;
-      if (atLimit) {
-        target.tokens.push(sampled.token);
-        this.finishSequence(group, target, 'length');
-        continue;
-      }
-      this.appendOrPreempt(group, target, sampled.token);
     }
+    this.maybeFinishGroup(group);
+    return generated;
+  }
+
+  /**
+   * Reports a generated token and decides whether its sequence goes on: EOS
+   * and stop ids end it without the token, the length limits end it after.
+   */
+  private accept(
+    group: RequestGroup,
+    seq: SequenceState,
+    sampled: SampledToken,
+  ): 'continue' | 'finished' {
+    const params = group.params;
+    const now = this.now();
+    group.firstTokenMs ??= now;
+    group.lastTokenMs = now;
+    seq.numOutput++;
+    if (this.eos.has(sampled.token) || params.stopTokenIds.includes(sampled.token)) {
+      this.finishSequence(group, seq, 'stop');
+      return 'finished';
+    }
+    group.events.push({ type: 'token', choice: seq.choice, sampled });
+    if (seq.numOutput >= params.maxTokens || seq.tokens.length + 1 >= this.model.maxContextLength) {
+      seq.tokens.push(sampled.token);
+      this.finishSequence(group, seq, 'length');
+      return 'finished';
+    }
+    return 'continue';
+  }
+
+  /**
+   * Verifies a draft fed after the sequence's last token: rows[i] are the
+   * logits after draft token i−1. Draft tokens the greedy choice agrees with
+   * are kept (their K/V are already in the cache), the first disagreement is
+   * replaced by the model's own token, and the cache is cut back to what was
+   * verified, so the output equals plain greedy decoding.
+   */
+  private afterSpeculation(
+    group: RequestGroup,
+    seq: SequenceState,
+    rows: readonly Float32Array[],
+    draft: readonly number[],
+  ): number {
+    const base = seq.tokens.length;
+    let accepted = 0;
+    let generated = 0;
+    for (let i = 0; i <= draft.length; i++) {
+      const sampled = sampleToken(rows[i]!, group.params, seq.rng);
+      generated++;
+      if (this.accept(group, seq, sampled) === 'finished') break;
+      if (i < draft.length && sampled.token === draft[i]) {
+        seq.tokens.push(sampled.token);
+        seq.numComputed++;
+        accepted++;
+        continue;
+      }
+      this.manager.truncate(seq.seqId, base + accepted);
+      this.appendOrPreempt(group, seq, sampled.token);
+      break;
+    }
+    this.draftedTokens += draft.length;
+    this.acceptedTokens += accepted;
     this.maybeFinishGroup(group);
     return generated;
   }
@@ -471,6 +566,7 @@ export class Engine {
 
   private finishSequence(group: RequestGroup, seq: SequenceState, reason: FinishReason): void {
     seq.finished = reason;
+    if (reason !== 'abort') this.options.speculation?.drafter.observe(seq.tokens);
     if (group.status === 'running' && this.manager.sequenceIds().includes(seq.seqId)) {
       this.manager.free(seq.seqId);
     }

@@ -84,7 +84,27 @@ export class ServerMetrics {
         this.set(s.usedBlocks / s.numBlocks);
       },
     });
-    // Counters fed from the block manager's cumulative stats at scrape time.
+    // Counters fed from cumulative engine stats at scrape time.
+    let seenDrafted = 0;
+    let seenAccepted = 0;
+    new Counter({
+      name: 'vllm:spec_decode_num_draft_tokens_total',
+      help: 'Draft tokens proposed by speculative decoding.',
+      registers,
+      collect() {
+        this.inc(engine.draftedTokens - seenDrafted);
+        seenDrafted = engine.draftedTokens;
+      },
+    });
+    new Counter({
+      name: 'vllm:spec_decode_num_accepted_tokens_total',
+      help: 'Draft tokens accepted by verification.',
+      registers,
+      collect() {
+        this.inc(engine.acceptedTokens - seenAccepted);
+        seenAccepted = engine.acceptedTokens;
+      },
+    });
     let seenQueries = 0;
     let seenHits = 0;
     new Counter({
