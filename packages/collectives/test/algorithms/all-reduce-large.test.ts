@@ -4,9 +4,9 @@ import { uniformTopology } from '../../src/algorithms/topology.js';
 import { allIdentical, DTYPES, expectMatches, makeData, onNetwork, reference } from './helpers.js';
 
 describe('allReduce on ~1M elements', () => {
-  it('every dtype, sum, auto (ring / HO-Ring), world sizes 1, 3, 8', async () => {
+  it('every dtype, sum, auto (ring / HO-Ring), world sizes 3 and 8', async () => {
     const length = 1_000_003;
-    for (const p of [1, 3, 8]) {
+    for (const p of [3, 8]) {
       const topology = p % 2 === 0 ? uniformTopology(p, p / 2) : undefined;
       for (const dtype of DTYPES) {
         if (dtype === 'i64' && p !== 3) continue; // BigInt is slow; one world size suffices
@@ -23,12 +23,12 @@ describe('allReduce on ~1M elements', () => {
     }
   }, 60_000);
 
-  it('f32 at world size 6 over 2 hosts, HO-Ring (avg, max) and halving-doubling (sum)', async () => {
+  it('f32 at world size 6 over 2 hosts, HO-Ring (avg) and halving-doubling (sum)', async () => {
     const length = 1 << 20;
     const p = 6;
     const topology = uniformTopology(p, 3);
     for (const algorithm of ['ho-ring', 'halving-doubling'] as const) {
-      for (const op of algorithm === 'ho-ring' ? (['avg', 'max'] as const) : (['sum'] as const)) {
+      for (const op of algorithm === 'ho-ring' ? (['avg'] as const) : (['sum'] as const)) {
         const inputs = Array.from({ length: p }, (_, r) => makeData('f32', op, length, r));
         const expected = reference('f32', op, inputs);
         const { results } = await onNetwork(p, (p2p, r) =>

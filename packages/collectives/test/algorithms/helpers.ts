@@ -59,11 +59,15 @@ export function makeData(dtype: DType, op: ReduceOp, length: number, rank: numbe
  * BigInt arithmetic reduced modulo the type's width at the end (wrapping
  * sum and product are exact modulo 2^k whatever the order).
  */
-export function reference(dtype: DType, op: ReduceOp, inputs: ElementArray[]): number[] | bigint[] {
+export function reference(
+  dtype: DType,
+  op: ReduceOp,
+  inputs: ElementArray[],
+): Float64Array | bigint[] {
   const n = inputs[0]!.length;
   const p = inputs.length;
   if (dtype === 'f32' || dtype === 'f64') {
-    const out: number[] = [];
+    const out = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let acc = Number(inputs[0]![i]);
       for (let r = 1; r < p; r++) {
@@ -73,13 +77,13 @@ export function reference(dtype: DType, op: ReduceOp, inputs: ElementArray[]): n
         else if (op === 'min') acc = Math.min(acc, v);
         else acc = Math.max(acc, v);
       }
-      out.push(op === 'avg' ? acc / p : acc);
+      out[i] = op === 'avg' ? acc / p : acc;
     }
     return out;
   }
   if ((dtype === 'i32' || dtype === 'u8') && op !== 'prod') {
     // Sums of up to 8 int32 values are exact in float64; wrap once at the end.
-    const out: bigint[] = [];
+    const out = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let acc = Number(inputs[0]![i]);
       for (let r = 1; r < p; r++) {
@@ -89,7 +93,7 @@ export function reference(dtype: DType, op: ReduceOp, inputs: ElementArray[]): n
         else acc = Math.max(acc, v);
       }
       const wrapped = dtype === 'i32' ? acc | 0 : acc & 255;
-      out.push(BigInt(op === 'avg' ? Math.trunc(wrapped / p) : wrapped));
+      out[i] = op === 'avg' ? Math.trunc(wrapped / p) : wrapped;
     }
     return out;
   }
@@ -116,7 +120,7 @@ export function expectMatches(
   dtype: DType,
   op: ReduceOp,
   actual: ElementArray,
-  expected: number[] | bigint[],
+  expected: Float64Array | bigint[],
   p: number,
 ): string | undefined {
   if (actual.length !== expected.length) return `length ${actual.length} != ${expected.length}`;
@@ -124,11 +128,13 @@ export function expectMatches(
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i]!;
     const e = expected[i]!;
-    if (typeof e === 'bigint') {
-      if (typeof a === 'bigint' ? a !== e : a !== Number(e)) return `[${i}] ${a} != ${e}`;
+    if (dtype !== 'f32' && dtype !== 'f64') {
+      const same = typeof e === 'bigint' ? BigInt(a) === e : Number(a) === e;
+      if (!same) return `[${i}] ${a} != ${e}`;
     } else {
-      const scale = op === 'sum' || op === 'avg' ? 100 * p : Math.max(1, Math.abs(e));
-      if (!(Math.abs(Number(a) - e) <= tol * scale)) return `[${i}] ${a} != ${e}`;
+      const x = Number(e);
+      const scale = op === 'sum' || op === 'avg' ? 100 * p : Math.max(1, Math.abs(x));
+      if (!(Math.abs(Number(a) - x) <= tol * scale)) return `[${i}] ${a} != ${e}`;
     }
   }
   return undefined;
