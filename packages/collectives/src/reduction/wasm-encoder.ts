@@ -171,10 +171,11 @@ function functionBody(t: TypeInfo, op: KernelOp): number[] {
  * Encodes the reduction kernel module: for every dtype and op an export
  * `${dtype}_${op}(acc, src, n)` computing `acc[i] = acc[i] op src[i]` for
  * `n` elements at byte offsets `acc`, `src` of the imported memory
- * `env.memory`. Emitted from this encoder instead of a checked-in binary, so
- * the bytes and their source cannot drift apart.
+ * `env.memory` (a shared memory with `shared: true`). Emitted from this
+ * encoder instead of a checked-in binary, so the bytes and their source
+ * cannot drift apart.
  */
-export function encodeReductionModule(): Uint8Array {
+export function encodeReductionModule(options: { shared?: boolean } = {}): Uint8Array {
   const names: string[] = [];
   const bodies: number[][] = [];
   for (const d of KERNEL_DTYPES) {
@@ -184,7 +185,11 @@ export function encodeReductionModule(): Uint8Array {
     }
   }
   const type = section(1, vec([[0x60, ...vec([[I32], [I32], [I32]]), ...vec([])]]));
-  const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x01]]));
+  // Memory limits: unshared {min 1}, or shared {min 1, max 65536 pages}
+  // (threads proposal: flag 0x03), so a SharedArrayBuffer-backed memory of
+  // any size can be imported.
+  const limits = options.shared ? [0x03, 0x01, ...uleb(65536)] : [0x00, 0x01];
+  const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, ...limits]]));
   const funcs = section(3, vec(names.map(() => [0])));
   const exports = section(7, vec(names.map((n, i) => [...str(n), 0x00, ...uleb(i)])));
   const code = section(10, [...uleb(bodies.length), ...bodies.flat()]);

@@ -1,6 +1,7 @@
 import { PlexusCollectivesError } from '../errors.js';
 import type { ReduceOp } from '../types.js';
 import { dtypeOf, type ElementArray } from './dtype.js';
+import { jsReduceInto } from './js-reduce.js';
 import { type WasmMemory, type WasmModule, wasmApi } from './wasm-api.js';
 import { encodeReductionModule, type KernelOp } from './wasm-encoder.js';
 
@@ -18,6 +19,15 @@ export interface WasmReductionKernelOptions {
   chunkBytes?: number;
   /** Bytes reserved for `allocate` (zero-copy buffers inside wasm memory; default 0). */
   arenaBytes?: number;
+  /**
+   * Reduce inside this memory instead of a new one, e.g. a shared
+   * `WebAssembly.Memory({ initial, maximum, shared: true })` whose
+   * SharedArrayBuffer backs the worker-thread channels, so every thread
+   * reduces in place. Arrays outside it then take the JS loop (the kernel
+   * cannot know which bytes of a foreign memory are free for staging);
+   * `allocate` is unavailable.
+   */
+  memory?: WasmMemory;
 }
 
 /**
@@ -43,18 +53,23 @@ export interface WasmReductionKernel {
   ): T;
 }
 
-let moduleCache: WasmModule | null | undefined;
+const moduleCache = new Map<boolean, WasmModule | null>();
 
-/** The compiled kernel module, or null where WebAssembly SIMD is unavailable. */
-export function reductionModule(): WasmModule | null {
-  if (moduleCache === undefined) {
+/**
+ * The compiled kernel module (importing a shared memory with `shared`), or
+ * null where WebAssembly SIMD (or shared memory) is unavailable.
+ */
+export function reductionModule(shared = false): WasmModule | null {
+  if (!moduleCache.has(shared)) {
+    let mod: WasmModule | null = null;
     try {
-      moduleCache = wasmApi ? new wasmApi.Module(encodeReductionModule()) : null;
+      mod = wasmApi ? new wasmApi.Module(encodeReductionModule({ shared })) : null;
     } catch {
-      moduleCache = null;
+      mod = null;
     }
+    moduleCache.set(shared, mod);
   }
-  return moduleCache ?? null;
+  return moduleCache.get(shared) ?? null;
 }
 
 /** True where the wasm SIMD kernel can run. */
@@ -66,7 +81,12 @@ export function wasmReductionAvailable(): boolean {
 export function createWasmReductionKernel(
   options: WasmReductionKernelOptions = {},
 ): WasmReductionKernel | null {
-  const mod = reductionModule();
+  const external = options.memory;
+  const shared =
+    external !== undefined &&
+    typeof SharedArrayBuffer !== 'undefined' &&
+    external.buffer instanceof SharedArrayBuffer;
+  const mod = reductionModule(shared);
   if (!mod || !wasmApi) return null;
   const chunkBytes = options.chunkBytes ?? 64 * 1024;
   const arenaBytes = options.arenaBytes ?? 0;
@@ -84,10 +104,17 @@ export function createWasmReductionKernel(
       `expected arenaBytes to be a non-negative integer, got ${String(arenaBytes)}`,
     );
   }
+  if (external && arenaBytes > 0) {
+    throw new PlexusCollectivesError(
+      MODULE,
+      'invalid-argument',
+      'arenaBytes cannot be combined with an external memory (allocate inside it yourself)',
+    );
+  }
   const arenaStart = 2 * chunkBytes;
   // Sized once: growing a non-shared memory detaches every view into it.
   const pages = Math.max(1, Math.ceil((arenaStart + arenaBytes) / PAGE));
-  const memory = new wasmApi.Memory({ initial: pages });
+  const memory = external ?? new wasmApi.Memory({ initial: pages });
   const exports = new wasmApi.Instance(mod, { env: { memory } }).exports as Record<
     string,
     KernelFn
@@ -111,11 +138,15 @@ export function createWasmReductionKernel(
         fn(acc.byteOffset, src.byteOffset, n);
         return;
       }
+      if (external) {
+        jsReduceInto(acc, src, op);
+        return;
+      }
       const bpe = acc.BYTES_PER_ELEMENT;
       const per = chunkBytes / bpe;
       const Ctor = acc.constructor as new (b: ArrayBuffer, o: number, n: number) => ElementArray;
-      const a = new Ctor(inside, 0, per) as Float64Array;
-      const b = new Ctor(inside, chunkBytes, per) as Float64Array;
+      const a = new Ctor(inside as ArrayBuffer, 0, per) as Float64Array;
+      const b = new Ctor(inside as ArrayBuffer, chunkBytes, per) as Float64Array;
       for (let start = 0; start < n; start += per) {
         const m = Math.min(per, n - start);
         const accPart = acc.subarray(start, start + m) as Float64Array;

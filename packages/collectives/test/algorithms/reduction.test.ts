@@ -76,3 +76,31 @@ describe('wasm SIMD reduction kernel', () => {
     expect(() => k.allocate(Float64Array, 1)).toThrow(/raise arenaBytes/);
   });
 });
+
+describe('wasm kernel over a shared memory', () => {
+  it('reduces SharedArrayBuffer views in place and falls back to JS for outside arrays', () => {
+    const Memory = (
+      globalThis as unknown as {
+        WebAssembly: { Memory: new (d: object) => { buffer: SharedArrayBuffer } };
+      }
+    ).WebAssembly.Memory;
+    const memory = new Memory({ initial: 4, maximum: 16, shared: true });
+    expect(memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const k = createWasmReductionKernel({ memory })!;
+    const n = 10_001;
+    const a = new Float32Array(memory.buffer, 0, n);
+    const b = new Float32Array(memory.buffer, 64 * 1024, n);
+    const x = makeData('f32', 'sum', n, 0) as Float32Array;
+    const y = makeData('f32', 'sum', n, 1) as Float32Array;
+    a.set(x);
+    b.set(y);
+    k.reduceInto(a, b, 'sum');
+    const viaJs = x.slice();
+    jsReduceInto(viaJs, y, 'sum');
+    expect(allIdentical([a, viaJs])).toBe(true);
+    const outside = x.slice();
+    k.reduceInto(outside, y, 'sum');
+    expect(allIdentical([outside, viaJs])).toBe(true);
+    expect(() => createWasmReductionKernel({ memory, arenaBytes: 64 })).toThrow(/external memory/);
+  });
+});
