@@ -1,0 +1,230 @@
+// All-reduce (float32 sum) over the TCP transport between separate Node.js
+// processes on loopback, beside PyTorch's Gloo backend on the same sizes and
+// world sizes, reported as nccl-tests do: time, algorithm bandwidth
+// (bytes / time) and bus bandwidth (algbw * 2 (n - 1) / n).
+// Writes bench/results/allreduce-tcp.json.
+//   npx tsx bench/allreduce-tcp.ts [--quick]
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { launch } from '../src/launcher/launch.js';
+
+const quick = process.argv.includes('--quick');
+const KIB = 1024;
+const MIB = 1024 * KIB;
+const sizes = quick
+  ? [4 * KIB, 1 * MIB, 16 * MIB]
+  : [4 * KIB, 64 * KIB, 1 * MIB, 4 * MIB, 16 * MIB, 64 * MIB];
+const worldSizes = [2, 4];
+const connectionsPerPeer = Number(process.env.PLEXUS_BENCH_CONNECTIONS ?? '2');
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const PYTHON = '/usr/bin/python3';
+
+interface Row {
+  bytes: number;
+  iters: number;
+  /** Per-iteration time of the slowest rank. */
+  ms: number[];
+}
+
+function parse(out: string): Row[] {
+  return out
+    .split('\n')
+    .filter((l) => l.includes('RESULT '))
+    .map((l) => JSON.parse(l.slice(l.indexOf('RESULT ') + 7)) as Row);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function plexus(n: number): Promise<Row[]> {
+  let out = '';
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      out += chunk;
+      cb();
+    },
+  });
+  const result = await launch(
+    {
+      nproc: n,
+      masterAddr: '127.0.0.1',
+      masterPort: undefined,
+      prefix: true,
+      script: here('./allreduce-tcp-worker.ts'),
+      scriptArgs: [JSON.stringify(sizes), String(connectionsPerPeer)],
+    },
+    { stdout: sink, execArgv: ['--import', 'tsx'], forwardSignals: false },
+  );
+  if (result.exitCode !== 0) throw new Error(`plexus workers failed:\n${out}`);
+  return parse(out);
+}
+
+async function gloo(n: number): Promise<Row[] | string> {
+  const port = await freePort();
+  const procs = Array.from({ length: n }, (_, rank) => {
+    const p = spawn(PYTHON, [here('./allreduce_gloo.py'), JSON.stringify(sizes)], {
+      env: {
+        ...process.env,
+        RANK: String(rank),
+        WORLD_SIZE: String(n),
+        MASTER_ADDR: '127.0.0.1',
+        MASTER_PORT: String(port),
+        OMP_NUM_THREADS: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+    });
+    p.stderr.on('data', (d) => {
+      err += d;
+    });
+    return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      p.on('error', (e) => resolve({ code: -1, out, err: String(e) }));
+      p.on('close', (code) => resolve({ code, out, err }));
+    });
+  });
+  const results = await Promise.all(procs);
+  const bad = results.find((r) => r.code !== 0);
+  if (bad)
+    return `gloo failed (exit ${bad.code}): ${bad.err.trim().split('\n').slice(-3).join(' | ')}`;
+  return parse(results[0]!.out);
+}
+
+/** Two processes exchanging each size over one plain socket (see raw-socket-exchange.mjs). */
+async function rawSocket(): Promise<Row[]> {
+  const port = await freePort();
+  const big = sizes.filter((b) => b >= 1 * MIB);
+  const start = (rank: number) =>
+    spawn(
+      process.execPath,
+      [here('./raw-socket-exchange.mjs'), String(rank), String(port), JSON.stringify(big)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+  const server = start(0);
+  let out = '';
+  await new Promise<void>((resolve) => {
+    server.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('listening')) resolve();
+    });
+  });
+  const client = start(1);
+  client.stdout.resume();
+  await Promise.all([server, client].map((p) => new Promise((r) => p.on('close', r))));
+  return parse(out);
+}
+
+function metrics(row: Row | undefined, n: number) {
+  if (!row) return undefined;
+  const mean = row.ms.reduce((a, b) => a + b, 0) / row.ms.length;
+  const sorted = [...row.ms].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  const algbw = row.bytes / (mean / 1000) / 1e9;
+  const busbw = (algbw * 2 * (n - 1)) / n;
+  const medianBusbw = ((row.bytes / (median / 1000) / 1e9) * 2 * (n - 1)) / n;
+  return {
+    timeUs: Math.round(mean * 1000),
+    algbwGBs: Number(algbw.toFixed(3)),
+    busbwGBs: Number(busbw.toFixed(3)),
+    medianTimeUs: Math.round(median * 1000),
+    medianBusbwGBs: Number(medianBusbw.toFixed(3)),
+    iters: row.iters,
+    meanMs: mean,
+    medianMs: median,
+  };
+}
+
+const loadavgAtStart = loadavg();
+process.stderr.write('plain Node.js socket exchange baseline ...\n');
+const raw = await rawSocket();
+const socketBaseline = raw.map((r) => ({
+  bytes: r.bytes,
+  exchangeTimeUs: Math.round((r.ms.reduce((a, b) => a + b, 0) / r.ms.length) * 1000),
+  // The bytes each process sends (and receives) per second during the exchange.
+  perDirectionGBs: Number(
+    (r.bytes / (r.ms.reduce((a, b) => a + b, 0) / r.ms.length / 1000) / 1e9).toFixed(3),
+  ),
+}));
+for (const b of socketBaseline) {
+  console.log(
+    `plain socket exchange ${String(b.bytes).padStart(9)} B: ${b.exchangeTimeUs} us, ${b.perDirectionGBs} GB/s per direction`,
+  );
+}
+const results = [];
+for (const n of worldSizes) {
+  process.stderr.write(`world size ${n}: plexus over TCP ...\n`);
+  const ours = await plexus(n);
+  process.stderr.write(`world size ${n}: gloo ...\n`);
+  const theirs = await gloo(n);
+  for (const bytes of sizes) {
+    const p = metrics(
+      ours.find((r) => r.bytes === bytes),
+      n,
+    );
+    const g =
+      typeof theirs === 'string'
+        ? undefined
+        : metrics(
+            theirs.find((r) => r.bytes === bytes),
+            n,
+          );
+    const row = {
+      worldSize: n,
+      bytes,
+      plexus: p,
+      gloo: g ?? (typeof theirs === 'string' ? theirs : undefined),
+      // Same bytes and n on both sides, so the busbw ratio is the inverse ratio of times.
+      busbwRatio: p && g ? Number((g.meanMs / p.meanMs).toFixed(3)) : undefined,
+      medianBusbwRatio: p && g ? Number((g.medianMs / p.medianMs).toFixed(3)) : undefined,
+    };
+    results.push(row);
+    const fmt = (m: typeof p) =>
+      m
+        ? `${String(m.timeUs).padStart(9)} us ${m.busbwGBs.toFixed(3).padStart(7)} GB/s`
+        : '       n/a';
+    console.log(
+      `n=${n} ${String(bytes).padStart(9)} B  plexus ${fmt(p)}  gloo ${fmt(g)}  busbw ratio ${row.busbwRatio ?? 'n/a'} (medians ${row.medianBusbwRatio ?? 'n/a'})`,
+    );
+  }
+}
+
+mkdirSync(here('./results'), { recursive: true });
+writeFileSync(
+  here('./results/allreduce-tcp.json'),
+  `${JSON.stringify(
+    {
+      benchmark: 'all-reduce float32 sum, TCP loopback, separate processes',
+      definitions:
+        'time: per iteration, slowest rank, mean over iterations (median beside it); algbw = bytes / time; busbw = algbw * 2 (n - 1) / n (nccl-tests); ratio = plexus busbw / gloo busbw',
+      peer: 'PyTorch Gloo (torch.distributed, Debian /usr/bin/python3), 1 intra-op thread',
+      plexus: { connectionsPerPeer, algorithm: 'auto' },
+      quick,
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      date: new Date().toISOString(),
+      // This benchmark is sensitive to CPU contention: Node wakes once per socket read.
+      loadavgAtStart,
+      loadavgAtEnd: loadavg(),
+      socketBaseline,
+      results,
+    },
+    null,
+    2,
+  )}\n`,
+);
