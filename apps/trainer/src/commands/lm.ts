@@ -116,10 +116,15 @@ async function trainWorker(
   const rank = group?.rank ?? 0;
   const log = rank === 0 ? log0 : () => {};
   mkdirSync(opts.out, { recursive: true });
-  const corpus = prepareCorpus(opts.data, opts.out, {
-    tokenizer: opts.tokenizer,
-    vocabSize: configVocabSize(opts.config),
-  });
+  const prepare = () =>
+    prepareCorpus(opts.data, opts.out, {
+      tokenizer: opts.tokenizer,
+      vocabSize: configVocabSize(opts.config),
+    });
+  // Under plexus-run no launcher made the tokenizer: rank 0 trains it, the others then load it.
+  const first = rank === 0 ? prepare() : undefined;
+  if (group && group.worldSize > 1) await group.barrier();
+  const corpus = first ?? prepare();
   const choice = await initBackend({ backend: opts.backend });
   const config = resolveModelConfig(opts.config, corpus.tokenizer);
   log(
