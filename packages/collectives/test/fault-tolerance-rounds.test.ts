@@ -1,0 +1,223 @@
+import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { electState } from '../src/fault-tolerance/election.js';
+import {
+  type Coordinator,
+  createFaultTolerantGroup,
+  digestState,
+  type FaultTolerantGroup,
+  PlexusCollectivesError,
+  startCoordinator,
+} from '../src/index.js';
+import { writeMessage } from '../src/store/wire.js';
+
+const cleanup: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+async function world(
+  n: number,
+  options: Parameters<typeof startCoordinator>[0] = {},
+): Promise<{ c: Coordinator; gs: FaultTolerantGroup[] }> {
+  const c = await startCoordinator({ minInitialPeers: n, ...options });
+  cleanup.push(() => c.close());
+  const gs = Array.from({ length: n }, () =>
+    createFaultTolerantGroup({ host: c.host, port: c.port, timeoutMs: 5_000 }),
+  );
+  for (const g of gs) cleanup.push(() => g.leave());
+  await Promise.all(gs.map((g) => g.join()));
+  return { c, gs };
+}
+
+/** Independent reference: sha256 of what `digestState` hashes, computed here from scratch. */
+function referenceHash(state: Record<string, Float32Array | Int32Array>): string {
+  const total = createHash('sha256');
+  for (const name of Object.keys(state).sort()) {
+    const t = state[name]!;
+    const h = createHash('sha256')
+      .update(`${t.constructor.name}:${t.length}:`)
+      .update(new Uint8Array(t.buffer, t.byteOffset, t.byteLength))
+      .digest('hex');
+    total.update(`${name}\0${h}\0`);
+  }
+  return total.digest('hex');
+}
+
+describe('fault-tolerant group rounds (in process)', () => {
+  it('all-reduce over the members matches a plain sum; every op and dtype', async () => {
+    const { gs } = await world(3);
+    const inputs = gs.map((g, r) =>
+      Float64Array.from({ length: 1001 }, (_, i) => (i % 7) * (r + 1) + 0.5),
+    );
+    const out = inputs.map((x) => x.slice());
+    await Promise.all(gs.map((g, r) => g.allReduce(out[r]!, 'sum')));
+    for (const o of out) {
+      for (let i = 0; i < 1001; i++) expect(o[i]).toBe(inputs.reduce((s, x) => s + x[i]!, 0));
+    }
+    const ints = gs.map((_, r) => new Int32Array([r, -r, 5 + r]));
+    await Promise.all(gs.map((g, r) => g.allReduce(ints[r]!, 'max')));
+    for (const x of ints) expect(Array.from(x)).toEqual([2, 0, 7]);
+    expect(gs[0]!.lastRound).toMatchObject({ kind: 'allReduce', members: gs.map((g) => g.peerId) });
+  });
+
+  it('state synchronisation: the minority re-fetches from the majority; hashes equal an independent sha256', async () => {
+    const { gs } = await world(3);
+    const make = (fill: number) => ({
+      w: new Float32Array(5000).fill(fill),
+      n: new Int32Array([9]),
+    });
+    // Rank 0 differs: popularity, not rank, decides.
+    const states = [make(2), make(1), make(1)];
+    const results = await Promise.all(gs.map((g, r) => g.syncSharedState(states[r]!)));
+    expect(results[0]!.received).toEqual(['w']);
+    expect(results[1]!.received).toEqual([]);
+    const want = referenceHash(make(1));
+    for (let r = 0; r < 3; r++) {
+      expect(results[r]!.hash).toBe(want);
+      expect(referenceHash(states[r]!)).toBe(want);
+      expect(results[r]!.revision).toBe(1);
+    }
+    expect(digestState(states[0]!).total).toBe(want);
+  });
+
+  it('a newcomer never outvotes the members: it receives their state although it is alone with its own', async () => {
+    const { c, gs } = await world(1);
+    const old = { w: new Float32Array(100).fill(3) };
+    await gs[0]!.syncSharedState(old);
+    const late = [0, 1].map(() =>
+      createFaultTolerantGroup({ host: c.host, port: c.port, timeoutMs: 5_000 }),
+    );
+    for (const g of late) cleanup.push(() => g.leave());
+    const joining = Promise.all(late.map((g) => g.join()));
+    await new Promise((r) => setTimeout(r, 200));
+    const topo = await gs[0]!.updateTopology();
+    await joining;
+    expect(topo.joined.sort()).toEqual(late.map((g) => g.peerId).sort());
+    const fresh = [{ w: new Float32Array(100) }, { w: new Float32Array(100) }];
+    const res = await Promise.all([
+      gs[0]!.syncSharedState(old),
+      ...late.map((g, i) => g.syncSharedState(fresh[i]!)),
+    ]);
+    for (const f of fresh) expect(Array.from(f.w)).toEqual(Array(100).fill(3));
+    expect(new Set(res.map((r) => r.hash)).size).toBe(1);
+    expect(res.map((r) => r.revision)).toEqual([2, 2, 2]);
+  });
+
+  it('members calling different operations, or states of different layouts, fail with mismatch on all of them', async () => {
+    const { gs } = await world(2);
+    const results = await Promise.allSettled([
+      gs[0]!.allReduce(new Float32Array(4), 'sum'),
+      gs[1]!.allReduce(new Float32Array(5), 'sum'),
+    ]);
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      const e = (r as PromiseRejectedResult).reason;
+      expect(PlexusCollectivesError.isInstance(e) && e.code).toBe('mismatch');
+    }
+    const layouts = await Promise.allSettled([
+      gs[0]!.syncSharedState({ a: new Float32Array(3) }),
+      gs[1]!.syncSharedState({ a: new Float64Array(3) }),
+    ]);
+    for (const r of layouts) expect((r as PromiseRejectedResult).reason.code).toBe('mismatch');
+    // Neither failure broke the group.
+    const bufs = [new Float32Array([1]), new Float32Array([2])];
+    await Promise.all(gs.map((g, r) => g.allReduce(bufs[r]!, 'sum')));
+    expect(Array.from(bufs[1]!)).toEqual([3]);
+  });
+
+  it('a member that never calls: the others time out with a typed error and can carry on', async () => {
+    const { gs } = await world(2);
+    const t = performance.now();
+    const error = await gs[0]!
+      .allReduce(new Float32Array(8), 'sum', { timeoutMs: 300 })
+      .catch((e) => e);
+    expect(PlexusCollectivesError.isInstance(error)).toBe(true);
+    expect(error.code).toBe('timeout');
+    expect(performance.now() - t).toBeLessThan(3_000);
+    const bufs = [new Float32Array([1, 2]), new Float32Array([3, 4])];
+    await Promise.all(gs.map((g, r) => g.allReduce(bufs[r]!, 'sum')));
+    expect(Array.from(bufs[0]!)).toEqual([4, 6]);
+  });
+
+  it('a member that goes silent is dropped after the heartbeat timeout; the others continue in a new epoch', async () => {
+    const c = await startCoordinator({
+      minInitialPeers: 3,
+      heartbeatMs: 100,
+      heartbeatTimeoutMs: 600,
+    });
+    cleanup.push(() => c.close());
+    // A peer that says hello and then nothing: a process cut off from the coordinator.
+    const silent = connect({ host: c.host, port: c.port });
+    cleanup.push(() => silent.destroy());
+    await new Promise((r) => silent.once('connect', r));
+    writeMessage(silent, { id: 0, t: 'hello', name: 'silent' });
+    const gs = [0, 1].map(() =>
+      createFaultTolerantGroup({ host: c.host, port: c.port, timeoutMs: 5_000 }),
+    );
+    for (const g of gs) cleanup.push(() => g.leave());
+    const joined = await Promise.all(gs.map((g) => g.join()));
+    expect(joined[0]!.members).toHaveLength(3);
+    const bufs = [new Int32Array([1]), new Int32Array([2])];
+    await Promise.all(gs.map((g, r) => g.allReduce(bufs[r]!, 'sum')));
+    expect(Array.from(bufs[0]!)).toEqual([3]);
+    expect(gs[0]!.lastRound!.members).toEqual(gs.map((g) => g.peerId));
+    expect(gs[0]!.lastRound!.epoch).toBeGreaterThan(joined[0]!.epoch);
+  });
+
+  it('bad arguments are refused with messages that say what is accepted', async () => {
+    expect(() => createFaultTolerantGroup({ host: 'x', port: 1, timeoutMs: -1 })).toThrow(
+      /^@plexus\/collectives\/fault-tolerance: expected timeoutMs > 0/,
+    );
+    await expect(startCoordinator({ heartbeatMs: 500, heartbeatTimeoutMs: 100 })).rejects.toThrow(
+      /heartbeatTimeoutMs \(100\) > heartbeatMs \(500\)/,
+    );
+    const { gs } = await world(1);
+    await expect(gs[0]!.allReduce([1, 2] as never, 'sum')).rejects.toThrow(
+      /^@plexus\/collectives\/fault-tolerance: allReduce: expected a Float32Array/,
+    );
+    await expect(gs[0]!.syncSharedState({ a: [1] } as never)).rejects.toThrow(
+      /entry "a" to be a typed array/,
+    );
+    await expect(gs[0]!.join()).rejects.toThrow(/already joined/);
+  });
+});
+
+describe('shared-state election', () => {
+  const digest = (total: string) => ({
+    total,
+    keys: { w: { dtype: 'Float32Array', length: 1, hash: total } },
+  });
+
+  it('prefers members that held the state, then popularity, then the lowest rank', () => {
+    const plan = electState(
+      [
+        { rank: 0, synced: false, digest: digest('new') },
+        { rank: 1, synced: false, digest: digest('new') },
+        { rank: 2, synced: true, digest: digest('old') },
+      ],
+      true,
+    )!;
+    expect(plan.elected.total).toBe('old');
+    expect(plan.transfers).toEqual([
+      { from: 2, to: 0, keys: ['w'] },
+      { from: 2, to: 1, keys: ['w'] },
+    ]);
+    const tie = electState(
+      [
+        { rank: 0, synced: true, digest: digest('a') },
+        { rank: 1, synced: true, digest: digest('b') },
+      ],
+      true,
+    )!;
+    expect(tie.elected.total).toBe('a');
+  });
+
+  it('reports the state lost when no member that held it is left', () => {
+    expect(electState([{ rank: 0, synced: false, digest: digest('x') }], true)).toBeUndefined();
+    expect(electState([{ rank: 0, synced: false, digest: digest('x') }], false)?.transfers).toEqual(
+      [],
+    );
+  });
+});
