@@ -21,7 +21,7 @@ function causalMask(T: number, rep: number): tf.Tensor2D {
  * (token-major, rotary already applied); query head `h` reads KV head
  * `floor(h / (H / Hkv))`, as Hugging Face's `repeat_kv`. Rather than copying
  * K and V `H / Hkv` times, the query heads of a group are stacked along the
- * query axis, so one batched matmul serves the whole group. Returns
+ * query axis, so one matmul per (sequence, KV head) serves the group. Returns
  * `[B·T, H·d]`.
  */
 export function causalAttention(
