@@ -52,13 +52,28 @@ describe('plexus-train lm', () => {
     expect(tf.memory().numTensors).toBe(before);
   }, 60_000);
 
-  it('refuses to resume a run made with other options', async () => {
+  it('takes a tokenizer from --tokenizer; refuses to resume a run made with other options', async () => {
     const { dir, data } = tempRun();
     const out = join(dir, 'r');
+    const logA: string[] = [];
     await runLm(microArgs(data, out, ['--steps', '3', '--checkpoint-every', '3']), {
-      log: () => {},
+      log: (l) => logA.push(l),
       showProgress: false,
     });
+    const logB: string[] = [];
+    const other = join(dir, 'other');
+    await runLm(microArgs(data, other, ['--steps', '3', '--tokenizer', join(out, 'model')]), {
+      log: (l) => logB.push(l),
+      showProgress: false,
+    });
+    expect(JSON.parse(readFileSync(join(other, 'tokenizer', 'source.json'), 'utf8'))).toEqual({
+      kind: 'copied',
+      from: join(out, 'model'),
+    });
+    // Loaded through @huggingface/tokenizers, the same tokenizer gives the same token stream.
+    const tokens = (l: string[]) => /; (\d+) tokens, vocabulary (\d+)/.exec(l[0]!)?.slice(1);
+    expect(tokens(logA)).toEqual(['19173', '320']);
+    expect(tokens(logB)).toEqual(tokens(logA));
     await expect(
       runLm(microArgs(data, out, ['--steps', '4', '--seq', '8', '--resume']), {
         log: () => {},
