@@ -8,6 +8,7 @@ import {
   digestState,
   type FaultTolerantGroup,
   PlexusCollectivesError,
+  type ReduceOp,
   startCoordinator,
 } from '../src/index.js';
 import { writeMessage } from '../src/store/wire.js';
@@ -46,19 +47,47 @@ function referenceHash(state: Record<string, Float32Array | Int32Array>): string
 }
 
 describe('fault-tolerant group rounds (in process)', () => {
-  it('all-reduce over the members matches a plain sum; every op and dtype', async () => {
+  it('all-reduce over the members matches a plain reference for every op and dtype', async () => {
     const { gs } = await world(3);
-    const inputs = gs.map((g, r) =>
-      Float64Array.from({ length: 1001 }, (_, i) => (i % 7) * (r + 1) + 0.5),
-    );
-    const out = inputs.map((x) => x.slice());
-    await Promise.all(gs.map((g, r) => g.allReduce(out[r]!, 'sum')));
-    for (const o of out) {
-      for (let i = 0; i < 1001; i++) expect(o[i]).toBe(inputs.reduce((s, x) => s + x[i]!, 0));
+    const n = 1001;
+    const ref = (op: ReduceOp, xs: number[], int: boolean): number => {
+      const f = {
+        sum: (a: number, b: number) => a + b,
+        avg: (a: number, b: number) => a + b,
+        prod: (a: number, b: number) => a * b,
+        min: (a: number, b: number) => Math.min(a, b),
+        max: (a: number, b: number) => Math.max(a, b),
+      }[op];
+      const r = xs.reduce((a, b) => f(a, b));
+      if (op !== 'avg') return r;
+      return int ? Math.trunc(r / xs.length) : r / xs.length;
+    };
+    const ctors: (new (n: number) => Float32Array | Float64Array | Int32Array)[] = [
+      Float32Array,
+      Float64Array,
+      Int32Array,
+    ];
+    for (const Ctor of ctors) {
+      for (const op of ['sum', 'prod', 'min', 'max', 'avg'] as const) {
+        // Small integers: every op is exact, so the reference needs no tolerance.
+        const inputs = gs.map((_g, r) => {
+          const x = new Ctor(n);
+          for (let i = 0; i < n; i++) x[i] = ((i * (r + 3)) % 9) - 4;
+          return x;
+        });
+        const out = inputs.map((x) => x.slice());
+        await Promise.all(gs.map((g, r) => g.allReduce(out[r]!, op)));
+        const want = new Ctor(n);
+        for (let i = 0; i < n; i++) {
+          want[i] = ref(
+            op,
+            inputs.map((x) => x[i]!),
+            Ctor === Int32Array,
+          );
+        }
+        for (const o of out) expect(o).toEqual(want);
+      }
     }
-    const ints = gs.map((_, r) => new Int32Array([r, -r, 5 + r]));
-    await Promise.all(gs.map((g, r) => g.allReduce(ints[r]!, 'max')));
-    for (const x of ints) expect(Array.from(x)).toEqual([2, 0, 7]);
     expect(gs[0]!.lastRound).toMatchObject({ kind: 'allReduce', members: gs.map((g) => g.peerId) });
   });
 
