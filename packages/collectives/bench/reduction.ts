@@ -17,6 +17,8 @@ const cases = [
   { dtype: 'f64', op: 'sum', ctor: Float64Array },
   { dtype: 'i32', op: 'sum', ctor: Int32Array },
   { dtype: 'i32', op: 'prod', ctor: Int32Array },
+  { dtype: 'i64', op: 'sum', ctor: BigInt64Array },
+  { dtype: 'u8', op: 'max', ctor: Uint8Array },
 ] as const;
 
 function median(xs: number[]): number {
@@ -37,6 +39,10 @@ function time(fn: () => void, bytes: number): number {
 }
 
 function fill(a: ElementArray) {
+  if (a instanceof BigInt64Array) {
+    for (let i = 0; i < a.length; i++) a[i] = BigInt((i % 97) - 48);
+    return;
+  }
   const f = a as Float32Array;
   for (let i = 0; i < f.length; i++) f[i] = (i % 97) - 48;
 }
@@ -83,7 +89,7 @@ for (const c of cases) {
 
 const out = {
   benchmark: 'reduction kernel: acc[i] = acc[i] op src[i], one buffer of src per call',
-  note: 'GB/s counts one operand (the buffer size) per call; median of several runs after a warm-up. wasmInPlace: both arrays inside wasm memory; wasmStaged: ordinary arrays copied through 64 KiB chunks of wasm memory.',
+  note: 'GB/s counts one operand (the buffer size) per call; median of several runs after a warm-up. wasmInPlace: both arrays inside wasm memory; wasmStaged: ordinary arrays copied through 64 KiB chunks of wasm memory. jsReduceInto is one generic function for every element type, so its element accesses go polymorphic as the benchmark moves through types (as they do in a process reducing several dtypes); cases run in the order listed.',
   node: process.version,
   cpu: cpus()[0]?.model ?? 'unknown',
   cores: cpus().length,
