@@ -16,8 +16,8 @@ export type Flow = 'source_to_target' | 'target_to_source';
  * lines up with edge attributes as given. `target`: sorted by target, the
  * aggregation matrix's own order, which spares the spmm paths a permutation
  * of per-arc weights (e.g. attention with added self loops); edge attributes
- * are permuted into it for you. `ctx.source` / `ctx.target` always say which
- * arc is which.
+ * are permuted into it for you (so pass per-arc inputs as `edgeAttr`, not
+ * through a closure). `ctx.source` / `ctx.target` always say which arc is which.
  */
 export type ArcOrder = 'graph' | 'target';
 
@@ -62,7 +62,7 @@ export interface MessageContext {
   readonly xI: tf.Tensor2D;
   /** `x` of each arc's source `j`, `[numArcs, F]` (PyG's `x_j`). */
   readonly xJ: tf.Tensor2D;
-  /** Edge attributes per arc `[numArcs, D]`, or undefined when none were given. */
+  /** Edge attributes per arc `[numArcs, D]` in this context's arc order (added loops included), or undefined. */
   readonly edgeAttr: tf.Tensor2D | undefined;
   /** Target node of each arc (host copy; do not modify). */
   readonly target: Int32Array;
