@@ -121,6 +121,7 @@ export {
   type InMemoryNetworkStats,
   type LinkModel,
 } from './transport/in-memory.js';
+export type { PointToPointCallOptions, PointToPointV1 } from './transport/point-to-point.js';
 export {
   createTcpTransport,
   type TcpTransport,
