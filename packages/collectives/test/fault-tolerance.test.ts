@@ -88,6 +88,31 @@ describe('fault tolerance (child processes, kill -9)', () => {
     );
   }, 60_000);
 
+  it('a peer cut off mid all-reduce (SIGSTOP, sockets left open): survivors reject once its heartbeats stop, and retry without it', async () => {
+    const c = await coordinator(3);
+    const big = { gradLength: 1 << 19 };
+    const all = [
+      peer(c, 'a', big),
+      peer(c, 'b', big),
+      peer(c, 'frozen', { ...big, dieOn: { kind: 'allReduce', nth: 3, signal: 'SIGSTOP' } }),
+    ];
+    const frozen = all[2]!;
+    // It freezes itself at the start of its third all-reduce round, with its TCP connections
+    // left open: only the coordinator's heartbeat timeout can tell.
+    const dying = await frozen.waitFor((e) => e.ev === 'dying', 30_000);
+    for (const s of all.slice(0, 2)) {
+      const error = await s.waitFor((e) => e.ev === 'error', 20_000);
+      expect(error).toMatchObject({ op: 'allReduce', isInstance: true, code: 'broken' });
+      // Heartbeat timeout (4 s) plus scheduling slack, well inside the 10 s per-call timeout.
+      expect(error.at - dying.at).toBeLessThan(CALL_TIMEOUT_MS);
+      const retried = await s.waitFor(allReduced(), 30_000, s.events.indexOf(error));
+      expect(retried.members).not.toContain(frozen.peerId);
+      expect(retried.members).toHaveLength(2);
+      expectCorrect(retried);
+    }
+    frozen.child.kill('SIGKILL');
+  }, 60_000);
+
   it('a peer killed while it joins: the members go on without it; the next joiner receives bit-identical state', async () => {
     const c = await coordinator(2);
     const founders = [
