@@ -64,14 +64,15 @@ export type RefAggregation =
   | 'min'
   | { softmax: true; scores?: Matrix; t: number[] };
 
-/** Reduce per-arc `messages` at each arc's target; nodes without arcs get 0. */
+/** Reduce per-arc `messages` (`width` columns) at each arc's target; nodes without arcs get 0. */
 export function referenceAggregate(
   numNodes: number,
   arcs: readonly RefArc[],
   messages: Matrix,
   aggregation: RefAggregation,
+  width = messages[0]?.length ?? 0,
 ): Matrix {
-  const f = messages[0]?.length ?? 0;
+  const f = width;
   const out: Matrix = [];
   for (let i = 0; i < numNodes; i++) {
     const mine = arcs.map((a, k) => (a.target === i ? k : -1)).filter((k) => k >= 0);

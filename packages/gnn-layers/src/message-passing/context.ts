@@ -52,12 +52,12 @@ export class PlanContext implements MessageContext {
   }
 
   get xI(): tf.Tensor2D {
-    this.memoXI ??= tf.gather(this.x, this.targetTensor);
+    this.memoXI ??= this.perArc(this.x, this.targetTensor);
     return this.memoXI;
   }
 
   get xJ(): tf.Tensor2D {
-    this.memoXJ ??= tf.gather(this.x, this.sourceTensor);
+    this.memoXJ ??= this.perArc(this.x, this.sourceTensor);
     return this.memoXJ;
   }
 
@@ -81,12 +81,12 @@ export class PlanContext implements MessageContext {
 
   gatherTarget<T extends tf.Tensor>(t: T): T {
     this.checkNodeTensor('gatherTarget', t);
-    return tf.gather(t, this.targetTensor) as T;
+    return this.perArc(t, this.targetTensor);
   }
 
   gatherSource<T extends tf.Tensor>(t: T): T {
     this.checkNodeTensor('gatherSource', t);
-    return tf.gather(t, this.sourceTensor) as T;
+    return this.perArc(t, this.sourceTensor);
   }
 
   /**
@@ -106,6 +106,16 @@ export class PlanContext implements MessageContext {
 
   copySource(weights?: tf.Tensor1D | tf.Tensor2D, features?: tf.Tensor2D): SourceCopy {
     return { kind: 'source-copy', features: features ?? this.x, weights };
+  }
+
+  /**
+   * Rows of `t` at `ids`. With no arcs, an empty slice instead: tfjs-wasm's
+   * gather of a tensor without rows returns a wrong shape, and a slice keeps
+   * `t` on the tape, so gradients still reach it (as zeros).
+   */
+  private perArc<T extends tf.Tensor>(t: T, ids: tf.Tensor1D): T {
+    if (this.numArcs > 0) return tf.gather(t, ids) as T;
+    return tf.slice(t, [0], [0]) as T;
   }
 
   private checkNodeTensor(name: string, t: tf.Tensor): void {

@@ -65,6 +65,11 @@ export function softmaxAggregate(
   ctx: PlanContext,
 ): tf.Tensor2D {
   const n = ctx.numNodes;
+  if (ctx.numArcs === 0) {
+    // Nothing to normalise; skipping also avoids segment softmax over zero
+    // rows, which tfjs-wasm's gather of an empty tensor breaks.
+    return tf.zeros([n, isSourceCopy(msg) ? msg.features.shape[1] : msg.shape[1]]);
+  }
   if (spec.scores === undefined) {
     const m = isSourceCopy(msg) ? materialise(msg, ctx) : msg;
     const alpha = normalise(temper(m, spec.temperature), spec, ctx);

@@ -28,8 +28,7 @@ export function scaleBlocks(values: tf.Tensor2D, w: tf.Tensor1D | tf.Tensor2D): 
 
 /** The copy as a `[numArcs, F]` message tensor (for reductions without an spmm form). */
 export function materialise(copy: SourceCopy, ctx: PlanContext): tf.Tensor2D {
-  const rows =
-    copy.features === ctx.x ? ctx.xJ : (tf.gather(copy.features, ctx.sourceIds) as tf.Tensor2D);
+  const rows = copy.features === ctx.x ? ctx.xJ : ctx.gatherSource(copy.features);
   return copy.weights === undefined ? rows : scaleBlocks(rows, copy.weights);
 }
 
