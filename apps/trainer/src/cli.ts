@@ -29,7 +29,15 @@ async function main(argv: string[]): Promise<number> {
       console.log(LM_USAGE);
       return 0;
     }
-    await runLm(rest);
+    // First SIGINT/SIGTERM: finish the step, checkpoint it and exit; a second one exits at once.
+    const stop = new AbortController();
+    for (const sig of ['SIGINT', 'SIGTERM'] as const)
+      process.once(sig, () => {
+        console.error(`plexus-train: ${sig}: stopping after this step (again to quit at once)`);
+        stop.abort();
+        process.once(sig, () => process.exit(130));
+      });
+    await runLm(rest, { signal: stop.signal });
     return 0;
   }
   throw new UsageError(`unknown command '${command}'; accepted: gnn, lm`);

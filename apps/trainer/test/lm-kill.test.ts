@@ -61,3 +61,43 @@ describe('plexus-train lm: kill -9 and resume', () => {
     expect(readdirSync(join(out, 'checkpoints')).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
   }, 90_000);
 });
+
+describe('plexus-train lm: SIGTERM', () => {
+  it('finishes the step, checkpoints it and exits 0; --resume continues from there', async () => {
+    const { dir, data } = tempRun();
+    const out = join(dir, 'run');
+    const args = microArgs(data, out, ['--steps', '60', '--checkpoint-every', '50']);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'lm', ...args], {
+      cwd: APP_DIR,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    const deadline = Date.now() + 60_000;
+    while (
+      (!existsSync(join(out, 'metrics.jsonl')) || metricsOf(out).length < 5) &&
+      Date.now() < deadline
+    )
+      await sleep(20);
+    child.kill('SIGTERM');
+    expect(await exited, output).toBe(0);
+    expect(output).toMatch(/SIGTERM: stopping after this step/);
+    const steps = metricsOf(out).length;
+    expect(steps).toBeGreaterThanOrEqual(5);
+    expect(steps).toBeLessThan(60);
+    // Not a multiple of --checkpoint-every: the stop itself was checkpointed.
+    expect(output).toContain(`checkpoint step ${steps} committed`);
+    const summary = await runLm([...args, '--resume'], {
+      log: () => {},
+      showProgress: false,
+      onStep: (s) => s >= steps + 1,
+    });
+    expect(summary.resumedFrom).toBe(steps);
+  }, 90_000);
+});

@@ -55,6 +55,8 @@ export interface LmIo {
   readonly self?: SelfCommand;
   readonly env?: Record<string, string | undefined>;
   readonly showProgress?: boolean;
+  /** Stop after the current step, checkpoint it and return (the CLI aborts it on SIGINT/SIGTERM). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -200,6 +202,7 @@ async function trainWorker(
         rank === 0 ? new MetricsLog(metricsPath, opts.resume ? startStep : undefined) : undefined,
       showProgress: rank === 0 && io.showProgress !== false,
       ...(io.onStep ? { onStep: io.onStep } : {}),
+      ...(io.signal ? { stop: io.signal } : {}),
     });
     await checkpointer?.flush();
     const finished = !result.stoppedEarly;

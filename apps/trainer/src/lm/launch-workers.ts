@@ -23,8 +23,9 @@ export function freePort(): Promise<number> {
  * Start `workers` copies of `plexus-train lm` with the environment torchrun
  * and `plexus-run` set (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,
  * MASTER_ADDR, MASTER_PORT), wait for all of them, and stop the others as
- * soon as one fails. Rank 0's output is passed through; the others' only
- * on failure.
+ * soon as one fails. SIGTERM is forwarded (SIGINT from a terminal reaches
+ * the workers by itself). Rank 0's output is passed through; the others'
+ * only on failure.
  */
 export async function launchWorkers(
   self: SelfCommand,
@@ -67,7 +68,12 @@ export async function launchWorkers(
       });
     });
   });
+  const forward = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  };
+  process.on('SIGTERM', forward);
   const results = await Promise.allSettled(exits);
+  process.off('SIGTERM', forward);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }

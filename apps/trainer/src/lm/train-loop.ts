@@ -33,6 +33,11 @@ export interface TrainLoopInput {
   readonly showProgress: boolean;
   /** Called after each step; returning true stops the run there (tests, `--max-steps`-like stops). */
   readonly onStep?: (step: number, m: LmStepMetric) => boolean | undefined;
+  /**
+   * Aborted by SIGINT/SIGTERM: the workers agree to stop after the current
+   * step (DiLoCo: after the current round), checkpoint it and return.
+   */
+  readonly stop?: AbortSignal;
 }
 
 /** What the loop did. */
@@ -92,19 +97,27 @@ export async function trainLoop(input: TrainLoopInput): Promise<TrainLoopResult>
     const t0 = performance.now();
     const batch = loader.next();
     const lr = learningRateAt(step, schedule);
+    const localStop = input.stop?.aborted === true;
     const r = await trainStep(model, optimizer, layout, batch, {
       lr,
       clip: input.clip,
       group,
       syncGradients: dl === undefined,
+      stopVote: localStop,
     });
     let stepComm = r.commMs;
+    let stop = r.stop;
+    const roundEnd =
+      input.diloco === undefined || (step + 1 - input.startStep) % input.diloco === 0;
     if (dl && dlParams) {
+      stop = false;
       // Only the steps that end a round need the parameters on the host.
-      if ((step + 1 - input.startStep) % (input.diloco ?? 1) === 0) {
+      if (roundEnd && group) {
         layout.read(model.params, dlParams);
         const tc = performance.now();
         if (await dl.afterInnerStep()) layout.write(model.params, dlParams);
+        const vote = await group.allReduce(new Float64Array([localStop ? 1 : 0]), 'max');
+        stop = vote[0]! > 0;
         stepComm += performance.now() - tc;
       } else await dl.afterInnerStep();
     }
@@ -134,9 +147,10 @@ export async function trainLoop(input: TrainLoopInput): Promise<TrainLoopResult>
     );
     // DiLoCo checkpoints only where a round ends: the replicas then equal the shared parameters.
     const boundary =
-      input.checkpointEvery > 0 &&
-      ((step + 1) % input.checkpointEvery === 0 || step + 1 === total) &&
-      (input.diloco === undefined || (step + 1 - input.startStep) % input.diloco === 0);
+      roundEnd &&
+      ((input.checkpointEvery > 0 &&
+        ((step + 1) % input.checkpointEvery === 0 || step + 1 === total)) ||
+        stop);
     if (boundary && input.checkpointer)
       await input.checkpointer.save(
         snapshotTrainingState(
@@ -151,7 +165,7 @@ export async function trainLoop(input: TrainLoopInput): Promise<TrainLoopResult>
       );
     // Let the background checkpoint's continuations run between steps.
     await new Promise((resolve) => setImmediate(resolve));
-    if (input.onStep?.(step + 1, m) === true) {
+    if (input.onStep?.(step + 1, m) === true || stop) {
       stoppedEarly = step + 1 < total;
       step++;
       break;

@@ -13,30 +13,36 @@ export interface StepResult {
   readonly gradNorm: number;
   readonly commMs: number;
   readonly expertLoad: ExpertLoadMetric[] | undefined;
+  /** Whether any worker asked to stop after this step (agreed in the same all-reduce). */
+  readonly stop: boolean;
 }
+
+/** Loss, cross-entropy, aux loss, stop vote; then per MoE layer the expert loads and the entropy. */
+const HEAD = 4;
 
 /** Pack the loss values and expert loads of one worker into one buffer for a single all-reduce. */
 function packStats(
   loss: number,
   ce: number,
   aux: number,
+  stop: boolean,
   load: readonly ExpertLoad[],
 ): Float64Array {
   const experts = load[0]?.load.length ?? 0;
-  const out = new Float64Array(3 + load.length * (experts + 1));
-  out.set([loss, ce, aux]);
+  const out = new Float64Array(HEAD + load.length * (experts + 1));
+  out.set([loss, ce, aux, stop ? 1 : 0]);
   load.forEach((l, i) => {
-    out.set(l.load, 3 + i * (experts + 1));
-    out[3 + i * (experts + 1) + experts] = l.entropy;
+    out.set(l.load, HEAD + i * (experts + 1));
+    out[HEAD + i * (experts + 1) + experts] = l.entropy;
   });
   return out;
 }
 
 function expertMetrics(stats: Float64Array, layers: number, workers: number): ExpertLoadMetric[] {
-  const experts = (stats.length - 3) / layers - 1;
+  const experts = (stats.length - HEAD) / layers - 1;
   const out: ExpertLoadMetric[] = [];
   for (let l = 0; l < layers; l++) {
-    const at = 3 + l * (experts + 1);
+    const at = HEAD + l * (experts + 1);
     const load = Array.from(stats.subarray(at, at + experts));
     const mean = load.reduce((a, b) => a + b, 0) / experts;
     const std = Math.sqrt(load.reduce((a, b) => a + (b - mean) ** 2, 0) / experts);
@@ -57,7 +63,8 @@ function expertMetrics(stats: Float64Array, layers: number, workers: number): Ex
  * precision), gradients to one host buffer, averaged over the group (when
  * there is one and `syncGradients`), clipped by global norm, and an AdamW
  * step at learning rate `lr`. Loss values and expert loads are averaged
- * (loads summed) over the workers in the same all-reduce round.
+ * (loads summed) over the workers in the same all-reduce round, and so is
+ * the stop vote, so every worker stops after the same step.
  */
 export async function trainStep(
   model: CausalLM,
@@ -69,6 +76,8 @@ export async function trainStep(
     clip: number;
     group: CollectiveGroupV1 | undefined;
     syncGradients: boolean;
+    /** This worker's vote to stop after this step (SIGINT/SIGTERM). */
+    stopVote: boolean;
   },
 ): Promise<StepResult> {
   const r = model.valueAndGrads(
@@ -76,7 +85,7 @@ export async function trainStep(
     { targets: batch.targets },
   );
   const flat = layout.flattenAndDispose(r.grads);
-  const stats = packStats(r.loss, r.crossEntropy, r.auxLoss, r.expertLoad);
+  const stats = packStats(r.loss, r.crossEntropy, r.auxLoss, options.stopVote, r.expertLoad);
   let commMs = 0;
   const group = options.syncGradients ? options.group : undefined;
   const workers = group?.worldSize ?? 1;
@@ -101,5 +110,6 @@ export async function trainStep(
     commMs,
     expertLoad:
       r.expertLoad.length > 0 ? expertMetrics(stats, r.expertLoad.length, workers) : undefined,
+    stop: stats[3]! > 0,
   };
 }
