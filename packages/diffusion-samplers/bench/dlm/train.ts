@@ -17,6 +17,8 @@ export interface TrainSettings {
   batch: number;
   lr: number;
   seed: number;
+  /** Continue from the weights these settings produced (trained or cached first). */
+  resume?: TrainSettings;
 }
 
 /** Result of {@link loadOrTrain}. */
@@ -101,7 +103,15 @@ export function loadOrTrain(
       cached: true,
     };
   }
-  const net = new TinyTransformer(config, settings.seed);
+  let init: TinyWeights | undefined;
+  let priorSeconds = 0;
+  if (settings.resume !== undefined) {
+    const prior = loadOrTrain(config, settings.resume, log);
+    init = prior.net.export();
+    priorSeconds = prior.trainSeconds;
+    prior.net.dispose();
+  }
+  const net = new TinyTransformer(config, settings.seed, init);
   const rng = new PortableRng(settings.seed + 1000);
   const opt = tf.train.adam(settings.lr);
   const losses: number[] = [];
@@ -124,7 +134,7 @@ export function loadOrTrain(
       log(`  ${config.causal ? 'ar ' : 'mdm'} step ${step} loss ${losses.at(-1)!.toFixed(4)}`);
   }
   opt.dispose();
-  const trainSeconds = (performance.now() - t0) / 1000;
+  const trainSeconds = priorSeconds + (performance.now() - t0) / 1000;
   const tail = losses.slice(-20);
   const finalLoss = tail.reduce((a, b) => a + b, 0) / tail.length;
   mkdirSync(tmp, { recursive: true });
