@@ -81,6 +81,17 @@ export function reference(
     }
     return out;
   }
+  if ((dtype === 'i32' || dtype === 'u8') && op === 'prod' && n > 4096) {
+    // Large inputs: Math.imul is the exact product modulo 2^32 (ECMA-262), so
+    // the low bits are exact for both; small inputs take the BigInt path below.
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let acc = Number(inputs[0]![i]);
+      for (let r = 1; r < p; r++) acc = Math.imul(acc, Number(inputs[r]![i]));
+      out[i] = dtype === 'i32' ? acc : acc & 255;
+    }
+    return out;
+  }
   if ((dtype === 'i32' || dtype === 'u8') && op !== 'prod') {
     // Sums of up to 8 int32 values are exact in float64; wrap once at the end.
     const out = new Float64Array(n);
