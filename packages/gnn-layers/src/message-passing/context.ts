@@ -3,6 +3,7 @@ import { segmentMean } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { GnnLayersError } from '../errors.js';
 import type { ArcPlan, ArcTensors } from './arc-plan.js';
+import { describe, isTensor, MODULE } from './checks.js';
 import type { ArcOrder, Flow, MessageContext, SourceCopy } from './types.js';
 
 /**
@@ -119,10 +120,10 @@ export class PlanContext implements MessageContext {
   }
 
   private checkNodeTensor(name: string, t: tf.Tensor): void {
-    if (t.rank < 1 || t.shape[0] !== this.numNodes) {
+    if (!isTensor(t) || t.rank < 1 || t.shape[0] !== this.numNodes) {
       throw new GnnLayersError(
-        'message-passing',
-        `${name} needs a tensor with one row per node (${this.numNodes}), got shape [${t.shape.join(', ')}]`,
+        MODULE,
+        `${name} needs a tensor with one row per node (${this.numNodes}), got ${isTensor(t) ? `shape [${t.shape.join(', ')}]` : describe(t)}`,
       );
     }
   }

@@ -6,7 +6,7 @@ import { arcPlan } from './arc-plan.js';
 import { checkRows, describe, MODULE } from './checks.js';
 import { PlanContext } from './context.js';
 import { checkSourceCopy, isSourceCopy } from './source-copy.js';
-import type { MessageContext, PropagateOptions, SourceCopy } from './types.js';
+import type { ArcOrder, MessageContext, PropagateOptions, SourceCopy } from './types.js';
 
 const defaultMessage = (ctx: MessageContext): SourceCopy => ctx.copySource();
 
@@ -17,8 +17,8 @@ const defaultMessage = (ctx: MessageContext): SourceCopy => ctx.copySource();
  * "Neural Message Passing for Quantum Chemistry", 2017):
  * `h'_i = update(aggregate_{j -> i} message(x_i, x_j, e_ji))`.
  *
- * Messages are per arc in the graph's CSR order (see {@link MessageContext});
- * a message that is a (weighted) copy of `x_j` (`ctx.copySource(w)`, also the
+ * Messages are per arc, in the graph's CSR order or sorted by target (see
+ * {@link ArcOrder}); a message that is a (weighted) copy of `x_j` (`ctx.copySource(w)`, also the
  * default) is summed, averaged or attention-weighted by an spmm, without a
  * `[numArcs, F]` tensor. Block-diagonal batches (`CsrGraph.batch`) need
  * nothing special: arcs never cross graphs. Differentiable in `x`, edge
