@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expertParallelTrafficBench } from './expert-parallel-traffic.js';
 import { ffnBench } from './ffn.js';
 import { offloadBench } from './offload.js';
 
@@ -14,6 +15,8 @@ const rows = offloadOnly ? [] : await ffnBench(['cpu', 'wasm'], ['dropless', 'ca
 if (rows.length > 0) console.table(rows.map(({ config: _c, ...r }) => r));
 const offload = await offloadBench();
 console.table(offload);
+const traffic = offloadOnly ? [] : await expertParallelTrafficBench();
+if (traffic.length > 0) console.table(traffic);
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
 const file = join(dir, offloadOnly ? 'offload.json' : 'moe-routing.json');
 const result = {
@@ -23,6 +26,15 @@ const result = {
   ...(rows.length > 0
     ? {
         ffn: { config: rows[0]?.config, rows, targetMoeOverDense: 1.5, targetDispatch: 'dropless' },
+      }
+    : {}),
+  ...(traffic.length > 0
+    ? {
+        expertParallelTraffic: {
+          config:
+            '4 simulated ranks on 2 hosts (in-memory transport), 8 experts top-2, D=512, 256 tokens per rank, one forward pass; bytes include the one expert-id column per dispatched row',
+          rows: traffic,
+        },
       }
     : {}),
   offload: {

@@ -34,6 +34,8 @@ export { disposeParams, MoELayer, paramTensors } from './layer/moe-layer.js';
 export { importanceLoss, loadBalancingLoss, routerZLoss } from './losses/losses.js';
 export type { RoutingStats } from './losses/stats.js';
 export { routingStats } from './losses/stats.js';
+export type { CollectiveExchangeOptions } from './parallel/collective-exchange.js';
+export { collectiveExchange } from './parallel/collective-exchange.js';
 export type { AllToAllV } from './parallel/exchange.js';
 export type {
   ExpertParallelConfig,
@@ -43,8 +45,6 @@ export type {
   ExpertParallelTraffic,
 } from './parallel/expert-parallel.js';
 export { expertParallelForward } from './parallel/expert-parallel.js';
-export type { ExchangeCounters } from './parallel/in-process-exchange.js';
-export { inProcessExchanges } from './parallel/in-process-exchange.js';
 export { checkExpertPlacement, contiguousExpertPlacement } from './parallel/placement.js';
 export type { BiLevelRouterSettings } from './routers/bi-level.js';
 export { createBiLevelRouter } from './routers/bi-level.js';

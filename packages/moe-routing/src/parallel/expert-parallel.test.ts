@@ -1,3 +1,4 @@
+import { createInMemoryNetwork, uniformTopology } from '@plexus/collectives';
 import { expectArraysClose } from '@plexus/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,8 +12,8 @@ import { createNoisyTopKRouter } from '../routers/noisy-top-k.js';
 import { createTopKRouter } from '../routers/top-k.js';
 import type { RouterV1 } from '../routers/types.js';
 import { disposeRouting } from '../routers/types.js';
+import { collectiveExchange } from './collective-exchange.js';
 import { expertParallelForward } from './expert-parallel.js';
-import { inProcessExchanges } from './in-process-exchange.js';
 import { contiguousExpertPlacement } from './placement.js';
 
 beforeAll(setupCpu);
@@ -26,6 +27,8 @@ interface Case {
   tokensPerRank: number[];
   activation: ExpertActivation;
   lowDim?: number;
+  /** Ranks per host for HetuMoE's hierarchical all-to-all. */
+  ranksPerHost?: number;
 }
 
 /** The single-process layer on all tokens: route, dropless dispatch, (BigMac) projections. */
@@ -53,7 +56,13 @@ function reference(
   });
 }
 
-async function runCase({ worldSize, tokensPerRank, activation, lowDim }: Case): Promise<void> {
+async function runCase({
+  worldSize,
+  tokensPerRank,
+  activation,
+  lowDim,
+  ranksPerHost,
+}: Case): Promise<void> {
   const start = tf.memory().numTensors;
   const router = createTopKRouter({ numExperts: E, k: 2 });
   const width = lowDim ?? D;
@@ -65,7 +74,10 @@ async function runCase({ worldSize, tokensPerRank, activation, lowDim }: Case): 
   const xAll = tf.tensor2d(seededMatrix(total, D, 7), [total, D]);
   const dOutAll = tf.tensor2d(seededMatrix(total, D, 8), [total, D]);
   const placement = contiguousExpertPlacement(E, worldSize);
-  const { exchanges } = inProcessExchanges(worldSize);
+  const topology = ranksPerHost ? uniformTopology(worldSize, ranksPerHost) : undefined;
+  const exchanges = createInMemoryNetwork(worldSize, topology ? { topology } : {}).endpoints.map(
+    (p) => collectiveExchange(p, topology ? { hierarchical: topology } : {}),
+  );
 
   const offsets = tokensPerRank.map((_, r) => tokensPerRank.slice(0, r).reduce((a, b) => a + b, 0));
   const results = await Promise.all(
@@ -193,6 +205,8 @@ describe('expert parallelism', () => {
     runCase({ worldSize: 2, tokensPerRank: [5, 3], activation: 'swiglu' }));
   it('four ranks (one expert each), GELU experts, a rank with no tokens', () =>
     runCase({ worldSize: 4, tokensPerRank: [5, 0, 7, 4], activation: 'gelu' }));
+  it('four ranks on two hosts, HetuMoE hierarchical all-to-all', () =>
+    runCase({ worldSize: 4, tokensPerRank: [6, 3, 5, 4], activation: 'swiglu', ranksPerHost: 2 }));
   it('BigMac: descend, communicate r-wide vectors, ascend', () =>
     runCase({ worldSize: 2, tokensPerRank: [6, 5], activation: 'swiglu', lowDim: 3 }));
 
@@ -208,7 +222,8 @@ describe('expert parallelism', () => {
       const descend = lowDim ? tf.randomNormal([D, lowDim], 0, 1, 'float32', 1) : undefined;
       const ascend = lowDim ? tf.randomNormal([lowDim, D], 0, 1, 'float32', 2) : undefined;
       const placement = contiguousExpertPlacement(E, 2);
-      const { exchanges, counters } = inProcessExchanges(2);
+      const net = createInMemoryNetwork(2);
+      const exchanges = net.endpoints.map((p) => collectiveExchange(p));
       await Promise.all(
         [0, 1].map(async (rank) => {
           const x = tf.tensor2d(seededMatrix(8, D, 10 + rank), [8, D]);
@@ -237,7 +252,7 @@ describe('expert parallelism', () => {
       );
       for (const t of [wg, descend, ascend, base.routerWeight]) t?.dispose();
       for (const p of base.experts) for (const t of Object.values(p)) (t as tf.Tensor).dispose();
-      return counters.bytes[0]![1]! + counters.bytes[1]![0]!;
+      return net.stats.bytes[0]![1]! + net.stats.bytes[1]![0]!;
     };
     const flat = await traffic();
     const bigmac = await traffic(2);
@@ -248,7 +263,7 @@ describe('expert parallelism', () => {
 
   it('refuses a router that is not deterministic in training', async () => {
     const router = createNoisyTopKRouter({ numExperts: E, k: 2, seed: 1 });
-    const { exchanges } = inProcessExchanges(1);
+    const exchanges = createInMemoryNetwork(1).endpoints.map((p) => collectiveExchange(p));
     const params = initMoEParams({ modelDim: D, hiddenDim: H, activation: 'swiglu', router }, 3);
     const x = tf.tensor2d(seededMatrix(4, D, 1), [4, D]);
     await expect(
@@ -275,7 +290,7 @@ describe('expert parallelism', () => {
 
   it('rejects a placement naming a rank that does not exist', async () => {
     const router = createTopKRouter({ numExperts: E, k: 1 });
-    const { exchanges } = inProcessExchanges(1);
+    const exchanges = createInMemoryNetwork(1).endpoints.map((p) => collectiveExchange(p));
     const x = tf.zeros([2, D]) as tf.Tensor2D;
     await expect(
       expertParallelForward(
