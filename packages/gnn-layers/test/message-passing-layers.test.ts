@@ -1,12 +1,14 @@
 import { CsrGraph } from '@plexus/graph-core';
-import { initBackend, SeededRandom } from '@plexus/tensor';
+import { initBackend, SeededRandom, segmentSum } from '@plexus/tensor';
 import { expectArraysClose } from '@plexus/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createGatConv,
+  createGcnConv,
   createGinConv,
   createGineConv,
+  createSageConv,
   disposeGraphOperators,
   disposePropagateCache,
   type MessageContext,
@@ -15,7 +17,7 @@ import {
   type SourceCopy,
 } from '../src/index.js';
 
-// GIN, GINE and GAT/GATv2 written on the message-passing base, checked
+// GCN, GraphSAGE, GIN, GINE and GAT/GATv2 written on the message-passing base, checked
 // against the package's hand-written layers with the same parameters.
 
 const ctx = { training: false, nextSeed: () => 0 };
@@ -100,6 +102,33 @@ function gatOnBase(
   return tf.add(combined, bias!) as tf.Tensor2D;
 }
 
+/**
+ * GCN (Kipf & Welling, 2017) on `propagate`: self loops, and a source copy
+ * weighted by `1 / sqrt(d_i d_j)` with `d` the in-degree counting the loop.
+ */
+function gcnOnBase(graph: CsrGraph, x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  const h = propagate(graph, {
+    x: tf.matMul(x, w),
+    selfLoops: true,
+    message: (m) => {
+      const deg = segmentSum(tf.ones([m.numArcs]) as tf.Tensor1D, m.targetIds, m.numNodes);
+      const inv = tf.rsqrt(deg) as tf.Tensor1D;
+      return m.copySource(tf.mul(m.gatherSource(inv), m.gatherTarget(inv)) as tf.Tensor1D);
+    },
+  });
+  return tf.add(h, b) as tf.Tensor2D;
+}
+
+/** GraphSAGE's mean aggregator (Hamilton et al., 2017): `x W_self + mean_j(x_j) W_neigh + b`. */
+function sageOnBase(graph: CsrGraph, x: tf.Tensor2D, vars: readonly tf.Variable[]): tf.Tensor2D {
+  const [wSelf, wNeigh, b] = vars as unknown as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+  return propagate(graph, {
+    x: tf.matMul(x, wNeigh),
+    aggregate: 'mean',
+    update: (agg) => tf.add(tf.add(tf.matMul(x, wSelf), agg), b) as tf.Tensor2D,
+  });
+}
+
 /** Output and input gradient of `f` at `x` against a fixed probe. */
 function outputAndGrad(
   f: (x: tf.Tensor2D) => tf.Tensor2D,
@@ -138,6 +167,30 @@ for (const backend of ['cpu', 'wasm'] as const) {
       const rng = new SeededRandom(17);
       const F = 4;
       const xData = rng.fillNormal(new Float32Array(n * F));
+
+      it(`GCN: ${label}`, () => {
+        const layer = createGcnConv(F, 3, { seed: 5 });
+        const [w, b] = layer.variables as tf.Variable[];
+        b!.assign(tf.tensor1d(rng.fillUniform(new Float32Array(3), -1, 1)));
+        const ours = outputAndGrad(
+          (x) => gcnOnBase(graph, x, w as tf.Tensor2D, b as tf.Tensor1D),
+          xData,
+          [n, F],
+        );
+        const theirs = outputAndGrad((x) => layer.apply(graph, x, ctx), xData, [n, F]);
+        expectSame(ours, theirs, 'GCN');
+        layer.dispose();
+      });
+
+      it(`GraphSAGE (mean): ${label}`, () => {
+        const layer = createSageConv(F, 3, { seed: 6 });
+        const vars = layer.variables as tf.Variable[];
+        vars[2]!.assign(tf.tensor1d(rng.fillUniform(new Float32Array(3), -1, 1)));
+        const ours = outputAndGrad((x) => sageOnBase(graph, x, vars), xData, [n, F]);
+        const theirs = outputAndGrad((x) => layer.apply(graph, x, ctx), xData, [n, F]);
+        expectSame(ours, theirs, 'SAGE');
+        layer.dispose();
+      });
 
       it(`GIN-ε: ${label}`, () => {
         const layer = createGinConv(F, 3, { hidden: 5, trainEps: true, seed: 2 });
