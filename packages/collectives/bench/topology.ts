@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { allReduce, allToAll } from '../src/algorithms/collectives.js';
 import { type Topology, uniformTopology } from '../src/algorithms/topology.js';
+import { createCompressedAllReducer } from '../src/compression/compressed-all-reduce.js';
 import { createInMemoryNetwork, type LinkModel } from '../src/transport/in-memory.js';
 
 const quick = process.argv.includes('--quick');
@@ -80,7 +81,12 @@ for (const [hosts, perHost] of layouts) {
 
 // Which all-reduce wins at which size: the data behind SMALL_ALL_REDUCE_BYTES.
 const bySizeRows: Record<string, unknown>[] = [];
-for (const [hosts, perHost] of quick ? [[1, 8]] : [[1, 8], [2, 4]]) {
+for (const [hosts, perHost] of quick
+  ? [[1, 8]]
+  : [
+      [1, 8],
+      [2, 4],
+    ]) {
   const p = hosts! * perHost!;
   const topology = uniformTopology(p, perHost!);
   for (const bytes of quick ? [4096] : [1024, 16 * 1024, 64 * 1024, 256 * 1024, 1024 * 1024]) {
@@ -135,6 +141,33 @@ for (const [hosts, perHost] of quick
   }
 }
 
+// Compressed all-reduce (all-to-all + all-gather of encoded chunks) beside the float32 ring.
+const compressedRows: Record<string, unknown>[] = [];
+{
+  const p = 8;
+  const topology = uniformTopology(p, 4);
+  const n = ((quick ? 1 : 4) * MIB) / 4;
+  const row: Record<string, unknown> = {
+    hosts: 2,
+    ranksPerHost: 4,
+    worldSize: p,
+    mib: (n * 4) / MIB,
+  };
+  const ring = await run(p, topology, true, (p2p, r) =>
+    allReduce(p2p, new Float32Array(n).fill(r), 'sum', { algorithm: 'ring' }),
+  );
+  row.ringFloat32 = { interHostBytes: ring.interHostBytes, simulatedMs: ring.ms };
+  for (const codec of ['fp16', 'bf16', 'int8'] as const) {
+    const reducers = Array.from({ length: p }, () => createCompressedAllReducer({ codec }));
+    const c = await run(p, topology, true, (p2p, r) =>
+      reducers[r]!.allReduce(p2p, new Float32Array(n).fill(r * 0.1), 'sum'),
+    );
+    row[codec] = { interHostBytes: c.interHostBytes, simulatedMs: c.ms };
+  }
+  compressedRows.push(row);
+  console.log(JSON.stringify(row));
+}
+
 const out = {
   benchmark: 'inter-host traffic on a simulated multi-host topology (in-memory transport)',
   linkModel: { interHost, intraHost, interHostLink: 'one shared link per host pair and direction' },
@@ -146,6 +179,7 @@ const out = {
   allReduce: allReduceRows,
   allReduceBySizeSimulatedMs: bySizeRows,
   allToAll: allToAllRows,
+  compressedAllReduce: compressedRows,
 };
 if (!quick) {
   writeFileSync(

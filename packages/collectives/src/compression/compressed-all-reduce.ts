@@ -1,4 +1,5 @@
 import { type AlgorithmOptions, Link } from '../algorithms/context.js';
+import { ringAllGatherInPlace } from '../algorithms/ring.js';
 import { PlexusCollectivesError } from '../errors.js';
 import { segmentBounds } from '../reduce.js';
 import type { PointToPointV1 } from '../transport/point-to-point.js';
@@ -36,7 +37,8 @@ export interface CompressedAllReducer {
   /**
    * All-reduces `buf` in place (`sum` or `avg`) through the codec; every
    * rank ends with identical values. Wire bytes per rank: `2 (p-1)/p` of
-   * the encoded buffer, as a ring.
+   * the encoded buffer, as a ring; the first half goes directly to each
+   * chunk's owner (topology-oblivious), the second around the ring.
    */
   allReduce<T extends FloatArray>(
     p2p: PointToPointV1,
@@ -67,8 +69,8 @@ interface State {
  * 2. chunk `j` of every rank's encoding goes to rank `j` (all-to-all), which
  *    decodes and sums them in rank order;
  * 3. rank `j` adds its own (server) residual, re-encodes its summed chunk,
- *    keeps that residual, and the encoded chunks are all-gathered and
- *    decoded by everyone.
+ *    keeps that residual, and the encoded chunks are all-gathered around
+ *    the ring (forwarded, never re-encoded) and decoded by everyone.
  *
  * With error feedback the quantisation errors telescope: after `T` steps the
  * running sum of the results differs from the exact running sum only by the
@@ -170,22 +172,20 @@ export function createCompressedAllReducer(
       if (feedback) for (let i = 0; i < mine; i++) sum[i]! += state.server[i]!;
       const out = new Uint8Array(codec.encodedBytes(mine));
       codec.encode(sum, out);
-      const gathered: Uint8Array[] = new Array(n);
-      gathered[r] = out;
-      const ops2: Promise<unknown>[] = [];
-      for (let step = 1; step < n; step++) {
-        const dst = (r + step) % n;
-        const src = (r - step + n) % n;
-        ops2.push(link.sendBytes(dst, out));
-        const [s, e] = segmentBounds(len, n, src);
-        const into = new Uint8Array(codec.encodedBytes(e - s));
-        gathered[src] = into;
-        ops2.push(link.recvBytesInto(src, into));
-      }
-      await Promise.all(ops2);
+      // Ring all-gather of the encoded chunks: bytes are only forwarded, so
+      // every rank decodes identical bytes, and a flat ring crosses each host
+      // boundary once instead of every rank sending to every other.
+      const offsets = [0];
       for (let j = 0; j < n; j++) {
         const [s, e] = segmentBounds(len, n, j);
-        codec.decode(gathered[j]!, buf.subarray(s, e));
+        offsets.push(offsets[j]! + codec.encodedBytes(e - s));
+      }
+      const all = new Uint8Array(offsets[n]!);
+      all.set(out, offsets[r]!);
+      await ringAllGatherInPlace(link, all, (j) => [offsets[j]!, offsets[j + 1]!]);
+      for (let j = 0; j < n; j++) {
+        const [s, e] = segmentBounds(len, n, j);
+        codec.decode(all.subarray(offsets[j]!, offsets[j + 1]!), buf.subarray(s, e));
       }
       if (feedback) {
         const own = buf.subarray(ms, me);
