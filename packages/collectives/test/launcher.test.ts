@@ -1,9 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CollectiveBuffer } from '../src/index.js';
@@ -84,6 +82,34 @@ describe('plexus-run', () => {
     expect(performance.now() - t).toBeLessThan(20_000);
   }, 30_000);
 
+  it('forwards SIGTERM to every worker and exits with 128 + 15', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cli, '--nproc', '2', worker, 'signal'],
+      {
+        cwd: pkg,
+      },
+    );
+    children.push(child);
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        if (stdout.includes('[rank0]: ready') && stdout.includes('[rank1]: ready')) resolve();
+      });
+    });
+    child.kill('SIGTERM');
+    expect(await closed).toBe(143);
+    expect(stdout).toContain('[rank0]: got SIGTERM');
+    expect(stdout).toContain('[rank1]: got SIGTERM');
+    expect(stderr).toContain('plexus-run: received SIGTERM; forwarded it to every worker');
+  }, 30_000);
+
   it('usage errors are clear', async () => {
     const none = await run([]);
     expect(none.code).toBe(2);
@@ -108,61 +134,4 @@ describe('plexus-run', () => {
       scriptArgs: ['--lr', '3'],
     });
   }, 30_000);
-});
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-describe('a process killed with SIGKILL mid-allReduce', () => {
-  it('makes the survivors reject with a typed error well within the timeout', async () => {
-    const worldSize = 3;
-    const port = await freePort();
-    const lines: string[][] = Array.from({ length: worldSize }, () => []);
-    const waiters: (() => void)[] = [];
-    const procs = Array.from({ length: worldSize }, (_, rank) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', worker, 'sigkill'], {
-        cwd: pkg,
-        env: {
-          ...process.env,
-          RANK: String(rank),
-          WORLD_SIZE: String(worldSize),
-          MASTER_ADDR: '127.0.0.1',
-          MASTER_PORT: String(port),
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      children.push(child);
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        lines[rank]!.push(line);
-        for (const w of waiters.splice(0)) w();
-      });
-      return child;
-    });
-    const until = (pred: () => boolean) =>
-      new Promise<void>((resolve) => {
-        const check = () => (pred() ? resolve() : waiters.push(check));
-        check();
-      });
-    await until(() => lines.every((l) => l.includes('first allReduce done')));
-    const killedAt = performance.now();
-    procs[2]!.kill('SIGKILL');
-    await until(() => [0, 1].every((r) => lines[r]!.some((l) => l.startsWith('RESULT '))));
-    const elapsed = performance.now() - killedAt;
-    for (const r of [0, 1]) {
-      const result = JSON.parse(lines[r]!.find((l) => l.startsWith('RESULT '))!.slice(7));
-      expect(result.isInstance).toBe(true);
-      expect(result.code).toBe('broken');
-      expect(result.message).toMatch(
-        /^@plexus\/collectives\/process-group: allReduce on rank \d failed/,
-      );
-    }
-    // The timeout is 20 s; a dead peer's closed sockets are noticed at once.
-    expect(elapsed).toBeLessThan(5_000);
-  }, 40_000);
 });
