@@ -69,11 +69,19 @@ export {
   type SyncResult,
   type TopologyResult,
 } from './fault-tolerance/group.js';
+export type { KeyDigest, RoundKind, StateDigest } from './fault-tolerance/protocol.js';
 export {
   digestState,
   type SharedState,
   type SharedTensor,
 } from './fault-tolerance/state-hash.js';
+export { type LaunchArgs, parseLaunchArgs } from './launcher/args.js';
+export {
+  type LaunchOptions,
+  type LaunchResult,
+  launch,
+  type WorkerExit,
+} from './launcher/launch.js';
 export {
   type InitProcessGroupOptions,
   initProcessGroup,

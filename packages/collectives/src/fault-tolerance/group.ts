@@ -157,6 +157,14 @@ export class FaultTolerantGroup {
   get revision(): number {
     return this._revision;
   }
+  /**
+   * Why the group cannot continue (the coordinator is gone, this peer was
+   * dropped or left), or `undefined`. A failed call with the group not broken
+   * may simply be retried.
+   */
+  get broken(): PlexusCollectivesError | undefined {
+    return this.brokenBy;
+  }
   /** The round of the last committed call. */
   get lastRound(): RoundInfo | undefined {
     return this._lastRound;
@@ -429,7 +437,11 @@ export class FaultTolerantGroup {
       prefix: `plexus/ft/${this.channel!.welcome.runId}/e${go.epoch}`,
     });
     // An aborted round leaves this build behind; close what it makes.
-    building.then((t) => ctx.outcome && t.close()).catch(() => undefined);
+    building
+      .then(async (t) => {
+        if (ctx.aborted) await t.close();
+      })
+      .catch(() => undefined);
     const t = await ctx.race(building);
     this.transport = { epoch: go.epoch, t };
     return t;

@@ -12,6 +12,11 @@ export class RoundContext<O extends { committed: boolean }> {
 
   constructor(readonly round: number) {}
 
+  /** Whether the round ended without committing (aborted by the coordinator or locally). */
+  get aborted(): boolean {
+    return this.failure !== undefined;
+  }
+
   /** `work`, unless the round is aborted first (then rejects with the abort). */
   race<T>(work: Promise<T>): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
