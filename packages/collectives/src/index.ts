@@ -82,13 +82,6 @@ export {
   launch,
   type WorkerExit,
 } from './launcher/launch.js';
-export { type LaunchArgs, parseLaunchArgs } from './launcher/args.js';
-export {
-  type LaunchOptions,
-  type LaunchResult,
-  launch,
-  type WorkerExit,
-} from './launcher/launch.js';
 export {
   type InitProcessGroupOptions,
   initProcessGroup,
