@@ -187,16 +187,20 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.1)
     g = torch.Generator().manual_seed(1)
     times = []
+    cpu_times = []
     for s in range(a.steps + 1):
         ids = torch.randint(0, c["vocab_size"], (a.batch, a.seq), generator=g)
         t0 = time.perf_counter()
+        c0 = time.process_time()
         loss = model(ids)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         dt = time.perf_counter() - t0
+        dc = time.process_time() - c0
         if s > 0:  # the first step is warm-up
             times.append(dt)
+            cpu_times.append(dc)
     med = statistics.median(times)
     print(json.dumps({
         "torch": torch.__version__,
@@ -204,6 +208,8 @@ def main():
         "default_threads": DEFAULT_THREADS,
         "step_ms_median": med * 1000,
         "tokens_per_second": a.batch * a.seq / med,
+        "cpu_ms_median": statistics.median(cpu_times) * 1000,
+        "tokens_per_cpu_second": a.batch * a.seq / statistics.median(cpu_times),
         "steps": len(times),
         "loss": loss.item(),
     }))
