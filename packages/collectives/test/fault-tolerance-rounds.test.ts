@@ -195,6 +195,30 @@ describe('fault-tolerant group rounds (in process)', () => {
     expect(gs[0]!.lastRound!.epoch).toBeGreaterThan(joined[0]!.epoch);
   });
 
+  it('a member that leaves between collectives: the others continue in a new epoch without an error', async () => {
+    const { gs } = await world(3);
+    const before = gs[0]!.epoch;
+    await gs[2]!.leave();
+    const bufs = [new Float64Array([1.5]), new Float64Array([2])];
+    await Promise.all(bufs.map((b, r) => gs[r]!.allReduce(b, 'sum')));
+    expect(Array.from(bufs[0]!)).toEqual([3.5]);
+    expect(gs[0]!.lastRound!.members).toEqual([gs[0]!.peerId, gs[1]!.peerId]);
+    expect(gs[0]!.lastRound!.epoch).toBe(before + 1);
+    await expect(gs[2]!.allReduce(new Float64Array(1), 'sum')).rejects.toThrow(/left the group/);
+  });
+
+  it('when the coordinator goes away, waiting calls reject with broken and the group reports it', async () => {
+    const { c, gs } = await world(2);
+    const waiting = gs[0]!.allReduce(new Float32Array(4), 'sum').catch((e) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    await c.close();
+    const error = await waiting;
+    expect(PlexusCollectivesError.isInstance(error) && error.code).toBe('broken');
+    expect(error.message).toMatch(/coordinator/);
+    expect(gs[0]!.broken).toBeDefined();
+    await expect(gs[1]!.syncSharedState({ a: new Int32Array(1) })).rejects.toThrow(/broken/);
+  });
+
   it('bad arguments are refused with messages that say what is accepted', async () => {
     expect(() => createFaultTolerantGroup({ host: 'x', port: 1, timeoutMs: -1 })).toThrow(
       /^@plexus\/collectives\/fault-tolerance: expected timeoutMs > 0/,
