@@ -49,7 +49,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     apiKeys: options.apiKeys,
     maxTokens: Math.min(options.maxTokens, model.maxContextLength - 1),
   });
-  await app.listen({ host: options.host, port: options.port });
+  try {
+    await app.listen({ host: options.host, port: options.port });
+  } catch (error) {
+    await engine.stop();
+    await app.close();
+    model.model.dispose();
+    throw error;
+  }
   const { port } = app.server.address() as AddressInfo;
   return {
     app,
