@@ -3,7 +3,12 @@ import type { CsrGraph } from '@plexus/graph-core';
 import { SeededRandom } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { createGatConv, createGcnConv, createGinConv, type GnnLayerV1 } from '../src/index.js';
-import { createCoGnnModel, createDrewModel, createTideConv } from '../src/seed/index.js';
+import {
+  type CoGnnModelOptions,
+  createCoGnnModel,
+  createDrewModel,
+  createTideConv,
+} from '../src/seed/index.js';
 
 /** Models compared, MPNN baselines first. */
 export const MODELS = ['gcn', 'gin', 'gat', 'drew', 'tide', 'cognn'] as const;
@@ -52,6 +57,9 @@ function wrap(model: GnnLayerV1, training: { nextSeed: () => number }): Net {
   };
 }
 
+// COGNN_OPTS='{"temperature":0.5}' tries other Co-GNN options (ablations).
+const cognnOverrides = JSON.parse(process.env.COGNN_OPTS ?? '{}') as CoGnnModelOptions;
+
 // Co-GNN samples actions while training and takes argmax actions at evaluation.
 export const trainingFlag = { on: false };
 
@@ -85,7 +93,14 @@ export function build(
       return wrap(createDrewModel(inF, outF, { hidden, layers, nu: 1, seed }), seeds);
     case 'cognn':
       return wrap(
-        createCoGnnModel(inF, outF, { hidden, layers, seed, aggregation: 'mean' }),
+        createCoGnnModel(inF, outF, {
+          hidden,
+          layers,
+          seed,
+          aggregation: 'sum',
+          actionBias: 5,
+          ...cognnOverrides,
+        }),
         seeds,
       );
     case 'tide': {

@@ -1,36 +1,62 @@
 import type { CsrGraph } from '@plexus/graph-core';
-import { SeededRandom, spmm } from '@plexus/tensor';
+import { SeededRandom } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { GnnLayersError } from '../errors.js';
-import { aggregationMatrix } from '../graph-operators.js';
 import { glorotUniform, uniqueName, zerosVariable } from '../init.js';
 import { checkLayerInput, checkPositive } from '../layers/check-input.js';
 import { type LayerInput, project } from '../layers/input.js';
 import type { ApplyContext, GnnLayerV1 } from '../layers/layer.js';
+import {
+  type CoGnnMpnnAggregation,
+  createCoGnnLayerNorm,
+  createCoGnnMpnn,
+  createCoGnnTemperature,
+} from './cognn-parts.js';
 import { type GatedAggregation, gatedMessages } from './gated-messages.js';
 import { gumbelSoftmax } from './gumbel.js';
 
-/** Co-GNN's node actions, in the order of the action network's logits. */
+/** Co-GNN's node actions; {@link CoGnnModel.actions} reports indices into this list. */
 export const COGNN_ACTIONS = ['standard', 'listen', 'broadcast', 'isolate'] as const;
 /** One of {@link COGNN_ACTIONS}. */
 export type CoGnnAction = (typeof COGNN_ACTIONS)[number];
 
-/** Options of {@link createCoGnnModel}. */
+/** Options of {@link createCoGnnModel}; defaults follow the authors' code unless noted. */
 export interface CoGnnModelOptions {
-  /** Hidden width of the environment network (default 32). */
+  /** Hidden width of the environment network (`env_dim`; default 32). */
   readonly hidden?: number;
-  /** Layers (default 3); each picks fresh actions. */
+  /** Environment layers (default 3); each samples fresh actions. */
   readonly layers?: number;
-  /** Gumbel-softmax temperature τ (default 0.5). */
-  readonly temperature?: number;
-  /** Environment aggregation over active incoming arcs (default `'sum'`). */
-  readonly aggregation?: GatedAggregation;
   /**
-   * Skip connection `h + ReLU(...)` around every environment layer (default
-   * true; the authors' code offers it too), so deep stacks keep a node's own
-   * state even where the sampled actions cut it off from everyone.
+   * Environment aggregation over the arcs the actions leave open (default
+   * `'degree-mean'`, the authors' MeanGNN; `'sum'` is their SumGNN).
    */
+  readonly aggregation?: GatedAggregation;
+  /** Layers of each action network (default 1). */
+  readonly actionLayers?: number;
+  /** Hidden width of the action networks when they have 2+ layers (default 16). */
+  readonly actionHidden?: number;
+  /** Aggregation of the action networks (default `'mean'`). */
+  readonly actionAggregation?: CoGnnMpnnAggregation;
+  /**
+   * Gumbel-softmax temperature: `'learned'` (default here; the authors'
+   * `--learn_temp`, a per-node τ = 1/(softplus(h w) + τ0)) or a fixed τ > 0
+   * (their default without `--learn_temp` is 0.01).
+   */
+  readonly temperature?: 'learned' | number;
+  /** τ0 of the learned temperature (default 0.5). */
+  readonly tau0?: number;
+  /**
+   * Initial logit of "keep" over "drop" in both action networks (default 0,
+   * as the authors). A positive value starts every node near STANDARD, that
+   * is, Co-GNN starts as its environment MPNN and learns to deviate from it.
+   */
+  readonly actionBias?: number;
+  /** Skip connection `h + ReLU(env(h))` around every layer (`--skip`; default true here). */
   readonly residual?: boolean;
+  /** Shared layer norm before every layer and the readout (`--layer_norm`; default false, as the authors). */
+  readonly layerNorm?: boolean;
+  /** Dropout rate after the encoder and every environment layer while training (default 0). */
+  readonly dropout?: number;
   readonly seed?: number;
 }
 
@@ -42,31 +68,20 @@ export interface CoGnnModel extends GnnLayerV1 {
   actions(graph: CsrGraph, x: LayerInput): Int32Array[];
 }
 
-interface LayerVars {
-  readonly actSelf: tf.Variable;
-  readonly actNeigh: tf.Variable;
-  readonly actBias: tf.Variable;
-  readonly envSelf: tf.Variable;
-  readonly envNeigh: tf.Variable;
-  readonly envBias: tf.Variable;
-}
-
 /**
- * Co-GNN, "Cooperative Graph Neural Networks" (Finkelshtein, Huang, Ceylan &
- * Bronstein, ICML 2024). Every layer, an action network (a one-layer
- * MeanGNN: `h W_s + mean_{j→i} h_j W_n + b`, 4 logits) picks per node one of
- * STANDARD (listen and broadcast), LISTEN, BROADCAST or ISOLATE by
- * straight-through Gumbel-softmax; then the environment network
- * `h'_i = h_i + ReLU(h_i W_s + AGG_{j → i, i listens, j broadcasts} h_j W_n + b)`
- * passes messages on the directed graph those actions induce. Nodes thereby
- * rewire the graph per layer, e.g. shutting off the flood of irrelevant
- * neighbours that over-squashes a long-range signal. The gating is
- * `listen_i · broadcast_j` as spmm edge weights (see `gatedMessages`), with
- * `listen = p_S + p_L` and `broadcast = p_S + p_B` of the one-hot sample,
- * so gradients reach the action network through the straight-through
- * estimator. Training samples with seeded Gumbel noise (`ctx.nextSeed()`);
- * evaluation takes each node's most likely action. An encoder
- * `X W_enc + b` precedes the layers and a linear readout follows them.
+ * Co-GNN, "Cooperative Graph Neural Networks" (Finkelshtein, Huang, Bronstein
+ * & Ceylan, ICML 2024), as the authors' code builds it. An encoder
+ * `ReLU(X W + b)`, then per layer: a layer norm (one, shared by all layers);
+ * two action networks, each a small MPNN shared by all layers with 2 logits,
+ * pick per node whether it listens (keeps incoming arcs) and whether it
+ * broadcasts (keeps outgoing arcs) by straight-through Gumbel-softmax with a
+ * learned per-node temperature; the four combinations are STANDARD, LISTEN,
+ * BROADCAST and ISOLATE. The environment layer of that depth,
+ * `h + ReLU(h W_s + AGG_{j -> i open} h_j W_n + b)`, passes messages on
+ * the directed graph where arc `j -> i` is open when `i` listens and `j`
+ * broadcasts (`gatedMessages`). A final layer norm and a linear readout
+ * follow. Training samples with seeded Gumbel noise (`ctx.nextSeed()`);
+ * evaluation takes each node's most likely action.
  */
 export function createCoGnnModel(
   inFeatures: number,
@@ -75,80 +90,114 @@ export function createCoGnnModel(
 ): CoGnnModel {
   const hidden = options.hidden ?? 32;
   const layers = options.layers ?? 3;
-  const temperature = options.temperature ?? 0.5;
-  const aggregation = options.aggregation ?? 'sum';
+  const aggregation = options.aggregation ?? 'degree-mean';
+  const actionLayers = options.actionLayers ?? 1;
+  const actionHidden = options.actionHidden ?? 16;
+  const temperature = options.temperature ?? 'learned';
+  const tau0 = options.tau0 ?? 0.5;
   const residual = options.residual ?? true;
+  const useLayerNorm = options.layerNorm ?? false;
+  const dropout = options.dropout ?? 0;
   checkPositive('cognn', 'inFeatures', inFeatures);
   checkPositive('cognn', 'outFeatures', outFeatures);
   checkPositive('cognn', 'hidden', hidden);
   checkPositive('cognn', 'layers', layers);
-  if (!(temperature > 0))
-    throw new GnnLayersError('cognn', `temperature must be > 0, got ${temperature}`);
+  checkPositive('cognn', 'actionLayers', actionLayers);
+  checkPositive('cognn', 'actionHidden', actionHidden);
+  if (temperature !== 'learned' && !(temperature > 0))
+    throw new GnnLayersError(
+      'cognn',
+      `temperature must be 'learned' or a number > 0, got ${String(temperature)}`,
+    );
+  if (!(tau0 > 0)) throw new GnnLayersError('cognn', `tau0 must be > 0, got ${tau0}`);
+  if (!(dropout >= 0 && dropout < 1))
+    throw new GnnLayersError('cognn', `dropout must be in [0, 1), got ${dropout}`);
   const rng = new SeededRandom(options.seed ?? 0);
   const name = uniqueName('cognn');
   const wEnc = glorotUniform(rng, inFeatures, hidden, `${name}_w_enc`);
   const bEnc = zerosVariable(hidden, `${name}_b_enc`);
-  const per: LayerVars[] = [];
-  for (let l = 0; l < layers; l++) {
-    per.push({
-      actSelf: glorotUniform(rng, hidden, 4, `${name}_act_s_${l}`),
-      actNeigh: glorotUniform(rng, hidden, 4, `${name}_act_n_${l}`),
-      actBias: zerosVariable(4, `${name}_act_b_${l}`),
-      envSelf: glorotUniform(rng, hidden, hidden, `${name}_env_s_${l}`),
-      envNeigh: glorotUniform(rng, hidden, hidden, `${name}_env_n_${l}`),
-      envBias: zerosVariable(hidden, `${name}_env_b_${l}`),
-    });
-  }
+  const actionDims = [hidden, ...new Array<number>(actionLayers - 1).fill(actionHidden), 2];
+  const actionAggregation = options.actionAggregation ?? 'mean';
+  const actionBias = [options.actionBias ?? 0, 0];
+  const listenNet = createCoGnnMpnn(
+    rng,
+    actionDims,
+    actionAggregation,
+    `${name}_act_in`,
+    actionBias,
+  );
+  const broadcastNet = createCoGnnMpnn(
+    rng,
+    actionDims,
+    actionAggregation,
+    `${name}_act_out`,
+    actionBias,
+  );
+  const tempNet =
+    temperature === 'learned'
+      ? createCoGnnTemperature(rng, hidden, tau0, `${name}_tau`)
+      : undefined;
+  const norm = useLayerNorm ? createCoGnnLayerNorm(hidden, `${name}_ln`) : undefined;
+  const env = Array.from({ length: layers }, (_, l) => ({
+    self: glorotUniform(rng, hidden, hidden, `${name}_env_s_${l}`),
+    neigh: glorotUniform(rng, hidden, hidden, `${name}_env_n_${l}`),
+    bias: zerosVariable(hidden, `${name}_env_b_${l}`),
+  }));
   const wOut = glorotUniform(rng, hidden, outFeatures, `${name}_w_out`);
   const bOut = zerosVariable(outFeatures, `${name}_b_out`);
   const variables = [
     wEnc,
     bEnc,
-    ...per.flatMap((p) => [p.actSelf, p.actNeigh, p.actBias, p.envSelf, p.envNeigh, p.envBias]),
+    ...listenNet.variables,
+    ...broadcastNet.variables,
+    ...(tempNet?.variables ?? []),
+    ...(norm?.variables ?? []),
+    ...env.flatMap((p) => [p.self, p.neigh, p.bias]),
     wOut,
     bOut,
   ];
-  // Columns of the one-hot action sample that mean "listens" / "broadcasts".
-  const listenMask = tf.keep(tf.tensor2d([1, 1, 0, 0], [4, 1]));
-  const broadcastMask = tf.keep(tf.tensor2d([1, 0, 1, 0], [4, 1]));
+  const drop = (h: tf.Tensor2D, ctx: ApplyContext): tf.Tensor2D =>
+    ctx.training && dropout > 0
+      ? (tf.dropout(h, dropout, undefined, ctx.nextSeed()) as tf.Tensor2D)
+      : h;
+
+  /** Column 0 of a straight-through 2-way sample: 1 = keep (listen / broadcast). */
+  function keep(logits: tf.Tensor2D, tau: number | tf.Tensor, ctx: ApplyContext): tf.Tensor1D {
+    const sample = gumbelSoftmax(logits, {
+      temperature: tau,
+      seed: ctx.training ? ctx.nextSeed() : undefined,
+    });
+    return tf.reshape(tf.slice(sample, [0, 0], [-1, 1]), [-1]) as tf.Tensor1D;
+  }
 
   function run(
     graph: CsrGraph,
     x: LayerInput,
     ctx: ApplyContext,
-    record?: tf.Tensor2D[],
+    record?: [tf.Tensor1D, tf.Tensor1D][],
   ): tf.Tensor2D {
     checkLayerInput('cognn', graph, x, inFeatures);
-    const mean = aggregationMatrix(graph, 'mean');
-    let h = tf.add(project(x, wEnc), bEnc) as tf.Tensor2D;
-    for (const p of per) {
-      const logits = tf.add(
-        tf.add(
-          tf.matMul(h, p.actSelf as tf.Tensor2D),
-          tf.matMul(spmm(mean, h), p.actNeigh as tf.Tensor2D),
-        ),
-        p.actBias,
-      ) as tf.Tensor2D;
-      const sample = gumbelSoftmax(logits, {
-        temperature,
-        seed: ctx.training ? ctx.nextSeed() : undefined,
-      });
-      record?.push(sample);
-      const listen = tf.reshape(tf.matMul(sample, listenMask), [-1]) as tf.Tensor1D;
-      const broadcast = tf.reshape(tf.matMul(sample, broadcastMask), [-1]) as tf.Tensor1D;
+    let h = tf.relu(drop(tf.add(project(x, wEnc), bEnc) as tf.Tensor2D, ctx)) as tf.Tensor2D;
+    for (const p of env) {
+      if (norm !== undefined) h = norm.apply(h);
+      const tau = tempNet === undefined ? (temperature as number) : tempNet.apply(h);
+      const listen = keep(listenNet.apply(graph, h), tau, ctx);
+      const broadcast = keep(broadcastNet.apply(graph, h), tau, ctx);
+      record?.push([listen, broadcast]);
       // Transform first, so the gated spmm moves `hidden` columns.
       const msgs = gatedMessages(
         graph,
-        tf.matMul(h, p.envNeigh as tf.Tensor2D) as tf.Tensor2D,
+        tf.matMul(h, p.neigh as tf.Tensor2D) as tf.Tensor2D,
         listen,
         broadcast,
         aggregation,
       );
       const update = tf.relu(
-        tf.add(tf.add(tf.matMul(h, p.envSelf as tf.Tensor2D), msgs), p.envBias),
+        drop(tf.add(tf.add(tf.matMul(h, p.self as tf.Tensor2D), msgs), p.bias) as tf.Tensor2D, ctx),
       ) as tf.Tensor2D;
       h = residual ? (tf.add(h, update) as tf.Tensor2D) : update;
     }
+    if (norm !== undefined) h = norm.apply(h);
     return tf.add(tf.matMul(h, wOut as tf.Tensor2D), bOut) as tf.Tensor2D;
   }
 
@@ -163,15 +212,20 @@ export function createCoGnnModel(
     apply: (graph, x, ctx) => run(graph, x, ctx),
     actions(graph, x) {
       return tf.tidy(() => {
-        const record: tf.Tensor2D[] = [];
+        const record: [tf.Tensor1D, tf.Tensor1D][] = [];
         run(graph, x, { training: false, nextSeed: () => 0 }, record);
-        return record.map((s) => tf.argMax(s, 1).dataSync() as Int32Array);
+        return record.map(([listen, broadcast]) => {
+          const l = listen.dataSync();
+          const b = broadcast.dataSync();
+          // standard 0, listen 1, broadcast 2, isolate 3 (COGNN_ACTIONS order).
+          return Int32Array.from(l, (li, i) =>
+            li > 0.5 ? (b[i]! > 0.5 ? 0 : 1) : b[i]! > 0.5 ? 2 : 3,
+          );
+        });
       });
     },
     dispose() {
       for (const v of variables) v.dispose();
-      listenMask.dispose();
-      broadcastMask.dispose();
     },
   };
 }

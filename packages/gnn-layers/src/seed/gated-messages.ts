@@ -3,14 +3,21 @@ import { spmm } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { aggregationMatrix, aggregationRowIds } from '../graph-operators.js';
 
-/** Aggregation of the environment network over the active incoming arcs. */
-export type GatedAggregation = 'sum' | 'mean';
+/**
+ * Aggregation of the environment network over the incoming arcs: `sum` of
+ * the active ones; `mean` over the active ones (the paper's definition);
+ * `degree-mean`, the active sum divided by the full in-degree, which is what
+ * the authors' code computes (PyG's mean aggregation of gated messages
+ * counts closed arcs too).
+ */
+export type GatedAggregation = 'sum' | 'mean' | 'degree-mean';
 
 /**
  * Messages on the directed graph that Co-GNN's actions induce: arc `j -> i`
  * carries weight `listen_i · broadcast_j`, and node `i` receives
  * `Σ_{j -> i} listen_i broadcast_j h_j` (`sum`), or that divided by the
- * number (total weight) of active incoming arcs, at least 1 (`mean`). The
+ * number (total weight) of active incoming arcs, at least 1 (`mean`), or by
+ * the number of incoming arcs, active or not, at least 1 (`degree-mean`). The
  * gates are spmm edge weights, one per stored arc, so no `[E, F]` message
  * matrix is built and gradients reach `listen` and `broadcast` (an SDDMM).
  * `listen`, `broadcast` are `[N]` and usually exactly 0/1 in the forward
@@ -30,6 +37,10 @@ export function gatedMessages(
   if (t.values !== undefined) w = tf.mul(w, t.values) as tf.Tensor1D;
   const summed = spmm(a, h, { weights: w });
   if (aggregation === 'sum') return summed;
-  const active = spmm(a, tf.ones([graph.numNodes, 1]) as tf.Tensor2D, { weights: w });
-  return tf.div(summed, tf.maximum(active, 1)) as tf.Tensor2D;
+  const ones = tf.ones([graph.numNodes, 1]) as tf.Tensor2D;
+  const count =
+    aggregation === 'mean'
+      ? spmm(a, ones, { weights: w })
+      : spmm(a, ones, { weights: tf.onesLike(w), weightsRequireGrad: false });
+  return tf.div(summed, tf.maximum(count, 1)) as tf.Tensor2D;
 }

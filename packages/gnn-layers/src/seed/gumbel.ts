@@ -21,8 +21,12 @@ export function straightThrough(soft: tf.Tensor2D): tf.Tensor2D {
 
 /** Options of {@link gumbelSoftmax}. */
 export interface GumbelSoftmaxOptions {
-  /** Softmax temperature τ > 0 (lower is closer to one-hot). */
-  readonly temperature: number;
+  /**
+   * Softmax temperature τ > 0 (lower is closer to one-hot): a number, or a
+   * tensor broadcast against the logits, e.g. one τ per row `[N, 1]` from
+   * Co-GNN's learned temperature network; gradients then reach τ too.
+   */
+  readonly temperature: number | tf.Tensor;
   /** Seed of the Gumbel noise; `undefined` adds none (deterministic argmax). */
   readonly seed?: number | undefined;
   /** One-hot forward values with straight-through gradients (default true). */
