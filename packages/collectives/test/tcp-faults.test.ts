@@ -254,6 +254,18 @@ describe('a member that misbehaves fails only the operations with it', () => {
     await expect(t0.recv(1)).rejects.toThrow(/CRC32 mismatch/);
   });
 
+  it('a data frame without a CRC32 is rejected where checksums are required', async () => {
+    const { t0, socket } = await fakePeer('s3cret');
+    const payload = new Uint8Array([1, 2]);
+    const h = encodeHeader(
+      { type: FrameType.data, seq: 2, msgSeq: 0, msgLength: 2, offset: 0 },
+      payload,
+      false,
+    );
+    socket.write(Buffer.concat([h, Buffer.from(payload)]));
+    await expect(t0.recv(1)).rejects.toThrow(/without a CRC32/);
+  });
+
   it('an oversized frame from a member is rejected', async () => {
     const { t0, socket } = await fakePeer('s3cret');
     const h = frame(2, 0, new Uint8Array(0));

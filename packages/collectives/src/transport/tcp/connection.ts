@@ -4,7 +4,9 @@ import {
   crcUpdate,
   decodeHeader,
   encodeHeader,
+  FLAG_CRC,
   type FrameHeader,
+  FrameType,
   HEADER_BYTES,
   headerCrc,
 } from './frame.js';
@@ -48,6 +50,13 @@ export class FrameConnection {
   private target: Uint8Array | undefined;
   private payloadFill = 0;
   private crc = 0;
+  /** Whether the current frame carries a CRC to check. */
+  private checking = false;
+  /**
+   * Data frames: send with a CRC32 and accept only frames that carry one.
+   * Handshake frames always carry one. Set before the first data frame.
+   */
+  checksum = true;
   private ended: PlexusCollectivesError | undefined;
   /** True when the peer closed the connection between frames (no error, nothing truncated). */
   endedCleanly = false;
@@ -98,7 +107,11 @@ export class FrameConnection {
     payload: Uint8Array,
   ): Promise<void> {
     if (this.ended) return Promise.reject(this.ended);
-    const header = encodeHeader({ type, seq: this.sendSeq, msgSeq, msgLength, offset }, payload);
+    const header = encodeHeader(
+      { type, seq: this.sendSeq, msgSeq, msgLength, offset },
+      payload,
+      this.checksum || type !== FrameType.data,
+    );
     this.sendSeq = (this.sendSeq + 1) >>> 0;
     return new Promise((resolve, reject) => {
       const done = (error?: Error | null) => {
@@ -160,7 +173,7 @@ export class FrameConnection {
       this.headerFill += n;
       if (this.headerFill === HEADER_BYTES) this.startPayload();
     } else {
-      this.crc = crcUpdate(buf.subarray(0, n), this.crc);
+      if (this.checking) this.crc = crcUpdate(buf.subarray(0, n), this.crc);
       this.payloadFill += n;
       if (this.payloadFill === this.target!.byteLength) this.finishFrame();
     }
@@ -180,7 +193,7 @@ export class FrameConnection {
         const n = Math.min(target.byteLength - this.payloadFill, chunk.length - at);
         const piece = chunk.subarray(at, at + n);
         target.set(piece, this.payloadFill);
-        this.crc = crcUpdate(piece, this.crc);
+        if (this.checking) this.crc = crcUpdate(piece, this.crc);
         this.payloadFill += n;
         at += n;
         if (this.payloadFill === target.byteLength) this.finishFrame();
@@ -207,6 +220,11 @@ export class FrameConnection {
       );
       return;
     }
+    this.checking = (h.flags & FLAG_CRC) !== 0;
+    if (!this.checking && (this.checksum || h.type !== FrameType.data)) {
+      this.refuse('frame without a CRC32, but this rank requires checksums');
+      return;
+    }
     this.recvSeq = (this.recvSeq + 1) >>> 0;
     const target = this.handlers.target(h);
     if (typeof target === 'string') {
@@ -216,7 +234,7 @@ export class FrameConnection {
     this.current = h;
     this.target = target;
     this.payloadFill = 0;
-    this.crc = headerCrc(this.header);
+    if (this.checking) this.crc = headerCrc(this.header);
     if (target.byteLength === 0) this.finishFrame();
     else this.phase = Phase.Payload;
   }
@@ -227,7 +245,7 @@ export class FrameConnection {
     const payload = this.target!;
     this.current = undefined;
     this.target = undefined;
-    if (this.crc >>> 0 !== h.crc) {
+    if (this.checking && this.crc >>> 0 !== h.crc) {
       this.refuse('CRC32 mismatch (corrupted frame)');
       return;
     }

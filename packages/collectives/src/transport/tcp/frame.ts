@@ -7,6 +7,9 @@ export const FRAME_VERSION = 1;
 /** Bytes of the fixed frame header. */
 export const HEADER_BYTES = 40;
 
+/** Header flag: the CRC field is set and must be checked. */
+export const FLAG_CRC = 1;
+
 /** Frame types. */
 export const FrameType = {
   /** Acceptor -> connector: a random nonce to authenticate against. */
@@ -28,10 +31,12 @@ export const FrameType = {
  */
 export interface FrameHeader {
   type: number;
+  /** `FLAG_CRC` when the frame carries a checksum. */
+  flags: number;
   /** Per-connection, per-direction frame counter; must grow by exactly one. */
   seq: number;
   payloadLength: number;
-  /** CRC32 over the header (without this field) and the payload. */
+  /** CRC32 over the header (without this field) and the payload; 0 without `FLAG_CRC`. */
   crc: number;
   msgSeq: number;
   msgLength: number;
@@ -59,25 +64,27 @@ export function crcUpdate(bytes: Uint8Array, crc: number): number {
 }
 
 /**
- * Encodes a header for `payload` (whose CRC is computed here).
- * `payload` may be a view into a larger buffer; it is not copied.
+ * Encodes a header for `payload` (whose CRC is computed here when
+ * `checksum` is set). `payload` may be a view into a larger buffer; it is
+ * not copied.
  */
 export function encodeHeader(
-  fields: Omit<FrameHeader, 'crc' | 'payloadLength'>,
+  fields: Omit<FrameHeader, 'crc' | 'payloadLength' | 'flags'>,
   payload: Uint8Array,
+  checksum = true,
 ): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES);
   const view = new DataView(out.buffer, out.byteOffset, HEADER_BYTES);
   view.setUint32(0, FRAME_MAGIC, true);
   view.setUint8(4, FRAME_VERSION);
   view.setUint8(5, fields.type);
-  view.setUint16(6, 0, true);
+  view.setUint16(6, checksum ? FLAG_CRC : 0, true);
   view.setUint32(8, fields.seq >>> 0, true);
   view.setUint32(12, payload.byteLength, true);
   view.setUint32(20, fields.msgSeq >>> 0, true);
   setU64(view, 24, fields.msgLength);
   setU64(view, 32, fields.offset);
-  view.setUint32(16, crcUpdate(payload, headerCrc(out)), true);
+  view.setUint32(16, checksum ? crcUpdate(payload, headerCrc(out)) : 0, true);
   return out;
 }
 
@@ -91,8 +98,11 @@ export function decodeHeader(bytes: Uint8Array): FrameHeader | string {
   }
   const type = view.getUint8(5);
   if (type < FrameType.challenge || type > FrameType.data) return `unknown frame type ${type}`;
+  const flags = view.getUint16(6, true);
+  if ((flags & ~FLAG_CRC) !== 0) return `unknown header flags ${flags}`;
   return {
     type,
+    flags,
     seq: view.getUint32(8, true),
     payloadLength: view.getUint32(12, true),
     crc: view.getUint32(16, true),

@@ -33,7 +33,9 @@ const HELLO_TAG = Buffer.from('plexus-collectives/hello/v1');
 const WELCOME_TAG = Buffer.from('plexus-collectives/welcome/v1');
 
 /** What to do with the one frame a handshake step waits for. */
-type StepResult = { next: FrameHandlers; maxFrameBytes?: number } | { refuse: string };
+type StepResult =
+  | { next: FrameHandlers; maxFrameBytes?: number; checksum?: boolean }
+  | { refuse: string };
 
 const REFUSE_ALL: FrameHandlers = {
   target: () => 'frame before the handshake step that allows it',
@@ -71,6 +73,7 @@ function expectFrame(
         if ('refuse' in result) return result.refuse;
         conn.handlers = result.next;
         if (result.maxFrameBytes !== undefined) conn.maxFrameBytes = result.maxFrameBytes;
+        if (result.checksum !== undefined) conn.checksum = result.checksum;
         resolve({ header, payload });
         return undefined;
       },
@@ -95,6 +98,7 @@ export async function connectHandshake(
   data: FrameHandlers,
   maxFrameBytes: number,
   bind?: (conn: FrameConnection) => void,
+  checksum = true,
 ): Promise<FrameConnection> {
   const conn = new FrameConnection(socket, label, HANDSHAKE_FRAME_BYTES, REFUSE_ALL);
   bind?.(conn);
@@ -130,7 +134,7 @@ export async function connectHandshake(
           refuse: `rank ${expectedRank} failed authentication (wrong shared secret?)`,
         };
       }
-      return { next: data, maxFrameBytes };
+      return { next: data, maxFrameBytes, checksum };
     },
   );
   await conn.write(FrameType.hello, 0, 0, 0, body);
@@ -152,6 +156,7 @@ export async function acceptHandshake(
   timeoutMs: number,
   maxFrameBytes: number,
   admit: (hello: HelloFields, conn: FrameConnection) => FrameHandlers | string,
+  checksum = true,
 ): Promise<{ conn: FrameConnection; hello: HelloFields }> {
   const conn = new FrameConnection(socket, label, HANDSHAKE_FRAME_BYTES, REFUSE_ALL);
   const nonce = randomBytes(NONCE_BYTES);
@@ -178,7 +183,7 @@ export async function acceptHandshake(
         if (typeof admitted === 'string') refusal = admitted;
         else {
           welcome = mac(secret, WELCOME_TAG, body.subarray(12, 12 + NONCE_BYTES), rankBytes);
-          return { next: admitted, maxFrameBytes };
+          return { next: admitted, maxFrameBytes, checksum };
         }
       }
     }

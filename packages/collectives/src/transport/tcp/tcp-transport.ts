@@ -37,6 +37,13 @@ export interface TcpTransportOptions {
    * HMAC-SHA256 challenge-response; a peer without it is refused.
    */
   secret?: string | Uint8Array;
+  /**
+   * CRC32 on every data frame (default true). With false this rank sends
+   * data frames without one and accepts frames with or without (checking
+   * those that carry one): for links where TCP's own checksum is trusted, at
+   * about half the CPU per byte. Handshake frames always carry one.
+   */
+  checksum?: boolean;
   /** Default per-call timeout and the timeout of the rendezvous (ms, default 30 000). */
   timeoutMs?: number;
   /** Told about every refused incoming connection (garbage, wrong secret, duplicates). */
@@ -193,6 +200,7 @@ export async function createTcpTransport(options: TcpTransportOptions): Promise<
         ? Buffer.from(options.secret)
         : options.secret;
   const prefix = options.prefix ?? 'plexus/tcp';
+  const checksum = options.checksum ?? true;
   const store = options.store;
   const peers = Array.from({ length: worldSize }, (_, p) =>
     p === rank ? undefined : new TcpPeer(p, rank, k, policy),
@@ -207,20 +215,29 @@ export async function createTcpTransport(options: TcpTransportOptions): Promise<
   const server = createServer((socket) => {
     socket.on('error', () => undefined); // reported through the connection's close
     const label = `incoming connection from ${socket.remoteAddress}:${socket.remotePort}`;
-    acceptHandshake(socket, label, rank, secret, timeoutMs, maxFrameBytes, (hello, conn) => {
-      if (hello.worldSize !== worldSize) {
-        return `world size ${hello.worldSize} differs from ${worldSize}`;
-      }
-      if (hello.rank === rank || hello.rank >= worldSize) {
-        return `rank ${hello.rank} is not another rank of this group of ${worldSize}`;
-      }
-      const peer = peers[hello.rank]!;
-      if (hello.connIndex >= k || peer.sendConns[hello.connIndex] !== undefined || peer.failure) {
-        return `connection ${hello.connIndex} of rank ${hello.rank} is taken or out of range`;
-      }
-      peer.attach('send', hello.connIndex, conn);
-      return peer.sendOnlyHandlers;
-    }).catch(rejected);
+    acceptHandshake(
+      socket,
+      label,
+      rank,
+      secret,
+      timeoutMs,
+      maxFrameBytes,
+      (hello, conn) => {
+        if (hello.worldSize !== worldSize) {
+          return `world size ${hello.worldSize} differs from ${worldSize}`;
+        }
+        if (hello.rank === rank || hello.rank >= worldSize) {
+          return `rank ${hello.rank} is not another rank of this group of ${worldSize}`;
+        }
+        const peer = peers[hello.rank]!;
+        if (hello.connIndex >= k || peer.sendConns[hello.connIndex] !== undefined || peer.failure) {
+          return `connection ${hello.connIndex} of rank ${hello.rank} is taken or out of range`;
+        }
+        peer.attach('send', hello.connIndex, conn);
+        return peer.sendOnlyHandlers;
+      },
+      checksum,
+    ).catch(rejected);
   });
   t.server = server;
   const host = options.host ?? store.localAddress ?? '127.0.0.1';
@@ -263,6 +280,7 @@ export async function createTcpTransport(options: TcpTransportOptions): Promise<
                 peers[q]!.handlers,
                 maxFrameBytes,
                 bind,
+                checksum,
               );
               peers[q]!.attach('recv', i, conn);
             }),
