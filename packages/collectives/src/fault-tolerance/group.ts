@@ -1,80 +1,27 @@
 import { ringAllReduce } from '../algorithms/ring.js';
 import { PlexusCollectivesError } from '../errors.js';
 import { checkOp } from '../reduce.js';
-import { createTcpStore, type TcpStore } from '../store/tcp-store.js';
-import {
-  createTcpTransport,
-  type TcpTransport,
-  type TcpTransportOptions,
-} from '../transport/tcp/tcp-transport.js';
 import type { CollectiveBuffer, ReduceOp } from '../types.js';
-import { CoordinatorChannel } from './channel.js';
-import {
-  type CoordinatorMessage,
-  FT_MODULE,
-  type RoundKind,
-  type StateDigest,
-} from './protocol.js';
-import { RoundContext } from './round.js';
+import type {
+  FaultTolerantCallOptions,
+  FaultTolerantGroupOptions,
+  RoundInfo,
+  SyncResult,
+  TopologyResult,
+} from './group-types.js';
+import { FT_MODULE } from './protocol.js';
+import { clampLeft, PeerSession } from './session.js';
 import { checkState, digestState, layoutSignature, type SharedState } from './state-hash.js';
 import { transferState } from './state-transfer.js';
 
-type Go = Extract<CoordinatorMessage, { t: 'go' }>;
-type Outcome = Extract<CoordinatorMessage, { t: 'outcome' }>;
-
-/** Something the group went through, for logging and tests. */
-export type FaultToleranceEvent =
-  | { type: 'admitted'; epoch: number; members: number[] }
-  | { type: 'epoch'; epoch: number; members: number[] }
-  | { type: 'round-start'; kind: RoundKind; round: number; epoch: number }
-  | { type: 'round-end'; kind: RoundKind; round: number; epoch: number; committed: boolean };
-
-/** Options for `createFaultTolerantGroup`. */
-export interface FaultTolerantGroupOptions {
-  /** Coordinator address (`startCoordinator`). */
-  host: string;
-  port: number;
-  /** Shown in the coordinator's diagnostics. */
-  name?: string;
-  /** Default per-call timeout in ms (default 30 000); `join` waits as long for admission. */
-  timeoutMs?: number;
-  /** Settings of the per-epoch TCP transports (`connectionsPerPeer` defaults to 1 here). */
-  tcp?: Omit<TcpTransportOptions, 'rank' | 'worldSize' | 'store' | 'timeoutMs' | 'prefix'>;
-  /** Told about admissions, epochs and rounds. */
-  onEvent?: (event: FaultToleranceEvent) => void;
-}
-
-/** Per-call options. */
-export interface FaultTolerantCallOptions {
-  /** Milliseconds for the call (default: the group's). */
-  timeoutMs?: number;
-}
-
-/** The round a call committed in. */
-export interface RoundInfo {
-  kind: RoundKind;
-  epoch: number;
-  /** Peer ids of the members, in rank order. */
-  members: number[];
-  /** Shared-state revision after the round. */
-  revision: number;
-}
-
-/** What `syncSharedState` did. */
-export interface SyncResult extends RoundInfo {
-  /** The elected hash, which every member now holds. */
-  hash: string;
-  /** Keys this peer received. */
-  received: string[];
-}
-
-/** What `updateTopology` did. */
-export interface TopologyResult extends RoundInfo {
-  /** Peer ids admitted in this round. */
-  joined: number[];
-}
-
-const clampLeft = (deadline: number) => Math.max(1, Math.ceil(deadline - performance.now()));
+export type {
+  FaultToleranceEvent,
+  FaultTolerantCallOptions,
+  FaultTolerantGroupOptions,
+  RoundInfo,
+  SyncResult,
+  TopologyResult,
+} from './group-types.js';
 
 /**
  * A peer of a fault-tolerant run (PCCL's communicator, "Prime Collective
@@ -91,30 +38,10 @@ const clampLeft = (deadline: number) => Math.max(1, Math.ceil(deadline - perform
  * at once: the retry runs in a new epoch without the failed peer.
  */
 export class FaultTolerantGroup {
-  private channel: CoordinatorChannel | undefined;
-  private store: TcpStore | undefined;
-  private transport: { epoch: number; t: TcpTransport } | undefined;
+  private readonly session: PeerSession;
   private queue: Promise<unknown> = Promise.resolve();
-  private brokenBy: PlexusCollectivesError | undefined;
-  private ticket = 0;
-  private readonly goWaiters = new Map<
-    number,
-    { resolve: (go: Go) => void; reject: (e: PlexusCollectivesError) => void }
-  >();
-  private current: RoundContext<Outcome> | undefined;
-  private admitted:
-    | {
-        resolve: (m: Extract<CoordinatorMessage, { t: 'admitted' }>) => void;
-        reject: (e: PlexusCollectivesError) => void;
-      }
-    | undefined;
-  private readonly timeoutMs: number;
-  private _epoch = 0;
-  private _members: number[] = [];
-  private _revision = 0;
-  private _lastRound: RoundInfo | undefined;
 
-  constructor(private readonly options: FaultTolerantGroupOptions) {
+  constructor(options: FaultTolerantGroupOptions) {
     const t = options.timeoutMs ?? 30_000;
     if (!(typeof t === 'number' && t > 0)) {
       throw new PlexusCollectivesError(
@@ -130,32 +57,32 @@ export class FaultTolerantGroup {
         `expected the coordinator's host and port, got ${String(options.host)}:${String(options.port)}`,
       );
     }
-    this.timeoutMs = t;
+    this.session = new PeerSession(options, t);
   }
 
   /** This peer's id, assigned by the coordinator (-1 before `join`). */
   get peerId(): number {
-    return this.channel?.welcome.peerId ?? -1;
+    return this.session.peerId;
   }
   /** The latest epoch this peer has heard of. */
   get epoch(): number {
-    return this._epoch;
+    return this.session.epoch;
   }
   /** Peer ids of the latest epoch's members, in rank order. */
   get members(): readonly number[] {
-    return this._members;
+    return this.session.members;
   }
   /** This peer's rank in the latest epoch (-1 when not a member). */
   get rank(): number {
-    return this._members.indexOf(this.peerId);
+    return this.session.members.indexOf(this.session.peerId);
   }
   /** Members in the latest epoch. */
   get worldSize(): number {
-    return this._members.length;
+    return this.session.members.length;
   }
   /** Shared-state revision: how many synchronisations the run has committed. */
   get revision(): number {
-    return this._revision;
+    return this.session.revision;
   }
   /**
    * Why the group cannot continue (the coordinator is gone, this peer was
@@ -163,86 +90,18 @@ export class FaultTolerantGroup {
    * may simply be retried.
    */
   get broken(): PlexusCollectivesError | undefined {
-    return this.brokenBy;
+    return this.session.broken;
   }
   /** The round of the last committed call. */
   get lastRound(): RoundInfo | undefined {
-    return this._lastRound;
+    return this.session.lastRound;
   }
 
-  private fail(code: 'broken' | 'timeout' | 'mismatch', message: string): PlexusCollectivesError {
-    return new PlexusCollectivesError(FT_MODULE, code, message);
-  }
-
-  private onMessage(msg: CoordinatorMessage): void {
-    switch (msg.t) {
-      case 'admitted':
-        this._epoch = msg.epoch;
-        this._members = msg.members;
-        this._revision = msg.revision;
-        this.admitted?.resolve(msg);
-        return;
-      case 'epoch':
-        if (msg.epoch < this._epoch) return;
-        this._epoch = msg.epoch;
-        this._members = msg.members;
-        this.options.onEvent?.({ type: 'epoch', epoch: msg.epoch, members: msg.members });
-        return;
-      case 'go': {
-        const w = this.goWaiters.get(msg.ticket);
-        this.goWaiters.delete(msg.ticket);
-        w?.resolve(msg);
-        return;
-      }
-      case 'reject': {
-        const w = this.goWaiters.get(msg.ticket);
-        this.goWaiters.delete(msg.ticket);
-        w?.reject(this.fail(msg.code, msg.message));
-        return;
-      }
-      case 'outcome':
-        this._revision = msg.revision;
-        if (this.current?.round === msg.round) {
-          if (!msg.committed) this.closeTransport();
-          this.current.settle(msg);
-        }
-        return;
-      default:
-        return;
-    }
-  }
-
-  private onLost(error: PlexusCollectivesError): void {
-    this.brokenBy ??= error;
-    this.admitted?.reject(error);
-    for (const w of this.goWaiters.values()) w.reject(error);
-    this.goWaiters.clear();
-    this.current?.abort(error);
-    this.closeTransport();
-  }
-
-  private closeTransport(): void {
-    const t = this.transport;
-    this.transport = undefined;
-    void t?.t.close();
-  }
-
+  /** Calls run one at a time, in call order. */
   private serial<R>(body: () => Promise<R>): Promise<R> {
     const result = this.queue.then(body, body);
     this.queue = result.catch(() => undefined);
     return result;
-  }
-
-  private callTimeout(options: FaultTolerantCallOptions | undefined): number {
-    const t = options?.timeoutMs ?? this.timeoutMs;
-    if (!(typeof t === 'number' && t > 0)) {
-      throw new PlexusCollectivesError(
-        FT_MODULE,
-        'invalid-argument',
-        `expected timeoutMs > 0, got ${String(t)}`,
-      );
-    }
-    return t;
   }
 
   /**
@@ -252,219 +111,28 @@ export class FaultTolerantGroup {
    * `syncSharedState` next (the members do so after their `updateTopology`).
    */
   join(options?: FaultTolerantCallOptions): Promise<RoundInfo> {
-    return this.serial(async () => {
-      if (this.channel) throw this.fail('broken', 'join: this peer has already joined');
-      const timeoutMs = this.callTimeout(options);
-      const deadline = performance.now() + timeoutMs;
-      const admitted = new Promise<Extract<CoordinatorMessage, { t: 'admitted' }>>(
-        (resolve, reject) => {
-          this.admitted = { resolve, reject };
-        },
-      );
-      const channel = await CoordinatorChannel.open(
-        this.options.host,
-        this.options.port,
-        this.options.name ?? `pid ${process.pid}`,
-        timeoutMs,
-        (m) => this.onMessage(m),
-        (e) => this.onLost(e),
-      );
-      this.channel = channel;
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        this.store = await createTcpStore({
-          host: this.options.host,
-          port: channel.welcome.storePort,
-          timeoutMs: clampLeft(deadline),
-        });
-        const msg = await Promise.race([
-          admitted,
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(
-              () =>
-                reject(
-                  this.fail(
-                    'timeout',
-                    `join: not admitted within ${timeoutMs} ms (members admit peers when they call updateTopology())`,
-                  ),
-                ),
-              clampLeft(deadline),
-            );
-          }),
-        ]);
-        this.options.onEvent?.({ type: 'admitted', epoch: msg.epoch, members: msg.members });
-        return { kind: 'topology', epoch: msg.epoch, members: msg.members, revision: msg.revision };
-      } catch (error) {
-        await this.shutdown();
-        throw error;
-      } finally {
-        clearTimeout(timer);
-      }
-    });
-  }
-
-  /**
-   * A round that every member votes for: waits for the coordinator's `go`,
-   * runs `body`, reports, and waits for the one verdict every member gets.
-   */
-  private round<R>(
-    what: string,
-    kind: RoundKind,
-    sig: string,
-    state: StateDigest | undefined,
-    options: FaultTolerantCallOptions | undefined,
-    body: (go: Go, ctx: RoundContext<Outcome>, deadline: number) => Promise<R>,
-  ): Promise<{ go: Go; result: R; outcome: Outcome | undefined }> {
-    return this.serial(async () => {
-      const timeoutMs = this.callTimeout(options);
-      const channel = this.channel;
-      if (!channel) throw this.fail('broken', `${what}: call join() first`);
-      if (this.brokenBy) {
-        throw new PlexusCollectivesError(
-          FT_MODULE,
-          'broken',
-          `${what}: the group is broken (${this.brokenBy.message})`,
-          { cause: this.brokenBy },
-        );
-      }
-      const deadline = performance.now() + timeoutMs;
-      const ticket = ++this.ticket;
-      const go = await new Promise<Go>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          this.goWaiters.delete(ticket);
-          // If the go crossed this message, the coordinator aborts the round for everyone.
-          channel.send({ id: 0, t: 'withdraw', ticket });
-          reject(
-            this.fail(
-              'timeout',
-              `${what}: not every member called it within ${timeoutMs} ms (epoch ${this._epoch})`,
-            ),
-          );
-        }, timeoutMs);
-        this.goWaiters.set(ticket, {
-          resolve: (g) => {
-            clearTimeout(timer);
-            resolve(g);
-          },
-          reject: (e) => {
-            clearTimeout(timer);
-            reject(e);
-          },
-        });
-        channel.send({ id: 0, t: 'vote', ticket, kind, sig, ...(state ? { state } : {}) });
-      });
-      this._epoch = Math.max(this._epoch, go.epoch);
-      this._members = go.members;
-      if (kind === 'topology') {
-        this._revision = go.revision;
-        return { go, result: undefined as R, outcome: undefined };
-      }
-      const ctx = new RoundContext<Outcome>(go.round);
-      this.current = ctx;
-      const event = { kind, round: go.round, epoch: go.epoch };
-      this.options.onEvent?.({ type: 'round-start', ...event });
-      try {
-        let result: R;
-        try {
-          result = await ctx.race(body(go, ctx, deadline));
-        } catch (error) {
-          if (ctx.outcome) throw this.aborted(what, ctx.outcome);
-          const reason = error instanceof Error ? error.message : String(error);
-          channel.send({ id: 0, t: 'done', round: go.round, ok: false, reason });
-          this.closeTransport();
-          throw PlexusCollectivesError.isInstance(error) && error.code === 'timeout'
-            ? this.fail('timeout', `${what} timed out in epoch ${go.epoch}: ${reason}`)
-            : new PlexusCollectivesError(
-                FT_MODULE,
-                'broken',
-                `${what} failed in epoch ${go.epoch}: ${reason}`,
-                { cause: error },
-              );
-        }
-        channel.send({ id: 0, t: 'done', round: go.round, ok: true });
-        // Only the coordinator may decide; it does within the others' timeouts plus a heartbeat timeout.
-        const grace = clampLeft(deadline) + channel.welcome.heartbeatTimeoutMs + 1_000;
-        const outcome = await ctx.settled(grace);
-        if (!outcome) {
-          this.brokenBy ??= this.fail(
-            'timeout',
-            `${what}: the coordinator gave no verdict on round ${go.round} within ${Math.round(grace)} ms`,
-          );
-          throw this.brokenBy;
-        }
-        if (!outcome.committed) throw this.aborted(what, outcome);
-        this.options.onEvent?.({ type: 'round-end', ...event, committed: true });
-        this._lastRound = {
-          kind,
-          epoch: go.epoch,
-          members: go.members,
-          revision: outcome.revision,
-        };
-        return { go, result, outcome };
-      } catch (error) {
-        this.options.onEvent?.({ type: 'round-end', ...event, committed: false });
-        throw error;
-      } finally {
-        this.current = undefined;
-      }
-    });
-  }
-
-  private aborted(what: string, outcome: Outcome): PlexusCollectivesError {
-    return this.fail(
-      'broken',
-      `${what} aborted on every member (round ${outcome.round}): ${outcome.reason}; retry it, it runs in the next epoch`,
-    );
-  }
-
-  /** The TCP transport of `go`'s epoch, built (rendezvous through the coordinator's store) when the epoch is new. */
-  private async transportFor(
-    go: Go,
-    ctx: RoundContext<Outcome>,
-    deadline: number,
-  ): Promise<TcpTransport> {
-    if (this.transport?.epoch === go.epoch) return this.transport.t;
-    this.closeTransport();
-    const tcp = this.options.tcp ?? {};
-    const building = createTcpTransport({
-      connectionsPerPeer: 1,
-      host: this.channel?.localAddress ?? '127.0.0.1',
-      ...tcp,
-      rank: go.members.indexOf(this.peerId),
-      worldSize: go.members.length,
-      store: this.store!,
-      timeoutMs: clampLeft(deadline),
-      prefix: `plexus/ft/${this.channel!.welcome.runId}/e${go.epoch}`,
-    });
-    // An aborted round leaves this build behind; close what it makes.
-    building
-      .then(async (t) => {
-        if (ctx.aborted) await t.close();
-      })
-      .catch(() => undefined);
-    const t = await ctx.race(building);
-    this.transport = { epoch: go.epoch, t };
-    return t;
+    return this.serial(() => this.session.open(options));
   }
 
   /** Admits the peers waiting to join (every member calls it at the same point between collectives). */
   async updateTopology(options?: FaultTolerantCallOptions): Promise<TopologyResult> {
-    const { go } = await this.round(
-      'updateTopology',
-      'topology',
-      'topology',
-      undefined,
-      options,
-      async () => undefined,
+    const { go } = await this.serial(() =>
+      this.session.round(
+        'updateTopology',
+        'topology',
+        'topology',
+        undefined,
+        options,
+        async () => undefined,
+      ),
     );
-    const info = {
-      kind: 'topology' as const,
+    return {
+      kind: 'topology',
       epoch: go.epoch,
       members: go.members,
       revision: go.revision,
+      joined: go.joined,
     };
-    this._lastRound = info;
-    return { ...info, joined: go.joined };
   }
 
   /**
@@ -488,21 +156,24 @@ export class FaultTolerantGroup {
     }
     checkOp(op);
     const sig = `allReduce:${buf.constructor.name}:${buf.length}:${op}`;
-    const { result } = await this.round(
-      'allReduce',
-      'allReduce',
-      sig,
-      undefined,
-      options,
-      async (go, ctx, deadline) => {
-        const work = buf.slice() as T;
-        const t = await this.transportFor(go, ctx, deadline);
-        await ringAllReduce(t, work, op, { timeoutMs: clampLeft(deadline) });
-        return work;
-      },
-    );
-    buf.set(result as never);
-    return buf;
+    return this.serial(async () => {
+      const { result } = await this.session.round(
+        'allReduce',
+        'allReduce',
+        sig,
+        undefined,
+        options,
+        async (go, ctx, deadline) => {
+          // The copy is taken when the round starts and written back only once it committed.
+          const work = buf.slice() as T;
+          const t = await this.session.transportFor(go, ctx, deadline);
+          await ringAllReduce(t, work, op, { timeoutMs: clampLeft(deadline) });
+          return work;
+        },
+      );
+      buf.set(result as never);
+      return buf;
+    });
   }
 
   /**
@@ -519,48 +190,39 @@ export class FaultTolerantGroup {
     options?: FaultTolerantCallOptions,
   ): Promise<SyncResult> {
     checkState(state);
-    const digest = digestState(state);
-    const sig = `sync:${layoutSignature(digest)}`;
-    const { go, result, outcome } = await this.round(
-      'syncSharedState',
-      'sync',
-      sig,
-      digest,
-      options,
-      async (go, ctx, deadline) => {
-        const plan = go.sync!;
-        if (plan.transfers.length === 0) return new Map<string, Uint8Array>();
-        const t = await this.transportFor(go, ctx, deadline);
-        return transferState(t, state, plan.elected, plan.transfers, () => clampLeft(deadline));
-      },
-    );
-    for (const [key, bytes] of result) {
-      const t = state[key]!;
-      new Uint8Array(t.buffer, t.byteOffset, t.byteLength).set(bytes);
-    }
-    return {
-      kind: 'sync',
-      epoch: go.epoch,
-      members: go.members,
-      revision: outcome!.revision,
-      hash: go.sync!.elected.total,
-      received: [...result.keys()],
-    };
+    return this.serial(async () => {
+      const digest = digestState(state);
+      const { go, result, outcome } = await this.session.round(
+        'syncSharedState',
+        'sync',
+        `sync:${layoutSignature(digest)}`,
+        digest,
+        options,
+        async (go, ctx, deadline) => {
+          const plan = go.sync!;
+          if (plan.transfers.length === 0) return new Map<string, Uint8Array>();
+          const t = await this.session.transportFor(go, ctx, deadline);
+          return transferState(t, state, plan.elected, plan.transfers, () => clampLeft(deadline));
+        },
+      );
+      for (const [key, bytes] of result) {
+        const t = state[key]!;
+        new Uint8Array(t.buffer, t.byteOffset, t.byteLength).set(bytes);
+      }
+      return {
+        kind: 'sync',
+        epoch: go.epoch,
+        members: go.members,
+        revision: outcome!.revision,
+        hash: go.sync!.elected.total,
+        received: [...result.keys()],
+      };
+    });
   }
 
   /** Leaves the run between collectives: the others continue in a new epoch without this peer. */
   leave(): Promise<void> {
-    return this.serial(async () => {
-      this.channel?.send({ id: 0, t: 'leave' });
-      await this.shutdown();
-    });
-  }
-
-  private async shutdown(): Promise<void> {
-    this.brokenBy ??= this.fail('broken', 'this peer has left the group');
-    this.channel?.close();
-    this.closeTransport();
-    await this.store?.close();
+    return this.serial(() => this.session.leave());
   }
 }
 

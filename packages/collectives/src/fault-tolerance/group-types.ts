@@ -1,0 +1,54 @@
+import type { TcpTransportOptions } from '../transport/tcp/tcp-transport.js';
+import type { RoundKind } from './protocol.js';
+
+/** Something the group went through, for logging and tests. */
+export type FaultToleranceEvent =
+  | { type: 'admitted'; epoch: number; members: number[] }
+  | { type: 'epoch'; epoch: number; members: number[] }
+  | { type: 'round-start'; kind: RoundKind; round: number; epoch: number }
+  | { type: 'round-end'; kind: RoundKind; round: number; epoch: number; committed: boolean };
+
+/** Options for `createFaultTolerantGroup`. */
+export interface FaultTolerantGroupOptions {
+  /** Coordinator address (`startCoordinator`). */
+  host: string;
+  port: number;
+  /** Shown in the coordinator's diagnostics. */
+  name?: string;
+  /** Default per-call timeout in ms (default 30 000); `join` waits as long for admission. */
+  timeoutMs?: number;
+  /** Settings of the per-epoch TCP transports (`connectionsPerPeer` defaults to 1 here). */
+  tcp?: Omit<TcpTransportOptions, 'rank' | 'worldSize' | 'store' | 'timeoutMs' | 'prefix'>;
+  /** Told about admissions, epochs and rounds. */
+  onEvent?: (event: FaultToleranceEvent) => void;
+}
+
+/** Per-call options. */
+export interface FaultTolerantCallOptions {
+  /** Milliseconds for the call (default: the group's). */
+  timeoutMs?: number;
+}
+
+/** The round a call committed in. */
+export interface RoundInfo {
+  kind: RoundKind;
+  epoch: number;
+  /** Peer ids of the members, in rank order. */
+  members: number[];
+  /** Shared-state revision after the round. */
+  revision: number;
+}
+
+/** What `syncSharedState` did. */
+export interface SyncResult extends RoundInfo {
+  /** The elected hash, which every member now holds. */
+  hash: string;
+  /** Keys this peer received. */
+  received: string[];
+}
+
+/** What `updateTopology` did. */
+export interface TopologyResult extends RoundInfo {
+  /** Peer ids admitted in this round. */
+  joined: number[];
+}
