@@ -296,7 +296,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
         }
         return;
       case 'done':
-        if (!running || running.round !== msg.round) return;
+        if (!running || running.round !== msg.round || !running.members.includes(id)) return;
         if (!msg.ok) return finish(false, `peer ${id} failed: ${msg.reason ?? 'unknown error'}`);
         running.done.add(id);
         if (running.done.size === running.members.length) finish(true, 'committed');
