@@ -112,11 +112,15 @@ function torchTiming(
     threads: number;
     step_ms_median: number;
     tokens_per_second: number;
+    cpu_ms_median: number;
+    tokens_per_cpu_second: number;
     steps: number;
   };
   return {
     stepMsMedian: r.step_ms_median,
     tokensPerSecond: r.tokens_per_second,
+    cpuMsMedian: r.cpu_ms_median,
+    tokensPerCpuSecond: r.tokens_per_cpu_second,
     steps: r.steps,
     torch: r.torch,
     threads: r.threads,
