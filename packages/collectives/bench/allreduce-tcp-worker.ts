@@ -4,7 +4,8 @@ import { initProcessGroup } from '../src/index.js';
 
 const sizes = JSON.parse(process.argv[2] ?? '[]') as number[];
 const connectionsPerPeer = Number(process.argv[3] ?? '2');
-const g = await initProcessGroup({ timeoutMs: 120_000, tcp: { connectionsPerPeer } });
+const checksum = process.argv[4] !== 'no-checksum';
+const g = await initProcessGroup({ timeoutMs: 120_000, tcp: { connectionsPerPeer, checksum } });
 
 for (const bytes of sizes) {
   const buf = new Float32Array(bytes / 4).fill(1);

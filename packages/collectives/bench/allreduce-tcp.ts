@@ -1,7 +1,8 @@
 // All-reduce (float32 sum) over the TCP transport between separate Node.js
 // processes on loopback, beside PyTorch's Gloo backend on the same sizes and
 // world sizes, reported as nccl-tests do: time, algorithm bandwidth
-// (bytes / time) and bus bandwidth (algbw * 2 (n - 1) / n).
+// (bytes / time) and bus bandwidth (algbw * 2 (n - 1) / n), with and
+// without the transport's CRC32, and a plain Node.js socket exchange as the floor.
 // Writes bench/results/allreduce-tcp.json.
 //   npx tsx bench/allreduce-tcp.ts [--quick]
 import { spawn } from 'node:child_process';
@@ -46,7 +47,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function plexus(n: number): Promise<Row[]> {
+async function plexus(n: number, checksum: boolean): Promise<Row[]> {
   let out = '';
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -61,7 +62,11 @@ async function plexus(n: number): Promise<Row[]> {
       masterPort: undefined,
       prefix: true,
       script: here('./allreduce-tcp-worker.ts'),
-      scriptArgs: [JSON.stringify(sizes), String(connectionsPerPeer)],
+      scriptArgs: [
+        JSON.stringify(sizes),
+        String(connectionsPerPeer),
+        checksum ? 'checksum' : 'no-checksum',
+      ],
     },
     { stdout: sink, execArgv: ['--import', 'tsx'], forwardSignals: false },
   );
@@ -168,12 +173,18 @@ for (const b of socketBaseline) {
 const results = [];
 for (const n of worldSizes) {
   process.stderr.write(`world size ${n}: plexus over TCP ...\n`);
-  const ours = await plexus(n);
+  const ours = await plexus(n, true);
+  process.stderr.write(`world size ${n}: plexus over TCP without CRC32 ...\n`);
+  const oursNoCrc = await plexus(n, false);
   process.stderr.write(`world size ${n}: gloo ...\n`);
   const theirs = await gloo(n);
   for (const bytes of sizes) {
     const p = metrics(
       ours.find((r) => r.bytes === bytes),
+      n,
+    );
+    const q = metrics(
+      oursNoCrc.find((r) => r.bytes === bytes),
       n,
     );
     const g =
@@ -187,10 +198,12 @@ for (const n of worldSizes) {
       worldSize: n,
       bytes,
       plexus: p,
+      plexusWithoutChecksum: q,
       gloo: g ?? (typeof theirs === 'string' ? theirs : undefined),
       // Same bytes and n on both sides, so the busbw ratio is the inverse ratio of times.
       busbwRatio: p && g ? Number((g.meanMs / p.meanMs).toFixed(3)) : undefined,
       medianBusbwRatio: p && g ? Number((g.medianMs / p.medianMs).toFixed(3)) : undefined,
+      busbwRatioWithoutChecksum: q && g ? Number((g.meanMs / q.meanMs).toFixed(3)) : undefined,
     };
     results.push(row);
     const fmt = (m: typeof p) =>
@@ -198,7 +211,7 @@ for (const n of worldSizes) {
         ? `${String(m.timeUs).padStart(9)} us ${m.busbwGBs.toFixed(3).padStart(7)} GB/s`
         : '       n/a';
     console.log(
-      `n=${n} ${String(bytes).padStart(9)} B  plexus ${fmt(p)}  gloo ${fmt(g)}  busbw ratio ${row.busbwRatio ?? 'n/a'} (medians ${row.medianBusbwRatio ?? 'n/a'})`,
+      `n=${n} ${String(bytes).padStart(9)} B  plexus ${fmt(p)}  no-crc ${fmt(q)}  gloo ${fmt(g)}  busbw ratio ${row.busbwRatio ?? 'n/a'} (no crc ${row.busbwRatioWithoutChecksum ?? 'n/a'})`,
     );
   }
 }
@@ -212,7 +225,11 @@ writeFileSync(
       definitions:
         'time: per iteration, slowest rank, mean over iterations (median beside it); algbw = bytes / time; busbw = algbw * 2 (n - 1) / n (nccl-tests); ratio = plexus busbw / gloo busbw',
       peer: 'PyTorch Gloo (torch.distributed, Debian /usr/bin/python3), 1 intra-op thread',
-      plexus: { connectionsPerPeer, algorithm: 'auto' },
+      plexus: {
+        connectionsPerPeer,
+        algorithm: 'auto',
+        checksum: 'CRC32 on every data frame (plexusWithoutChecksum: checksum: false)',
+      },
       quick,
       node: process.version,
       cpus: cpus().length,
