@@ -7,6 +7,8 @@
  *
  *   node --import tsx bench/long-range.ts [--quick | --replot]
  *   node --import tsx bench/long-range.ts --only=drew [--depths=ring:6] --merge
+ *   COGNN_OPTS='{"actionBias":0}' node --import tsx bench/long-range.ts --only=cognn --ablation=NAME
+ *     (a narrowed run stored as ablations.NAME in results/long-range.json; rows untouched)
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -40,6 +42,7 @@ const onlyDepths = argValue('depths');
 const partial = quick || onlyModels !== undefined || onlyDepths !== undefined;
 // --merge: a narrowed run replaces its rows in the saved results (a re-run after a model fix).
 const merge = process.argv.includes('--merge') && !quick;
+const ablation = argValue('ablation')?.[0];
 
 const CONFIG = {
   budget: 6000,
@@ -245,7 +248,17 @@ async function main(): Promise<void> {
       date: saved.date,
     });
   }
-  if (!partial || merge) {
+  if (ablation !== undefined) {
+    const saved = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>;
+    const ablations = (saved.ablations ?? {}) as Record<string, unknown>;
+    ablations[ablation] = {
+      date: result.date,
+      cognnOptions: process.env.COGNN_OPTS ?? null,
+      rows,
+    };
+    saved.ablations = ablations;
+    writeFileSync(jsonPath, `${JSON.stringify(saved, null, 2)}\n`);
+  } else if (!partial || merge) {
     mkdirSync(join(here, 'results'), { recursive: true });
     writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(join(here, 'results', 'long-range.svg'), renderSvg(result.rows, MODELS));

@@ -55,7 +55,7 @@ export interface CoGnnModelOptions {
   readonly residual?: boolean;
   /** Shared layer norm before every layer and the readout (`--layer_norm`; default false, as the authors). */
   readonly layerNorm?: boolean;
-  /** Dropout rate after the encoder and every environment layer while training (default 0). */
+  /** Dropout after the encoder and every environment layer while training (default 0; the authors' 0.2). */
   readonly dropout?: number;
   readonly seed?: number;
 }
@@ -71,7 +71,7 @@ export interface CoGnnModel extends GnnLayerV1 {
 /**
  * Co-GNN, "Cooperative Graph Neural Networks" (Finkelshtein, Huang, Bronstein
  * & Ceylan, ICML 2024), as the authors' code builds it. An encoder
- * `ReLU(X W + b)`, then per layer: a layer norm (one, shared by all layers);
+ * `ReLU(X W + b)`, then per layer: optionally a layer norm (one, shared by all layers);
  * two action networks, each a small MPNN shared by all layers with 2 logits,
  * pick per node whether it listens (keeps incoming arcs) and whether it
  * broadcasts (keeps outgoing arcs) by straight-through Gumbel-softmax with a
@@ -81,7 +81,9 @@ export interface CoGnnModel extends GnnLayerV1 {
  * the directed graph where arc `j -> i` is open when `i` listens and `j`
  * broadcasts (`gatedMessages`). A final layer norm and a linear readout
  * follow. Training samples with seeded Gumbel noise (`ctx.nextSeed()`);
- * evaluation takes each node's most likely action.
+ * evaluation takes each node's most likely action. Weights are Glorot and
+ * biases zero (the authors keep PyTorch's uniform `±1/sqrt(fanIn)` for both,
+ * which trained worse on bench/long-range.ts).
  */
 export function createCoGnnModel(
   inFeatures: number,
