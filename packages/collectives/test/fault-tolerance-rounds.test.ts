@@ -219,6 +219,40 @@ describe('fault-tolerant group rounds (in process)', () => {
     await expect(gs[1]!.syncSharedState({ a: new Int32Array(1) })).rejects.toThrow(/broken/);
   });
 
+  it('with a shared secret: peers that prove it work (their TCP links too), others are refused both ways', async () => {
+    const c = await startCoordinator({ minInitialPeers: 2, secret: 's3cret' });
+    cleanup.push(() => c.close());
+    const gs = [0, 1].map(() =>
+      createFaultTolerantGroup({ host: c.host, port: c.port, timeoutMs: 5_000, secret: 's3cret' }),
+    );
+    for (const g of gs) cleanup.push(() => g.leave());
+    await Promise.all(gs.map((g) => g.join()));
+    const bufs = [new Int32Array([1, 2]), new Int32Array([3, 4])];
+    await Promise.all(gs.map((g, r) => g.allReduce(bufs[r]!, 'sum')));
+    expect(Array.from(bufs[0]!)).toEqual([4, 6]);
+    for (const secret of ['wrong', undefined]) {
+      const intruder = createFaultTolerantGroup({
+        host: c.host,
+        port: c.port,
+        timeoutMs: 1_000,
+        ...(secret ? { secret } : {}),
+      });
+      await expect(intruder.join()).rejects.toThrow(/^@plexus\/collectives\/fault-tolerance: /);
+    }
+    expect(c.stats().rejectedConnections).toBe(2);
+    expect(c.stats().pending).toEqual([]);
+    // A coordinator without the secret cannot pass for one that has it.
+    const impostor = await startCoordinator();
+    cleanup.push(() => impostor.close());
+    const fooled = createFaultTolerantGroup({
+      host: impostor.host,
+      port: impostor.port,
+      timeoutMs: 1_000,
+      secret: 's3cret',
+    });
+    await expect(fooled.join()).rejects.toThrow(/did not prove the shared secret/);
+  });
+
   it('bad arguments are refused with messages that say what is accepted', async () => {
     expect(() => createFaultTolerantGroup({ host: 'x', port: 1, timeoutMs: -1 })).toThrow(
       /^@plexus\/collectives\/fault-tolerance: expected timeoutMs > 0/,

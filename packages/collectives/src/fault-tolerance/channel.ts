@@ -1,13 +1,15 @@
 import { connect, type Socket } from 'node:net';
 import { PlexusCollectivesError } from '../errors.js';
 import { readMessages, type StoreMessage, writeMessage } from '../store/wire.js';
+import { newNonce, proof, proofMatches, type Secret } from './auth.js';
 import type { CoordinatorMessage, PeerMessage } from './protocol.js';
 import { FT_MODULE } from './protocol.js';
 
 type Welcome = Extract<CoordinatorMessage, { t: 'welcome' }>;
 
 /**
- * A peer's connection to the coordinator: says hello, sends heartbeats and
+ * A peer's connection to the coordinator: answers its challenge (with an
+ * HMAC proof when there is a secret, and checks the coordinator's), sends heartbeats and
  * hands every message to `onMessage`. When the connection ends, `onLost`
  * gets the reason once; nothing can be sent afterwards.
  */
@@ -25,6 +27,7 @@ export class CoordinatorChannel {
     host: string,
     port: number,
     name: string,
+    secret: Secret | undefined,
     timeoutMs: number,
     onMessage: (msg: CoordinatorMessage) => void,
     onLost: (error: PlexusCollectivesError) => void,
@@ -33,6 +36,7 @@ export class CoordinatorChannel {
     const socket = await connectRetrying(host, port, performance.now() + timeoutMs, where);
     socket.setNoDelay(true);
     let channel: CoordinatorChannel | undefined;
+    const nonce = newNonce();
     return new Promise<CoordinatorChannel>((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.destroy();
@@ -64,7 +68,18 @@ export class CoordinatorChannel {
         (raw: StoreMessage) => {
           const msg = raw as unknown as CoordinatorMessage;
           if (!channel) {
+            if (msg.t === 'challenge') {
+              const hello: PeerMessage = { id: 0, t: 'hello', name, nonce };
+              if (secret !== undefined) hello.proof = proof(secret, 'peer', msg.nonce);
+              writeMessage(socket, hello);
+              return;
+            }
             if (msg.t !== 'welcome') return;
+            if (secret !== undefined && !proofMatches(secret, 'coordinator', nonce, msg.proof)) {
+              lose('did not prove the shared secret');
+              socket.destroy();
+              return;
+            }
             clearTimeout(timer);
             channel = new CoordinatorChannel(socket, msg);
             channel.heartbeat = setInterval(
@@ -81,7 +96,6 @@ export class CoordinatorChannel {
           socket.destroy();
         },
       );
-      writeMessage(socket, { id: 0, t: 'hello', name } satisfies PeerMessage);
     });
   }
 

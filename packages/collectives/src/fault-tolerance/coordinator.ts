@@ -3,6 +3,7 @@ import { createServer, type Socket } from 'node:net';
 import { PlexusCollectivesError } from '../errors.js';
 import { startTcpStoreServer } from '../store/tcp-store-server.js';
 import { readMessages, writeMessage } from '../store/wire.js';
+import { newNonce, proof, proofMatches, type Secret } from './auth.js';
 import { electState } from './election.js';
 import {
   type CoordinatorMessage,
@@ -25,6 +26,11 @@ export interface CoordinatorOptions {
   heartbeatMs?: number;
   /** A peer silent for this long is dropped as dead (ms, default 5 000). */
   heartbeatTimeoutMs?: number;
+  /**
+   * Shared secret: peers must prove it (HMAC-SHA256 challenge-response, both
+   * ways) before they are registered; others are disconnected.
+   */
+  secret?: Secret;
 }
 
 /** What the coordinator has seen, for tests and monitoring. */
@@ -35,6 +41,8 @@ export interface CoordinatorStats {
   revision: number;
   committedRounds: number;
   abortedRounds: number;
+  /** Connections refused for a missing or wrong secret proof. */
+  rejectedConnections: number;
   /** Every epoch's membership, oldest first. */
   epochs: { epoch: number; members: number[] }[];
 }
@@ -121,6 +129,8 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   let nextRound = 0;
   let committedRounds = 0;
   let abortedRounds = 0;
+  let rejectedConnections = 0;
+  const secret = options.secret;
   const epochs: CoordinatorStats['epochs'] = [];
   const votes = new Map<number, Vote>();
   let running: Running | undefined;
@@ -312,6 +322,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     socket.setNoDelay(true);
     const id = nextPeerId++;
     let registered = false;
+    const nonce = newNonce();
     socket.on('error', () => undefined);
     socket.on('close', () => drop(id, 'disconnected'));
     readMessages(
@@ -320,12 +331,19 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
         const msg = raw as unknown as PeerMessage;
         if (!registered) {
           if (msg.t !== 'hello') return socket.destroy();
+          if (secret !== undefined && !proofMatches(secret, 'peer', nonce, msg.proof)) {
+            rejectedConnections++;
+            return socket.destroy();
+          }
           registered = true;
           peers.set(id, { id, socket, lastSeen: performance.now(), synced: false });
           send(id, {
             id: 0,
             t: 'welcome',
             peerId: id,
+            ...(secret !== undefined
+              ? { proof: proof(secret, 'coordinator', String(msg.nonce)) }
+              : {}),
             runId,
             storePort: store.port,
             heartbeatMs,
@@ -339,6 +357,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       },
       () => drop(id, 'sent a malformed message'),
     );
+    writeMessage(socket, { id: 0, t: 'challenge', nonce } satisfies CoordinatorMessage);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) =>
@@ -376,6 +395,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       revision,
       committedRounds,
       abortedRounds,
+      rejectedConnections,
       epochs: epochs.map((e) => ({ epoch: e.epoch, members: [...e.members] })),
     }),
     async close() {

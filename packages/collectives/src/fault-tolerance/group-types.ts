@@ -17,6 +17,12 @@ export interface FaultTolerantGroupOptions {
   name?: string;
   /** Default per-call timeout in ms (default 30 000); `join` waits as long for admission. */
   timeoutMs?: number;
+  /**
+   * Shared secret of the run: proves this peer to the coordinator and the
+   * coordinator to it (HMAC-SHA256 challenge-response), and authenticates
+   * the per-epoch TCP connections between peers (unless `tcp.secret` is set).
+   */
+  secret?: string | Uint8Array;
   /** Settings of the per-epoch TCP transports (`connectionsPerPeer` defaults to 1 here). */
   tcp?: Omit<TcpTransportOptions, 'rank' | 'worldSize' | 'store' | 'timeoutMs' | 'prefix'>;
   /** Told about admissions, epochs and rounds. */

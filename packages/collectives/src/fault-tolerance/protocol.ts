@@ -36,7 +36,7 @@ export type Transfer = {
 
 /** Peer to coordinator. */
 export type PeerMessage =
-  | { id: number; t: 'hello'; name: string }
+  | { id: number; t: 'hello'; name: string; nonce: string; proof?: string }
   | { id: number; t: 'hb' }
   | { id: number; t: 'vote'; ticket: number; kind: RoundKind; sig: string; state?: StateDigest }
   | { id: number; t: 'withdraw'; ticket: number }
@@ -51,10 +51,13 @@ export type Membership = {
 
 /** Coordinator to peer. */
 export type CoordinatorMessage =
+  | { id: number; t: 'challenge'; nonce: string }
   | {
       id: number;
       t: 'welcome';
       peerId: number;
+      /** HMAC of the peer's nonce, when the run has a secret. */
+      proof?: string;
       runId: string;
       storePort: number;
       heartbeatMs: number;

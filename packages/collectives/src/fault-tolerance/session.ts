@@ -180,6 +180,7 @@ export class PeerSession {
       this.options.host,
       this.options.port,
       this.options.name ?? `pid ${process.pid}`,
+      this.options.secret,
       timeoutMs,
       (m) => this.onMessage(m),
       (e) => this.onLost(e),
@@ -338,6 +339,7 @@ export class PeerSession {
     const building = createTcpTransport({
       connectionsPerPeer: 1,
       host: this.channel?.localAddress ?? '127.0.0.1',
+      ...(this.options.secret !== undefined ? { secret: this.options.secret } : {}),
       ...tcp,
       rank: go.members.indexOf(this.peerId),
       worldSize: go.members.length,

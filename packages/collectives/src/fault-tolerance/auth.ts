@@ -1,0 +1,30 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** A shared secret as given in the options. */
+export type Secret = string | Uint8Array;
+
+/** A fresh challenge nonce (hex). */
+export function newNonce(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/**
+ * HMAC-SHA256 of `role:nonce` under `secret` (hex). The role keeps the
+ * coordinator's answer from being replayed as a peer's and the reverse.
+ */
+export function proof(secret: Secret, role: 'peer' | 'coordinator', nonce: string): string {
+  return createHmac('sha256', secret).update(`${role}:${nonce}`).digest('hex');
+}
+
+/** Constant-time check of a proof. */
+export function proofMatches(
+  secret: Secret,
+  role: 'peer' | 'coordinator',
+  nonce: string,
+  given: unknown,
+): boolean {
+  if (typeof given !== 'string') return false;
+  const want = Buffer.from(proof(secret, role, nonce), 'hex');
+  const got = Buffer.from(given, 'hex');
+  return got.length === want.length && timingSafeEqual(got, want);
+}
