@@ -23,8 +23,13 @@ import { loadOrTrain } from './dlm/train.js';
 export interface DlmRow {
   decoder: string;
   settings: Record<string, unknown>;
+  /** Full-step decode this row is compared with: one token per step at this block length. */
+  referenceBlockLength: number;
   tokensPerSecond: number;
-  modelCallsPerToken: number;
+  /** dLLM forward passes per generated token of one row (a batched call serves every row). */
+  forwardsPerToken: number;
+  /** APD verifier passes per generated token of one row. */
+  verifierPerToken: number;
   positionsComputedPerToken: number;
   agreement: number;
   valid: number;
@@ -80,13 +85,22 @@ async function run(dec: DlmDecoderV1) {
   return { res, ms: performance.now() - t0 };
 }
 
-const reference = (await run(createLowConfidenceDecoder({ steps: GEN_LEN }))).res.tokens;
+// Full-step references: one token per step, low-confidence order, per block
+// length (1 = left to right, APD's order).
+const references = new Map<number, Int32Array[]>();
+for (const bl of [GEN_LEN, 4, 1])
+  references.set(
+    bl,
+    (await run(createLowConfidenceDecoder({ steps: GEN_LEN, blockLength: bl }))).res.tokens,
+  );
 
 async function measure(
   name: string,
   settings: Record<string, unknown>,
   dec: DlmDecoderV1,
+  referenceBlockLength = (settings['blockLength'] as number | undefined) ?? GEN_LEN,
 ): Promise<DlmRow> {
+  const reference = references.get(referenceBlockLength)!;
   await run(dec); // warm-up
   let best = Number.POSITIVE_INFINITY;
   let last = await run(dec);
@@ -105,15 +119,18 @@ async function measure(
   const row: DlmRow = {
     decoder: name,
     settings,
+    referenceBlockLength,
     tokensPerSecond: tokens / (best / 1000),
-    modelCallsPerToken: (res.modelCalls + res.verifierCalls) / tokens,
+    // APD calls the model once per row and step; the masked decoders once per step for all rows.
+    forwardsPerToken: (name === 'apd' ? res.modelCalls / B : res.modelCalls) / GEN_LEN,
+    verifierPerToken: res.verifierCalls / tokens,
     positionsComputedPerToken: res.positionsComputed / tokens,
     agreement: same / tokens,
     valid: res.tokens.filter((r) => isValid(r)).length / B,
     ms: best,
   };
   console.log(
-    `${name.padEnd(16)} ${JSON.stringify(settings).padEnd(58)} ${row.tokensPerSecond.toFixed(0).padStart(6)} tok/s  calls/tok ${row.modelCallsPerToken.toFixed(3)}  agree ${row.agreement.toFixed(3)}  valid ${row.valid.toFixed(2)}`,
+    `${name.padEnd(16)} ${JSON.stringify(settings).padEnd(58)} ${row.tokensPerSecond.toFixed(0).padStart(6)} tok/s  fwd/tok ${row.forwardsPerToken.toFixed(3)}  agree ${row.agreement.toFixed(3)}  valid ${row.valid.toFixed(2)}`,
   );
   return row;
 }
@@ -145,18 +162,23 @@ for (const blockLength of [GEN_LEN, 4])
       const s = { threshold, blockLength, cache };
       rows.push(await measure('threshold', s, createThresholdDecoder(s)));
     }
-for (const refreshInterval of [undefined, 4]) {
-  const s = { steps: 16, cache: 'delayed' as const, refreshInterval };
+for (const cache of ['prefix', 'dual', 'delayed'] as const) {
+  const s = { steps: 16, blockLength: 4, cache };
   rows.push(await measure('low-confidence', s, createLowConfidenceDecoder(s)));
-  for (const threshold of [0.7, 0.9]) {
-    const t = { threshold, blockLength: 4, cache: 'delayed' as const, refreshInterval };
-    rows.push(await measure('threshold', t, createThresholdDecoder(t)));
-  }
+}
+for (const refreshInterval of [undefined, 4]) {
+  const s = { steps: 16, blockLength: GEN_LEN, cache: 'delayed' as const, refreshInterval };
+  rows.push(await measure('low-confidence', s, createLowConfidenceDecoder(s)));
+  for (const blockLength of [GEN_LEN, 4])
+    for (const threshold of [0.7, 0.9]) {
+      const t = { threshold, blockLength, cache: 'delayed' as const, refreshInterval };
+      rows.push(await measure('threshold', t, createThresholdDecoder(t)));
+    }
 }
 for (const maxLookahead of [GEN_LEN, 4])
   for (const mixtureWeight of [0.1, 0.5, 0.7, 0.9, 1]) {
     const s = { mixtureWeight, maxLookahead };
-    rows.push(await measure('apd', s, createApdDecoder({ verifier, ...s })));
+    rows.push(await measure('apd', s, createApdDecoder({ verifier, ...s }), 1));
   }
 
 const meta = {
@@ -174,7 +196,10 @@ const meta = {
     trainSeconds: mdm.trainSeconds,
   },
   ar: { config: arConfig, train: arTrain, finalLoss: ar.finalLoss, trainSeconds: ar.trainSeconds },
-  referenceValid: reference.filter((r) => isValid(r)).length / B,
+  referenceValid: Object.fromEntries(
+    [...references].map(([bl, toks]) => [bl, toks.filter((r) => isValid(r)).length / B]),
+  ),
+  timing: 'best of 2 runs after a warm-up, whole batch per decode (APD: rows one after another)',
 };
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(join(here, 'results', 'dlm.json'), `${JSON.stringify({ meta, rows }, null, 2)}\n`);

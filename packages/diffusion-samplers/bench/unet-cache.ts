@@ -126,7 +126,7 @@ async function timed(
 ) {
   let best = Number.POSITIVE_INFINITY;
   let result: Float32Array = new Float32Array(0);
-  for (let r = 0; r < 2; r++) {
+  for (let r = 0; r < 3; r++) {
     reset?.();
     const t0 = performance.now();
     const out = await sampler.sample({ denoise, model, grid, noise, checkFinite: false });
