@@ -58,6 +58,24 @@ export {
 export { logLogSlope, meanL2, slicedW2 } from './oracle/metrics.js';
 export { PortableRng } from './oracle/portable-rng.js';
 export { solvePfOde } from './oracle/reference.js';
+export {
+  type PatchParallelArgs,
+  patchDenoiserAsDenoiser,
+  patchParallelSample,
+} from './parallel/distrifusion.js';
+export {
+  fieldEpsilonMatrix,
+  type GaussianField,
+  gaussianField,
+  gaussianFieldDenoiser,
+} from './parallel/gaussian-field.js';
+export { type ParaStepArgs, paraStepLatencyCalls, paraStepSample } from './parallel/parastep.js';
+export type {
+  ParallelSampleResult,
+  ParallelStats,
+  PatchContextV1,
+  PatchDenoiser,
+} from './parallel/types.js';
 export { createDpmSolverPlusPlus, type DpmSolverPlusPlusSettings } from './samplers/dpmpp.js';
 export {
   createDdim,
