@@ -27,13 +27,17 @@ export interface LocalityAwareRouterSettings {
 }
 
 /**
- * Locality-aware top-k routing after LocMoE ("LocMoE: A Low-overhead MoE for
- * Large Language Model Training", Li et al., 2024): experts on the token's
- * own host get a selection bonus, so near-ties go to local experts and part
- * of the inter-node all-to-all becomes intra-node traffic. Gates remain the
- * renormalised, unbiased softmax probabilities of the chosen experts. Only
- * the locality preference is implemented here: LocMoE's orthogonal gating
- * and its minimum-capacity rule are not. Needs `tokenHosts` in the input.
+ * Locality-aware top-k routing, a run-time variant of LocMoE's locality
+ * preference ("LocMoE: A Low-overhead MoE for Large Language Model
+ * Training", Li et al., 2024): experts on the token's own host get a
+ * selection bonus, so near-ties go to local experts and part of the
+ * inter-node all-to-all becomes intra-node traffic. Gates remain the
+ * renormalised, unbiased softmax probabilities of the chosen experts. The
+ * paper itself gets locality from a training loss, not a selection bonus:
+ * for its method use `createLocMoERouter` on GrAP logits (`grapGateLogits`)
+ * with `localityLoss`, and `expertCapacityLowerBound` for its capacity
+ * bound. Needs `tokenHosts` in the input (so `expertParallelForward`, which
+ * routes without hosts, cannot use it).
  */
 export function createLocalityAwareRouter(settings: LocalityAwareRouterSettings): RouterV1 {
   const name = 'locality-aware';
