@@ -1,3 +1,4 @@
+import type { Topology } from './algorithms/topology.js';
 import { PlexusCollectivesError } from './errors.js';
 import { createTcpStore } from './store/tcp-store.js';
 import type { StoreV1 } from './store/types.js';
@@ -6,7 +7,7 @@ import {
   type TcpTransport,
   type TcpTransportOptions,
 } from './transport/tcp/tcp-transport.js';
-import { createTransportGroup } from './transport/transport-group.js';
+import { createTransportGroup, type TransportGroupOptions } from './transport/transport-group.js';
 import type { CollectiveGroupV1 } from './types.js';
 
 const MODULE = 'process-group';
@@ -34,6 +35,12 @@ export interface InitProcessGroupOptions {
   timeoutMs?: number;
   /** Store key prefix of this group (default `plexus/pg`); distinct groups on one store need distinct prefixes. */
   prefix?: string;
+  /**
+   * Algorithm choice (`algorithm`, default `auto`) and `topology`. Default
+   * topology: ranks that advertised the same TCP host share a host, so
+   * across machines `auto` picks HO-Ring and hierarchical all-to-all.
+   */
+  collectives?: TransportGroupOptions['collectives'];
   /** TCP transport settings (connections per peer, frame limits, host, secret ...). */
   tcp?: Omit<TcpTransportOptions, 'rank' | 'worldSize' | 'store' | 'timeoutMs' | 'prefix'>;
   /** Environment to read (default `process.env`). `PLEXUS_COLLECTIVES_SECRET` sets `tcp.secret`. */
@@ -46,6 +53,8 @@ export interface ProcessGroup extends CollectiveGroupV1 {
   readonly localWorldSize: number;
   readonly store: StoreV1;
   readonly transport: TcpTransport;
+  /** Which host each rank is on, as the algorithms see it. */
+  readonly topology: Topology;
   /** Closes the transport and this rank's store connection (rank 0 also stops the store it hosts). */
   destroy(): Promise<void>;
 }
@@ -132,6 +141,7 @@ export async function initProcessGroup(
   }
   const secret = options.tcp?.secret ?? env.PLEXUS_COLLECTIVES_SECRET;
   let transport: TcpTransport | undefined;
+  let topology: Topology;
   try {
     transport = await createTcpTransport({
       ...options.tcp,
@@ -142,6 +152,7 @@ export async function initProcessGroup(
       timeoutMs,
       prefix: `${prefix}/tcp`,
     });
+    topology = options.collectives?.topology ?? (await hostTopology(store, prefix, worldSize));
     // Store barrier: nobody (rank 0 with the store above all) leaves before every rank is connected.
     const arrived = await store.add(`${prefix}/init/arrived`, 1);
     if (arrived === worldSize) await store.set(`${prefix}/init/done`, '1');
@@ -151,8 +162,28 @@ export async function initProcessGroup(
     if (ownsStore) await store.close();
     throw error;
   }
-  const group = createTransportGroup(transport, { timeoutMs, module: MODULE });
-  return new Group(group, localRank, localWorldSize, store, transport, ownsStore);
+  const group = createTransportGroup(transport, {
+    timeoutMs,
+    module: MODULE,
+    collectives: { ...options.collectives, topology },
+  });
+  return new Group(group, localRank, localWorldSize, store, transport, ownsStore, topology);
+}
+
+/** Hosts from the TCP addresses the ranks advertised, numbered by first appearance. */
+async function hostTopology(store: StoreV1, prefix: string, worldSize: number): Promise<Topology> {
+  const hosts = new Map<string, number>();
+  const hostOf: number[] = [];
+  for (let r = 0; r < worldSize; r++) {
+    let host = 'local';
+    if (worldSize > 1) {
+      const raw = await store.get(`${prefix}/tcp/addr/${r}`);
+      host = (JSON.parse(new TextDecoder().decode(raw)) as { host: string }).host;
+    }
+    if (!hosts.has(host)) hosts.set(host, hosts.size);
+    hostOf.push(hosts.get(host)!);
+  }
+  return { hostOf };
 }
 
 /** Delegates the collectives to the transport group and adds what built it. */
@@ -176,6 +207,7 @@ class Group implements ProcessGroup {
     readonly store: StoreV1,
     readonly transport: TcpTransport,
     private readonly ownsStore: boolean,
+    readonly topology: Topology,
   ) {
     this.rank = group.rank;
     this.worldSize = group.worldSize;

@@ -5,6 +5,7 @@ import {
   createTcpStore,
   initProcessGroup,
   type ProcessGroup,
+  resolveAllReduceAlgorithm,
 } from '../src/index.js';
 import { cases, input } from './fixtures/cases.js';
 import { expectClose, expected } from './fixtures/reference.js';
@@ -94,6 +95,39 @@ describe('initProcessGroup: collectives over TCP match a sequential reference', 
     } finally {
       await master.close();
     }
+  });
+});
+
+describe('initProcessGroup: topology from the advertised hosts', () => {
+  it('ranks on two loopback addresses form two hosts; the all-reduce (HO-Ring) matches the reference', async () => {
+    const port = await freePort();
+    const worldSize = 4;
+    const gs = await Promise.all(
+      Array.from({ length: worldSize }, (_, rank) =>
+        initProcessGroup({
+          rank,
+          worldSize,
+          masterAddr: '127.0.0.1',
+          masterPort: port,
+          timeoutMs: 10_000,
+          // Linux answers on all of 127/8: two "machines" on one.
+          tcp: { host: rank < 2 ? '127.0.0.1' : '127.0.0.2' },
+        }),
+      ),
+    );
+    groups.push(...gs);
+    for (const g of gs) expect(g.topology.hostOf).toEqual([0, 0, 1, 1]);
+    const n = 100_003; // above the tree threshold, so auto picks HO-Ring across hosts
+    const inputs = gs.map((g) =>
+      Float64Array.from({ length: n }, (_, i) => ((i * 7 + g.rank * 13) % 101) - 50),
+    );
+    const want = new Float64Array(n);
+    for (const x of inputs) for (let i = 0; i < n; i++) want[i]! += x[i]!;
+    expect(
+      resolveAllReduceAlgorithm(gs[0]!.transport, inputs[0]!, { topology: gs[0]!.topology }),
+    ).toBe('ho-ring');
+    const out = await Promise.all(gs.map((g, r) => g.allReduce(inputs[r]!, 'sum')));
+    for (const o of out) expect(Array.from(o)).toEqual(Array.from(want));
   });
 });
 
