@@ -10,6 +10,7 @@ export type { EngineEvent } from './engine/request-group.js';
 export type { SampledToken } from './engine/sampling.js';
 export { logSoftmax, sampleToken } from './engine/sampling.js';
 export type { FinishReason, SamplingParams } from './engine/sampling-params.js';
+export { greedySampling } from './engine/sampling-params.js';
 export type { MlfqSettings, SchedulerPolicy } from './engine/scheduler-policy.js';
 export { fcfsPolicy, skipJoinMlfqPolicy } from './engine/scheduler-policy.js';
 export type {

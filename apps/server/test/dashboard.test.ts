@@ -1,28 +1,20 @@
 import { existsSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../src/engine/engine.js';
-import { buildServer } from '../src/http/build-server.js';
-import { TOY_VOCAB, ToyPagedModel, toyTokenizer } from './toy-model.js';
+import { toyTokenizer } from './toy-model.js';
+import { toyServer } from './toy-server.js';
 
 /** Debian's chromium (CI installs it); the test says so when it is missing instead of passing silently. */
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
-const model = new ToyPagedModel(TOY_VOCAB, 256);
-const engine = new Engine({ model, eosTokenIds: [0], numBlocks: 64, blockSize: 8 });
-const { app } = buildServer({
-  engine,
-  tokenizer: toyTokenizer,
-  modelId: 'toy',
-  vocabSize: TOY_VOCAB,
-});
+const server = toyServer();
+const { model } = server;
 let base = '';
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  await server.listen();
+  base = server.base;
   if (CHROMIUM) {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -32,8 +24,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
-  await app.close();
-  await engine.stop();
+  await server.close();
 });
 
 describe.skipIf(!CHROMIUM)('dashboard in a real headless browser (Debian chromium)', () => {

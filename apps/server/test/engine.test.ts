@@ -1,44 +1,14 @@
 import { SeededRandom } from '@plexus/tensor';
 import { describe, expect, it } from 'vitest';
-import { Engine, EngineRejection, type GenerationHandle } from '../src/engine/engine.js';
-import type { EngineEvent } from '../src/engine/request-group.js';
+import { Engine, EngineRejection } from '../src/engine/engine.js';
 import { sampleToken } from '../src/engine/sampling.js';
-import type { SamplingParams } from '../src/engine/sampling-params.js';
+import { greedySampling, type SamplingParams } from '../src/engine/sampling-params.js';
 import { skipJoinMlfqPolicy } from '../src/engine/scheduler-policy.js';
+import { collect, randomPrompt } from './engine-helpers.js';
 import { TOY_VOCAB, ToyPagedModel } from './toy-model.js';
 
-const greedy = (maxTokens: number, extra: Partial<SamplingParams> = {}): SamplingParams => ({
-  maxTokens,
-  temperature: 0,
-  topP: 1,
-  topK: 0,
-  seed: 0,
-  n: 1,
-  logprobs: 0,
-  stopTokenIds: [],
-  ...extra,
-});
-
-async function collect(
-  handle: GenerationHandle,
-): Promise<{ tokens: number[][]; reasons: string[] }> {
-  const tokens: number[][] = [];
-  const reasons: string[] = [];
-  for await (const e of handle.events as AsyncIterable<EngineEvent>) {
-    if (e.type === 'token') {
-      tokens[e.choice] ??= [];
-      tokens[e.choice]!.push(e.sampled.token);
-    }
-    if (e.type === 'finish') reasons[e.choice] = e.reason;
-    if (e.type === 'error') throw new Error(e.message);
-  }
-  return { tokens, reasons };
-}
-
-function prompt(seed: number, length: number): number[] {
-  const rng = new SeededRandom(seed);
-  return Array.from({ length }, () => 1 + rng.int(TOY_VOCAB - 1));
-}
+const greedy = greedySampling;
+const prompt = randomPrompt;
 
 describe('engine: continuous batching over the paged cache', () => {
   it('greedy outputs equal the dense reference, with chunked prefill mixed into decodes', async () => {
@@ -122,7 +92,7 @@ describe('engine: continuous batching over the paged cache', () => {
 
   it('preempts by recompute when the pool is full, and every block is free afterwards', async () => {
     const model = new ToyPagedModel(TOY_VOCAB);
-    // 12 blocks of 4 tokens: the six requests below need ~30 blocks at their peak.
+    // 12 blocks of 8 tokens: the six requests below need about 30 blocks at their peak.
     const engine = new Engine({
       model,
       eosTokenIds: [0],

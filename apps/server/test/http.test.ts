@@ -1,30 +1,21 @@
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine/engine.js';
 import { buildServer } from '../src/http/build-server.js';
 import { TOY_VOCAB, ToyPagedModel, toyTokenizer } from './toy-model.js';
+import { toyServer } from './toy-server.js';
 
-const model = new ToyPagedModel(TOY_VOCAB, 256);
-const engine = new Engine({ model, eosTokenIds: [0], numBlocks: 96, blockSize: 8, maxWaiting: 64 });
-const { app } = buildServer({
-  engine,
-  tokenizer: toyTokenizer,
-  modelId: 'toy',
-  vocabSize: TOY_VOCAB,
-  maxTokens: 64,
-  maxN: 4,
-  bodyLimit: 4096,
-});
+const server = toyServer(
+  { numBlocks: 96, maxWaiting: 64 },
+  { maxTokens: 64, maxN: 4, bodyLimit: 4096 },
+);
+const { model, engine } = server;
 let base = '';
 
 beforeAll(async () => {
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  await server.listen();
+  base = server.base;
 });
-afterAll(async () => {
-  await app.close();
-  await engine.stop();
-});
+afterAll(() => server.close());
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${base}${path}`, {

@@ -1,37 +1,23 @@
-import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Engine } from '../src/engine/engine.js';
 import { skipJoinMlfqPolicy } from '../src/engine/scheduler-policy.js';
-import { buildServer } from '../src/http/build-server.js';
-import { TOY_VOCAB, ToyPagedModel, toyTokenizer } from './toy-model.js';
+import { toyServer } from './toy-server.js';
 
-const model = new ToyPagedModel(TOY_VOCAB, 256);
-const engine = new Engine({
-  model,
+const server = toyServer({
   eosTokenIds: [],
   numBlocks: 48,
-  blockSize: 8,
   maxRunning: 8,
   maxWaiting: 512,
   policy: skipJoinMlfqPolicy(),
 });
-const { app } = buildServer({
-  engine,
-  tokenizer: toyTokenizer,
-  modelId: 'toy',
-  vocabSize: TOY_VOCAB,
-});
+const { engine } = server;
 let base = '';
 
 beforeAll(async () => {
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  await server.listen();
+  base = server.base;
 });
-afterAll(async () => {
-  await app.close();
-  await engine.stop();
-});
+afterAll(() => server.close());
 
 async function drained(): Promise<void> {
   for (let i = 0; i < 300 && engine.manager.sequenceIds().length > 0; i++) {

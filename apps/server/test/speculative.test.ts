@@ -1,31 +1,13 @@
-import { SeededRandom } from '@plexus/tensor';
 import { describe, expect, it } from 'vitest';
 import { Engine, type GenerationHandle } from '../src/engine/engine.js';
-import type { SamplingParams } from '../src/engine/sampling-params.js';
+import { greedySampling } from '../src/engine/sampling-params.js';
 import { HierarchicalDrafter } from '../src/engine/speculative/hierarchical-drafter.js';
+import { collect, randomPrompt } from './engine-helpers.js';
 import { TOY_VOCAB, ToyPagedModel } from './toy-model.js';
 
-const greedy = (maxTokens: number): SamplingParams => ({
-  maxTokens,
-  temperature: 0,
-  topP: 1,
-  topK: 0,
-  seed: 0,
-  n: 1,
-  logprobs: 0,
-  stopTokenIds: [],
-});
-
-async function tokensOf(handle: GenerationHandle): Promise<number[]> {
-  const out: number[] = [];
-  for await (const e of handle.events) if (e.type === 'token') out.push(e.sampled.token);
-  return out;
-}
-
-function prompt(seed: number, length: number): number[] {
-  const rng = new SeededRandom(seed);
-  return Array.from({ length }, () => 1 + rng.int(TOY_VOCAB - 1));
-}
+const greedy = greedySampling;
+const prompt = randomPrompt;
+const tokensOf = async (handle: GenerationHandle) => (await collect(handle)).tokens[0] ?? [];
 
 describe('hierarchical drafting', () => {
   it('looks in the context first, then model outputs, then static statistics', () => {

@@ -20,3 +20,21 @@ export interface SamplingParams {
 
 /** Why a choice ended (OpenAI's `finish_reason`, plus `abort`). */
 export type FinishReason = 'stop' | 'length' | 'abort';
+
+/** Greedy decoding of up to `maxTokens` tokens, one choice, no logprobs; `extra` overrides. */
+export function greedySampling(
+  maxTokens: number,
+  extra: Partial<SamplingParams> = {},
+): SamplingParams {
+  return {
+    maxTokens,
+    temperature: 0,
+    topP: 1,
+    topK: 0,
+    seed: 0,
+    n: 1,
+    logprobs: 0,
+    stopTokenIds: [],
+    ...extra,
+  };
+}
