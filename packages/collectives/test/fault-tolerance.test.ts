@@ -57,9 +57,10 @@ describe('fault tolerance (child processes, kill -9)', () => {
       peer(c, 's2', { gradLength: 1 << 19 }),
     ];
     expect(await victim.exited).toBe('SIGKILL');
-    const killedAt = victim.exitedAt!;
     const victimId = victim.peerId!;
+    // Its last line, printed just before it sends itself SIGKILL.
     const dying = victim.events.find((e) => e.ev === 'dying')!;
+    const killedAt = dying.at;
     expect(dying.kind).toBe('allReduce');
     const epochs = new Set<number>();
     for (const s of survivors) {

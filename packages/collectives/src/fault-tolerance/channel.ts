@@ -22,7 +22,11 @@ export class CoordinatorChannel {
     readonly welcome: Welcome,
   ) {}
 
-  /** Connects to `host:port`, registers as `name` and waits for the welcome (rejects after `timeoutMs`). */
+  /**
+   * Connects to `host:port`, runs `beforeHello` with the port of the
+   * coordinator's store (so the peer is ready before it can be admitted),
+   * registers as `name` and waits for the welcome (rejects after `timeoutMs`).
+   */
   static async open(
     host: string,
     port: number,
@@ -31,6 +35,7 @@ export class CoordinatorChannel {
     timeoutMs: number,
     onMessage: (msg: CoordinatorMessage) => void,
     onLost: (error: PlexusCollectivesError) => void,
+    beforeHello: (storePort: number) => Promise<void>,
   ): Promise<CoordinatorChannel> {
     const where = `${host}:${port}`;
     const socket = await connectRetrying(host, port, performance.now() + timeoutMs, where);
@@ -71,7 +76,16 @@ export class CoordinatorChannel {
             if (msg.t === 'challenge') {
               const hello: PeerMessage = { id: 0, t: 'hello', name, nonce };
               if (secret !== undefined) hello.proof = proof(secret, 'peer', msg.nonce);
-              writeMessage(socket, hello);
+              beforeHello(msg.storePort).then(
+                () => {
+                  if (!socket.destroyed) writeMessage(socket, hello);
+                },
+                (error: unknown) => {
+                  socket.destroy();
+                  clearTimeout(timer);
+                  reject(error);
+                },
+              );
               return;
             }
             if (msg.t !== 'welcome') return;

@@ -357,7 +357,12 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       },
       () => drop(id, 'sent a malformed message'),
     );
-    writeMessage(socket, { id: 0, t: 'challenge', nonce } satisfies CoordinatorMessage);
+    writeMessage(socket, {
+      id: 0,
+      t: 'challenge',
+      nonce,
+      storePort: store.port,
+    } satisfies CoordinatorMessage);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) =>

@@ -51,7 +51,7 @@ export type Membership = {
 
 /** Coordinator to peer. */
 export type CoordinatorMessage =
-  | { id: number; t: 'challenge'; nonce: string }
+  | { id: number; t: 'challenge'; nonce: string; storePort: number }
   | {
       id: number;
       t: 'welcome';

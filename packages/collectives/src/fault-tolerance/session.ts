@@ -166,7 +166,12 @@ export class PeerSession {
    * Connects to the coordinator and waits until this peer is a member.
    */
   async open(options?: FaultTolerantCallOptions): Promise<RoundInfo> {
-    if (this.channel) throw this.fail('broken', 'join: this peer has already joined');
+    if (this.channel || this.brokenBy) {
+      throw this.fail(
+        'broken',
+        'join: this peer has already joined (or failed to); create a new group to join again',
+      );
+    }
     const timeoutMs = this.callTimeout(options);
     const deadline = performance.now() + timeoutMs;
     const admitted = new Promise<Extract<CoordinatorMessage, { t: 'admitted' }>>(
@@ -176,23 +181,25 @@ export class PeerSession {
     );
     // Raced below; a loss before then must not surface as an unhandled rejection.
     admitted.catch(() => undefined);
-    const channel = await CoordinatorChannel.open(
-      this.options.host,
-      this.options.port,
-      this.options.name ?? `pid ${process.pid}`,
-      this.options.secret,
-      timeoutMs,
-      (m) => this.onMessage(m),
-      (e) => this.onLost(e),
-    );
-    this.channel = channel;
     let timer: NodeJS.Timeout | undefined;
     try {
-      this.store = await createTcpStore({
-        host: this.options.host,
-        port: channel.welcome.storePort,
-        timeoutMs: clampLeft(deadline),
-      });
+      const channel = await CoordinatorChannel.open(
+        this.options.host,
+        this.options.port,
+        this.options.name ?? `pid ${process.pid}`,
+        this.options.secret,
+        timeoutMs,
+        (m) => this.onMessage(m),
+        (e) => this.onLost(e),
+        async (storePort) => {
+          this.store = await createTcpStore({
+            host: this.options.host,
+            port: storePort,
+            timeoutMs: clampLeft(deadline),
+          });
+        },
+      );
+      this.channel = channel;
       const msg = await Promise.race([
         admitted,
         new Promise<never>((_, reject) => {
