@@ -82,6 +82,20 @@ describe('adaptive parallel decoding (APD)', () => {
     expect(expectedSteps(1, 3).map((s) => s.length)).toEqual([3, 3, 2]);
   });
 
+  it('with R = 1 the Gumbel-sampled draft is always its own target', async () => {
+    const model = tableModel(V, MASK, dTable);
+    const traces: DlmStepTrace[] = [];
+    const res = await createApdDecoder({
+      verifier: tableAr(V, arTable),
+      mixtureWeight: 1,
+      maxLookahead: 4,
+      temperature: 5,
+    }).decode({ model, prompt: [[0, 0]], genLength: G, seed: 3, onStep: (t) => traces.push(t) });
+    expect(traces.map((t) => t.unmasked[0]!.length)).toEqual([4, 4]);
+    // A hot temperature moves some tokens off the argmax.
+    expect(Array.from(res.tokens[0]!.subarray(P))).not.toEqual(d.slice(P));
+  });
+
   it('decodes batch rows one after another', async () => {
     const model = tableModel(V, MASK, dTable);
     const res = await createApdDecoder({ verifier: tableAr(V, arTable), mixtureWeight: 0 }).decode({
