@@ -262,9 +262,15 @@ export class CausalLM {
       for (let l = 0; l < c.num_hidden_layers; l++) {
         const names = layerNames(l);
         const h = rmsNorm(x, this.param(names.inputNorm), c.rms_norm_eps);
-        const q = applyRope(tf.reshape(linear(h, this.param(names.q)), [n, H, d]), cos, sin);
-        const k = applyRope(tf.reshape(linear(h, this.param(names.k)), [n, kvH, d]), cos, sin);
-        const v = tf.reshape(linear(h, this.param(names.v)), [n, kvH, d]) as tf.Tensor3D;
+        // One product for Q, K and V (and below for gate and up): fewer, larger kernels.
+        const qkv = linear(
+          h,
+          tf.concat([this.param(names.q), this.param(names.k), this.param(names.v)], 0),
+        );
+        const [qf, kf, vf] = tf.split(qkv, [H * d, kvH * d, kvH * d], 1);
+        const q = applyRope(tf.reshape(qf!, [n, H, d]), cos, sin);
+        const k = applyRope(tf.reshape(kf!, [n, kvH, d]), cos, sin);
+        const v = tf.reshape(vf!, [n, kvH, d]) as tf.Tensor3D;
         x = tf.add(x, linear(attend(l, q, k, v), this.param(names.o)));
         const h2 = rmsNorm(x, this.param(names.postNorm), c.rms_norm_eps);
         if (this.router) {
@@ -285,9 +291,11 @@ export class CausalLM {
             entropy: r.entropy,
           });
         } else {
-          const gate = silu(linear(h2, this.param(names.gate)));
-          const up = linear(h2, this.param(names.up));
-          x = tf.add(x, linear(tf.mul(gate, up) as tf.Tensor2D, this.param(names.down)));
+          const I = c.intermediate_size;
+          const gu = linear(h2, tf.concat([this.param(names.gate), this.param(names.up)], 0));
+          const [g, up] = tf.split(gu, [I, I], 1);
+          const gate = silu(g!);
+          x = tf.add(x, linear(tf.mul(gate, up!) as tf.Tensor2D, this.param(names.down)));
         }
       }
       const auxLoss =
