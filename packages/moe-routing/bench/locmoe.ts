@@ -185,7 +185,7 @@ async function interHostBytes(m: Model, h: tf.Tensor2D): Promise<{ inter: number
   return { inter: net.stats.interHostBytes, intra: net.stats.intraHostBytes };
 }
 
-/** One row per router configuration. */
+/** One row per router configuration (means over seeds in `rows`). */
 export interface LocMoERow {
   readonly router: string;
   readonly mu: number;
@@ -205,65 +205,100 @@ export interface CapacityRow {
   readonly heldOutMse: number;
 }
 
+/** Seeds: each gives a fresh task, data stream and initialisation (shared by all configurations). */
+const SEEDS = (process.env.LOCMOE_SEEDS ?? '1,2,3').split(',').map(Number);
+
+const CONFIGS = [
+  { router: 'top-1, learned dense gate (Switch-style)', kind: 'dense' as const, mu: 0 },
+  { router: 'top-1 dense gate + locality loss', kind: 'dense' as const, mu: 0.1 },
+  { router: 'LocMoE GrAP gate, no locality loss', kind: 'grap' as const, mu: 0 },
+  { router: 'LocMoE GrAP gate + locality loss', kind: 'grap' as const, mu: 0.1 },
+  { router: 'LocMoE GrAP gate + locality loss', kind: 'grap' as const, mu: 0.3 },
+];
+
+type Capacity = {
+  delta: Record<string, number>;
+  bound: Record<string, unknown>;
+  rows: CapacityRow[];
+};
+
+async function runOne(
+  c: (typeof CONFIGS)[number],
+  seed: number,
+  study: boolean,
+): Promise<{ row: Omit<LocMoERow, 'router' | 'mu'>; capacity?: Capacity }> {
+  const task = makeTask(new SeededRandom(seed));
+  const m = makeModel(c.kind, 1000 + seed);
+  const curve = train(m, task, c.mu, 2000 + seed);
+  const evalRng = new SeededRandom(3000 + seed);
+  let mse = 0;
+  let share = 0;
+  let inter = 0;
+  let intra = 0;
+  let capacity: Capacity | undefined;
+  const load = new Float64Array(E);
+  const EVAL = 4;
+  for (let i = 0; i < EVAL; i++) {
+    const { x, y } = batch(task, evalRng);
+    const { out, h, routing } = forward(m, x);
+    mse += tf.tidy(() => tf.mean(tf.square(tf.sub(out, y))).dataSync()[0]!) / EVAL;
+    share += localShare(routing) / EVAL;
+    for (const e of routing.expertIndex) load[e]! += 1;
+    const bytes = await interHostBytes(m, h);
+    inter += bytes.inter / (EVAL * T);
+    intra += bytes.intra / (EVAL * T);
+    if (i === 0 && study) capacity = capacityStudy(m, h, y, routing);
+    disposeRouting(routing);
+    tf.dispose([x, y, out, h]);
+  }
+  tf.dispose([...m.trainable, m.gate]);
+  const mean = load.reduce((s, v) => s + v, 0) / E;
+  const cv = Math.sqrt(load.reduce((s, v) => s + (v - mean) ** 2, 0) / E) / mean;
+  const row = {
+    finalTrainLoss: curve[curve.length - 1]!,
+    heldOutMse: mse,
+    localShare: share,
+    interHostBytesPerToken: inter,
+    intraHostBytesPerToken: intra,
+    expertLoadCv: cv,
+  };
+  console.log(c.router, c.mu, seed, row, 'train loss', curve.map((v) => v.toFixed(3)).join(' '));
+  return capacity ? { row, capacity } : { row };
+}
+
 export async function locmoeBench(): Promise<{
+  seeds: number[];
   rows: LocMoERow[];
-  capacity: { delta: Record<string, number>; bound: Record<string, unknown>; rows: CapacityRow[] };
+  perSeed: (LocMoERow & { seed: number })[];
+  capacity: Capacity;
 }> {
   await initBackend({ backend: 'cpu' });
-  const task = makeTask(new SeededRandom(1));
-  const configs = [
-    { router: 'top-1, learned dense gate (Switch-style)', kind: 'dense' as const, mu: 0 },
-    { router: 'LocMoE GrAP gate, no locality loss', kind: 'grap' as const, mu: 0 },
-    { router: 'top-1 dense gate + locality loss', kind: 'dense' as const, mu: 0.1 },
-    { router: 'LocMoE GrAP gate + locality loss', kind: 'grap' as const, mu: 0.03 },
-    { router: 'LocMoE GrAP gate + locality loss', kind: 'grap' as const, mu: 0.1 },
-    { router: 'LocMoE GrAP gate + locality loss', kind: 'grap' as const, mu: 0.3 },
-  ];
   const rows: LocMoERow[] = [];
-  let capacity: Awaited<ReturnType<typeof locmoeBench>>['capacity'] | undefined;
-  for (const c of configs) {
-    const m = makeModel(c.kind, 7);
-    const curve = train(m, task, c.mu, 11);
-    const evalRng = new SeededRandom(99);
-    let mse = 0;
-    let share = 0;
-    let inter = 0;
-    let intra = 0;
-    const load = new Float64Array(E);
-    const EVAL = 4;
-    for (let i = 0; i < EVAL; i++) {
-      const { x, y } = batch(task, evalRng);
-      const { out, h, routing } = forward(m, x);
-      mse += tf.tidy(() => tf.mean(tf.square(tf.sub(out, y))).dataSync()[0]!) / EVAL;
-      share += localShare(routing) / EVAL;
-      for (const e of routing.expertIndex) load[e]! += 1;
-      const bytes = await interHostBytes(m, h);
-      inter += bytes.inter / (EVAL * T);
-      intra += bytes.intra / (EVAL * T);
-      if (i === 0 && c.kind === 'grap' && c.mu === 0.1) capacity = capacityStudy(m, h, y, routing);
-      disposeRouting(routing);
-      tf.dispose([x, y, out, h]);
+  const perSeed: (LocMoERow & { seed: number })[] = [];
+  let capacity: Capacity | undefined;
+  for (const c of CONFIGS) {
+    const runs: Omit<LocMoERow, 'router' | 'mu'>[] = [];
+    for (const seed of SEEDS) {
+      const study = c.kind === 'grap' && c.mu === 0.1 && seed === SEEDS[0];
+      const r = await runOne(c, seed, study);
+      if (r.capacity) capacity = r.capacity;
+      runs.push(r.row);
+      perSeed.push({ router: c.router, mu: c.mu, seed, ...r.row });
     }
-    const mean = load.reduce((s, v) => s + v, 0) / E;
-    const cv = Math.sqrt(load.reduce((s, v) => s + (v - mean) ** 2, 0) / E) / mean;
+    const avg = (k: keyof Omit<LocMoERow, 'router' | 'mu'>) =>
+      runs.reduce((s, r) => s + r[k], 0) / runs.length;
     rows.push({
       router: c.router,
       mu: c.mu,
-      finalTrainLoss: curve[curve.length - 1]!,
-      heldOutMse: mse,
-      localShare: share,
-      interHostBytesPerToken: inter,
-      intraHostBytesPerToken: intra,
-      expertLoadCv: cv,
+      finalTrainLoss: avg('finalTrainLoss'),
+      heldOutMse: avg('heldOutMse'),
+      localShare: avg('localShare'),
+      interHostBytesPerToken: avg('interHostBytesPerToken'),
+      intraHostBytesPerToken: avg('intraHostBytesPerToken'),
+      expertLoadCv: avg('expertLoadCv'),
     });
-    console.log(
-      rows[rows.length - 1],
-      'train loss curve',
-      curve.map((v) => v.toFixed(3)).join(' '),
-    );
-    tf.dispose([...m.trainable, m.gate]);
   }
-  return { rows, capacity: capacity! };
+  return { seeds: SEEDS, rows, perSeed, capacity: capacity! };
 }
 
 function capacityStudy(m: Model, h: tf.Tensor2D, y: tf.Tensor2D, routing: Routing) {
@@ -315,7 +350,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
           cpuModel: cpus()[0]?.model ?? 'unknown',
           node: process.version,
         },
-        config: `4 ranks on 2 hosts (in-memory transport, uniformTopology(4, 2)), ${E} top-1 GELU experts (2 per rank), D=${D}, hidden ${HID}, ${TOKENS_PER_RANK} tokens per rank; 8 clusters, 4 per domain, host h draws ${DOMAIN_SHARE * 100}% of its tokens from domain h; target a per-cluster linear map; residual MoE after a learned projection; Adam 0.01, ${STEPS} steps, Switch aux loss 0.01 for all; held-out: 4 batches of ${T} tokens; bytes per token of one expert-parallel forward (dispatch + combine, flat all-to-all)`,
+        config: `4 ranks on 2 hosts (in-memory transport, uniformTopology(4, 2)), ${E} top-1 GELU experts (2 per rank), D=${D}, hidden ${HID}, ${TOKENS_PER_RANK} tokens per rank; 8 clusters, 4 per domain, host h draws ${DOMAIN_SHARE * 100}% of its tokens from domain h; target a per-cluster linear map; residual MoE after a learned projection; Adam 0.01, ${STEPS} steps, Switch aux loss 0.01 for all; rows are means over seeds ${SEEDS.join(', ')} (perSeed has each run; a seed fixes the task, data stream and initialisation); capacity study on the first seed of GrAP + locality loss mu=0.1; held-out: 4 batches of ${T} tokens; bytes per token of one expert-parallel forward (dispatch + combine, flat all-to-all)`,
         ...result,
       },
       null,
