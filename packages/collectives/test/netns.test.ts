@@ -135,7 +135,8 @@ describe.skipIf(unavailable !== undefined)(
       net = await createNetnsHosts({ hosts: HOSTS, link: { rateMbit: 1000 } });
     });
     afterAll(async () => {
-      await net?.close();
+      if (!net) return;
+      await net.close();
       expect(netnsNames().filter((n) => n.startsWith(net.id))).toEqual([]);
     });
 
@@ -201,9 +202,9 @@ describe.skipIf(unavailable !== undefined)(
           expect(result.message).toMatch(
             /^@plexus\/collectives\/process-group: allReduce on rank \d failed/,
           );
-          expect(result.callMs, `rank ${rank}`).toBeLessThan(timeoutMs + 2_000);
+          expect(result.callMs, `rank ${rank}`).toBeLessThan(timeoutMs + 3_000);
         }
-        expect(elapsed).toBeLessThan(timeoutMs + 5_000);
+        expect(elapsed).toBeLessThan(timeoutMs + 6_000);
         expect(await Promise.all(ranks.map((r) => r.exit))).toEqual([0, 0, 0, 0]);
       } finally {
         for (const r of ranks) if (r.child.exitCode === null) r.child.kill('SIGKILL');
