@@ -110,5 +110,11 @@ describe('plexus-serve with a @plexus/models checkpoint', () => {
       expect(body.choices[0]!.text).toBe(expected);
     });
     expect(server.engine.manager.numFreeBlocks()).toBe(64);
+    // The Mixtral's router load of the last step reaches the dashboard.
+    const state = (await (await fetch(`${server.url}/dashboard/state`)).json()) as {
+      expertLoad: number[][];
+    };
+    expect(state.expertLoad).toHaveLength(2);
+    for (const layer of state.expertLoad) expect(layer).toHaveLength(4);
   }, 120_000);
 });

@@ -1,9 +1,15 @@
 import { join } from 'node:path';
-import { QuantizedKvStorage } from '@plexus/kv-cache';
+import { PagedKvStorage, QuantizedKvStorage } from '@plexus/kv-cache';
 import { initBackend, SeededRandom } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CausalLM, loadCheckpoint, PagedDecoder } from '../src/model/index.js';
+import {
+  type CausalLM,
+  type ExpertLoad,
+  forwardPaged,
+  loadCheckpoint,
+  PagedDecoder,
+} from '../src/model/index.js';
 
 const DIR = join(import.meta.dirname, 'fixtures', 'models');
 
@@ -137,5 +143,39 @@ describe.each(['llama-gqa', 'mixtral'])('paged decoding equals the full forward 
         ),
       }).prefill([{ id: 0, tokens: [1] }]),
     ).toThrow(/store layout has 2 layers × 3 KV heads/);
+  });
+});
+
+describe('forwardPaged reports the expert load of a Mixtral pass', () => {
+  it('per layer, top-k choices summing to tokens × k, equal to the full forward’s', async () => {
+    await initBackend({ backend: 'wasm' });
+    const model = loadCheckpoint(join(DIR, 'mixtral'));
+    const c = model.config;
+    const tokens = [3, 9, 1, 4, 7];
+    const store = new PagedKvStorage({
+      numLayers: c.num_hidden_layers,
+      numBlocks: 4,
+      blockSize: 8,
+      numKvHeads: c.num_key_value_heads,
+      headDim: c.head_dim,
+    });
+    let load: readonly ExpertLoad[] = [];
+    const logits = forwardPaged(model, store, [{ blockTable: [0], start: 0, tokens }], {
+      onExpertLoad: (l) => {
+        load = l;
+      },
+    });
+    logits.dispose();
+    const full = model.forward(
+      { ids: Int32Array.from(tokens), batch: 1, seq: tokens.length },
+      { training: false },
+    );
+    tf.dispose([full.logits, full.auxLoss]);
+    expect(load).toHaveLength(c.num_hidden_layers);
+    load.forEach((l, i) => {
+      expect(l.load.reduce((a, b) => a + b, 0)).toBe(tokens.length * c.num_experts_per_tok);
+      expect(Array.from(l.load)).toEqual(Array.from(full.expertLoad[i]!.load));
+    });
+    model.dispose();
   });
 });

@@ -12,6 +12,7 @@ export class CausalLmServingModel implements ServingModelV1 {
   readonly vocabSize: number;
   readonly maxContextLength: number;
   private store: PagedKvStorage | undefined;
+  private lastExpertLoad: number[][] = [];
 
   constructor(
     readonly model: CausalLM,
@@ -39,7 +40,12 @@ export class CausalLmServingModel implements ServingModelV1 {
       this.model,
       this.store,
       entries.map((e) => ({ blockTable: e.blockTable, start: e.startPos, tokens: e.tokens })),
-      { lastOnly: !all },
+      {
+        lastOnly: !all,
+        onExpertLoad: (load) => {
+          this.lastExpertLoad = load.map((l) => Array.from(l.load));
+        },
+      },
     );
     const v = this.vocabSize;
     const data = logits.dataSync() as Float32Array;
@@ -54,6 +60,11 @@ export class CausalLmServingModel implements ServingModelV1 {
       offset += n;
     }
     return rows;
+  }
+
+  /** Tokens per expert in each MoE layer during the last step (empty for dense models). */
+  expertLoad(): readonly (readonly number[])[] {
+    return this.lastExpertLoad;
   }
 
   copyBlocks(copies: readonly BlockCopy[]): void {

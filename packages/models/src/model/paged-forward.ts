@@ -1,7 +1,7 @@
 import { type PagedKvSource, type PagedQuery, pagedAttention } from '@plexus/kv-cache';
 import * as tf from '@tensorflow/tfjs-core';
 import { PlexusModelsError } from '../errors.js';
-import { type AttendFn, type CausalLM, checkIds } from './causal-lm.js';
+import { type AttendFn, type CausalLM, checkIds, type ExpertLoad } from './causal-lm.js';
 
 /**
  * A paged K/V store the model writes to and paged attention reads:
@@ -46,7 +46,11 @@ export function forwardPaged(
   model: CausalLM,
   store: WritableKvStore,
   chunks: readonly PagedChunk[],
-  options: { lastOnly?: boolean } = {},
+  options: {
+    lastOnly?: boolean;
+    /** Receives the per-layer expert load of this pass (MoE models; empty for dense ones). */
+    onExpertLoad?: (load: readonly ExpertLoad[]) => void;
+  } = {},
 ): tf.Tensor2D {
   const c = model.config;
   const { numKvHeads, headDim, numLayers } = store.layout;
@@ -111,7 +115,8 @@ export function forwardPaged(
     return tf.tensor2d(out, [total, c.num_attention_heads * headDim]);
   };
   return tf.tidy(() => {
-    const { hidden } = model.hidden(ids, positions, attend, false);
+    const { hidden, expertLoad } = model.hidden(ids, positions, attend, false);
+    options.onExpertLoad?.(expertLoad);
     const h = options.lastOnly ? tf.gather(hidden, tf.tensor1d(lastRows, 'int32')) : hidden;
     return model.head(h as tf.Tensor2D);
   });
