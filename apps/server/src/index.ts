@@ -12,7 +12,7 @@ export { logSoftmax, sampleToken } from './engine/sampling.js';
 export type { FinishReason, SamplingParams } from './engine/sampling-params.js';
 export { greedySampling } from './engine/sampling-params.js';
 export type { MlfqSettings, SchedulerPolicy } from './engine/scheduler-policy.js';
-export { fcfsPolicy, skipJoinMlfqPolicy } from './engine/scheduler-policy.js';
+export { cacheAwarePolicy, fcfsPolicy, skipJoinMlfqPolicy } from './engine/scheduler-policy.js';
 export type {
   Draft,
   DrafterSettings,

@@ -6,7 +6,7 @@ export interface ServeOptions {
   readonly host: string;
   readonly port: number;
   readonly apiKeys: string[];
-  readonly scheduler: 'fcfs' | 'mlfq';
+  readonly scheduler: 'fcfs' | 'mlfq' | 'lpm';
   readonly numBlocks: number;
   readonly blockSize: 8 | 16 | 32;
   readonly maxBatchTokens: number;
@@ -28,7 +28,9 @@ export const SERVE_USAGE = `usage: plexus-serve --model DIR [options]
   --port PORT             default 8000 (0 = any free port)
   --api-key KEY           require "Authorization: Bearer KEY" on /v1 (repeatable;
                           also PLEXUS_API_KEY)
-  --scheduler fcfs|mlfq   first-come-first-served (default) or skip-join MLFQ
+  --scheduler fcfs|mlfq|lpm
+                          first-come-first-served (default), skip-join MLFQ, or
+                          cache-aware longest-prefix-match first
   --num-blocks N          KV-cache blocks (default 512)
   --block-size 8|16|32    tokens per block (default 16)
   --max-batch-tokens N    tokens per engine step (default 256)
@@ -85,8 +87,8 @@ export function parseServeOptions(
   const model = values.model as string | undefined;
   if (!model) throw new ServeUsageError('--model DIR is required');
   const scheduler = (values.scheduler as string | undefined) ?? 'fcfs';
-  if (scheduler !== 'fcfs' && scheduler !== 'mlfq') {
-    throw new ServeUsageError(`--scheduler must be fcfs or mlfq, got '${scheduler}'`);
+  if (scheduler !== 'fcfs' && scheduler !== 'mlfq' && scheduler !== 'lpm') {
+    throw new ServeUsageError(`--scheduler must be fcfs, mlfq or lpm, got '${scheduler}'`);
   }
   const blockSize = positiveInt('block-size', values['block-size'] as string | undefined, 16);
   if (blockSize !== 8 && blockSize !== 16 && blockSize !== 32) {

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { initBackend } from '@plexus/tensor';
 import type { FastifyInstance } from 'fastify';
 import { Engine } from './engine/engine.js';
-import { fcfsPolicy, skipJoinMlfqPolicy } from './engine/scheduler-policy.js';
+import { cacheAwarePolicy, fcfsPolicy, skipJoinMlfqPolicy } from './engine/scheduler-policy.js';
 import { HierarchicalDrafter } from './engine/speculative/hierarchical-drafter.js';
 import { buildServer } from './http/build-server.js';
 import { loadModelDir } from './model/load-model-dir.js';
@@ -31,7 +31,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     maxRunning: options.maxRunning,
     maxWaiting: options.maxWaiting,
     enablePrefixCaching: options.prefixCaching,
-    policy: options.scheduler === 'mlfq' ? skipJoinMlfqPolicy() : fcfsPolicy(),
+    policy:
+      options.scheduler === 'mlfq'
+        ? skipJoinMlfqPolicy()
+        : options.scheduler === 'lpm'
+          ? cacheAwarePolicy()
+          : fcfsPolicy(),
     ...(options.speculativeTokens > 0
       ? {
           speculation: {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Engine, EngineRejection } from '../src/engine/engine.js';
 import { sampleToken } from '../src/engine/sampling.js';
 import { greedySampling, type SamplingParams } from '../src/engine/sampling-params.js';
-import { skipJoinMlfqPolicy } from '../src/engine/scheduler-policy.js';
+import { cacheAwarePolicy, skipJoinMlfqPolicy } from '../src/engine/scheduler-policy.js';
 import { collect, randomPrompt } from './engine-helpers.js';
 import { TOY_VOCAB, ToyPagedModel } from './toy-model.js';
 
@@ -180,5 +180,35 @@ describe('engine: continuous batching over the paged cache', () => {
     };
     expect(await finishOrder()).toEqual(['long', 'short1', 'short2', 'short3']);
     expect((await finishOrder(skipJoinMlfqPolicy({ baseQuantum: 2 }))).at(-1)).toBe('long');
+  });
+});
+
+describe('cache-aware ordering', () => {
+  it('admits the waiting request with the longest cached prefix first', async () => {
+    const model = new ToyPagedModel(TOY_VOCAB);
+    const engine = new Engine({
+      model,
+      eosTokenIds: [],
+      numBlocks: 64,
+      blockSize: 8,
+      maxResident: 1,
+      maxRunning: 1,
+      policy: cacheAwarePolicy(),
+    });
+    const system = randomPrompt(50, 24);
+    await collect(engine.submit({ promptTokens: [...system, 1], params: greedySampling(2) }));
+    const order: string[] = [];
+    const blocker = collect(
+      engine.submit({ promptTokens: randomPrompt(51, 4), params: greedySampling(6) }),
+    );
+    const cold = collect(
+      engine.submit({ promptTokens: randomPrompt(52, 30), params: greedySampling(2) }),
+    ).then(() => order.push('cold'));
+    const warm = collect(
+      engine.submit({ promptTokens: [...system, 2, 3], params: greedySampling(2) }),
+    ).then(() => order.push('warm'));
+    await Promise.all([blocker, cold, warm]);
+    expect(order).toEqual(['warm', 'cold']);
+    await engine.stop();
   });
 });

@@ -145,6 +145,7 @@ export class Engine {
       enablePrefixCaching: options.enablePrefixCaching ?? true,
     });
     this.model.allocateCache({ numBlocks: options.numBlocks, blockSize });
+    this.policy.bind?.(this.manager);
   }
 
   /** Queues a request; throws {@link EngineRejection} when the queue is full or the prompt can never fit. */

@@ -1,3 +1,4 @@
+import type { BlockManager } from '@plexus/kv-cache';
 import type { RequestGroup } from './request-group.js';
 
 /** Decides which requests run first; the engine asks it every step. */
@@ -9,6 +10,41 @@ export interface SchedulerPolicy {
   onServed(group: RequestGroup, step: number): void;
   /** Most urgent first. Must be a stable order for equal priorities (arrival order). */
   order(groups: readonly RequestGroup[], step: number): RequestGroup[];
+  /** Called once by the engine with its block manager (for cache-aware policies). */
+  bind?(manager: BlockManager): void;
+}
+
+/**
+ * Cache-aware ordering as SGLang's longest-prefix-match policy ("SGLang:
+ * Efficient Execution of Structured Language Model Programs", Zheng et al.,
+ * 2024): waiting requests whose prompts have the most tokens in the prefix
+ * cache go first, so shared prefixes are reused before eviction; running
+ * requests keep arrival order.
+ */
+export function cacheAwarePolicy(): SchedulerPolicy {
+  let manager: BlockManager | undefined;
+  const cached = (g: RequestGroup): number => {
+    if (g.status !== 'waiting' || !manager) return 0;
+    const seq = g.seqs[0];
+    return seq
+      ? manager.cachedPrefixLength(seq.tokens, g.salt !== undefined ? { salt: g.salt } : {})
+      : 0;
+  };
+  return {
+    name: 'lpm',
+    bind(m) {
+      manager = m;
+    },
+    onArrival() {},
+    onServed(group, step) {
+      group.lastRunStep = step;
+    },
+    order(groups) {
+      const keyed = groups.map((g) => ({ g, k: cached(g) }));
+      keyed.sort((a, b) => b.k - a.k || a.g.id - b.g.id);
+      return keyed.map((x) => x.g);
+    },
+  };
 }
 
 /** First come, first served: arrival order, no preemption for priority. */

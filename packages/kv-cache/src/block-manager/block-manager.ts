@@ -102,6 +102,20 @@ export class BlockManager implements KvCacheV1 {
     return this.device.refCount(block);
   }
 
+  /**
+   * Leading tokens of `tokens` whose blocks are in the prefix cache now
+   * (what `addSequence` would reuse), without admitting anything or counting
+   * a lookup: what a cache-aware scheduler orders waiting requests by.
+   */
+  cachedPrefixLength(tokens: ArrayLike<number>, options: SequenceOptions = {}): number {
+    checkTokens(tokens, 'tokens');
+    if (tokens.length === 0) return 0;
+    return (
+      this.prefixHits(newRecord(tokens, options.salt ?? '', this.blockSize), false).length *
+      this.blockSize
+    );
+  }
+
   canAdmit(tokens: ArrayLike<number>, options: SequenceOptions = {}): Admission {
     return this.admission(newRecord(tokens, options.salt ?? '', this.blockSize));
   }

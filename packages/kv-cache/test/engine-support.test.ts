@@ -58,3 +58,17 @@ describe('BlockManager.truncate (rejected speculative tokens)', () => {
     expect(() => m.truncate(9, 1)).toThrow(/sequence 9/);
   });
 });
+
+describe('BlockManager.cachedPrefixLength (cache-aware scheduling)', () => {
+  it('counts the cached leading blocks without admitting or counting a query', () => {
+    const m = manager();
+    m.addSequence(1, tokens(20));
+    const before = m.stats();
+    expect(m.cachedPrefixLength([...tokens(20), 7])).toBe(16);
+    expect(m.cachedPrefixLength([...tokens(9), 99, 98])).toBe(8);
+    expect(m.cachedPrefixLength(tokens(5, 300))).toBe(0);
+    expect(m.cachedPrefixLength(tokens(20), { salt: 'other tenant' })).toBe(0);
+    expect(m.stats()).toEqual(before);
+    expect(m.sequenceIds()).toEqual([1]);
+  });
+});
