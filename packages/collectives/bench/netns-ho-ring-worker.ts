@@ -27,8 +27,9 @@ for (const bytes of sizes) {
   for (const [a, algorithm] of algorithms.entries()) {
     // Warm-up (JIT, TCP windows), counting what left this host.
     buf.fill(1);
-    await pg.barrier();
+    // Read before the barrier: once out of it, the other local rank may already be sending.
     const tx0 = txBytes();
+    await pg.barrier();
     await allReduce(pg.transport, buf, 'sum', { algorithm, topology });
     await pg.barrier();
     if (localRank === 0) hostTx[a] = txBytes() - tx0;

@@ -140,9 +140,13 @@ async function probe(net: NetnsHosts, bytes: number) {
 function metrics(row: Row | undefined) {
   if (!row) return undefined;
   const mean = row.ms.reduce((a, b) => a + b, 0) / row.ms.length;
+  const sorted = [...row.ms].sort((a, b) => a - b);
+  // Median beside the mean: one iteration can stall for a time slice on a loaded machine.
+  const median = sorted[Math.floor(sorted.length / 2)]!;
   const algbw = row.bytes / (mean / 1000) / 1e9;
   return {
     timeUs: Math.round(mean * 1000),
+    medianTimeUs: Math.round(median * 1000),
     algbwGBs: Number(algbw.toFixed(4)),
     busbwGBs: Number(((algbw * 2 * (WORLD - 1)) / WORLD).toFixed(4)),
     iters: row.iters,
@@ -154,6 +158,7 @@ function metrics(row: Row | undefined) {
         }
       : {}),
     meanMs: mean,
+    medianMs: median,
   };
 }
 
@@ -211,13 +216,15 @@ for (const rateMbit of rates) {
       // Same bytes and n, so the algbw (and busbw) ratio is the inverse ratio of times.
       const hoRingGain =
         ring && hoRing ? Number((ring.meanMs / hoRing.meanMs - 1).toFixed(3)) : undefined;
-      const row = { bytes, ring, hoRing, gloo, hoRingGain };
+      const medianHoRingGain =
+        ring && hoRing ? Number((ring.medianMs / hoRing.medianMs - 1).toFixed(3)) : undefined;
+      const row = { bytes, ring, hoRing, gloo, hoRingGain, medianHoRingGain };
       const fmt = (m: ReturnType<typeof metrics> | string) =>
         m && typeof m !== 'string'
           ? `${String(m.timeUs).padStart(9)} us ${m.busbwGBs.toFixed(3)} GB/s`
           : 'n/a';
       console.log(
-        `${rateMbit} Mbit/s ${String(bytes / MIB).padStart(3)} MiB  ring ${fmt(ring)}  ho-ring ${fmt(hoRing)}  gain ${hoRingGain}  gloo ${fmt(gloo)}`,
+        `${rateMbit} Mbit/s ${String(bytes / MIB).padStart(3)} MiB  ring ${fmt(ring)}  ho-ring ${fmt(hoRing)}  gain ${hoRingGain} (medians ${medianHoRingGain})  gloo ${fmt(gloo)}`,
       );
       return row;
     });
@@ -240,7 +247,7 @@ writeFileSync(
       benchmark:
         'all-reduce float32 sum, 2 network-namespace hosts x 2 ranks (one Node process per rank, TCP transport), cross-host links shaped with tc tbf, unlimited inside a host',
       definitions:
-        'time: per iteration, slowest rank, mean over iterations; algbw = bytes / time; busbw = algbw * 2 (n - 1) / n with n = 4 (nccl-tests); hoRingGain = ring time / HO-Ring time - 1 (= algbw gain); hostTxBytesPerAllReduce: bytes one host sent on its link during one all-reduce; linkProbe: one plain socket each way at once across the shaped link',
+        'time: per iteration, slowest rank, mean over iterations; algbw = bytes / time; busbw = algbw * 2 (n - 1) / n with n = 4 (nccl-tests); hoRingGain = ring time / HO-Ring time - 1 (= algbw gain), medianHoRingGain the same on median times; hostTxBytesPerAllReduce: bytes one host sent on its link during one all-reduce; linkProbe: one plain socket each way at once across the shaped link',
       paperClaim: {
         source:
           'Rethinking Memory and Communication Cost for Efficient Large Language Model Training (Wu et al., PaRO / HO-Ring, 2023)',
