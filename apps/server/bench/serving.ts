@@ -36,7 +36,7 @@ const { values } = parseArgs({
   },
 });
 const quick = values.quick ?? false;
-const numRequests = Number(values.requests ?? (quick ? 8 : 16));
+const numRequests = Number(values.requests ?? (quick ? 8 : 64));
 
 interface Config {
   readonly name: string;
@@ -216,7 +216,7 @@ async function main(): Promise<void> {
   });
   const probeRun = await runConfig(model, CONFIGS[0]!, probe);
   const capacity = probeRun.requestsPerSecond;
-  // Twice what one-at-a-time decoding sustains, and a single burst (∞).
+  // What one-at-a-time decoding sustains, four times that, and a single burst (∞).
   const rates = quick
     ? [Number.POSITIVE_INFINITY]
     : [capacity, 4 * capacity, Number.POSITIVE_INFINITY];

@@ -200,6 +200,18 @@ describe('OpenAI-compatible HTTP API', () => {
     });
   }
 
+  it('validates chat bodies against the JSON schema, naming nested fields', async () => {
+    const res = await post('/v1/chat/completions', {
+      messages: [{ role: 'robot', content: 'hi' }],
+    });
+    expect(res.status).toBe(400);
+    const err = (await res.json()) as { error: { message: string; param: string } };
+    expect(err.error.message).toMatch(
+      /^'messages\[0\]\.role' must be equal to one of the allowed values; 'messages' must be a non-empty array of \{role: 'system' \| 'user'/,
+    );
+    expect(err.error.param).toBe('messages');
+  });
+
   it('a client that disconnects mid-stream frees its KV blocks', async () => {
     const controller = new AbortController();
     const res = await fetch(`${base}/v1/completions`, {

@@ -4,8 +4,9 @@ import { registerDashboard } from '../dashboard/dashboard-routes.js';
 import type { Engine } from '../engine/engine.js';
 import type { ServingTokenizerV1 } from '../engine/model.js';
 import { ServerMetrics } from '../metrics/server-metrics.js';
-import { HttpError } from './openai-error.js';
+import { badRequest, HttpError } from './openai-error.js';
 import { parseRequest } from './parse-request.js';
+import { describeSchemaError, requestSchemas, type SchemaError } from './request-schemas.js';
 import { runGeneration, type ServeContext } from './run-generation.js';
 
 /** Settings of {@link buildServer}. */
@@ -43,7 +44,19 @@ function keyMatches(header: string | undefined, keys: readonly string[]): boolea
  * (Prometheus). Errors use OpenAI's error shape.
  */
 export function buildServer(options: ServerOptions): { app: FastifyInstance; ctx: ServeContext } {
-  const app = Fastify({ bodyLimit: options.bodyLimit ?? 1 << 20, logger: false });
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? 1 << 20,
+    logger: false,
+    // Validate as written: no type coercion, no silently dropped fields, first error only.
+    ajv: {
+      customOptions: {
+        coerceTypes: false,
+        removeAdditional: false,
+        useDefaults: false,
+        allErrors: false,
+      },
+    },
+  });
   const ctx: ServeContext = {
     engine: options.engine,
     tokenizer: options.tokenizer,
@@ -57,10 +70,21 @@ export function buildServer(options: ServerOptions): { app: FastifyInstance; ctx
     modelId: options.modelId,
   };
   const keys = options.apiKeys ?? [];
+  const schemas = requestSchemas(limits);
 
-  app.setErrorHandler((error, _request, reply) => {
+  app.setErrorHandler((error, request, reply) => {
     if (error instanceof HttpError) return reply.status(error.status).send(error.body());
-    const e = error as { statusCode?: number; code?: string; message: string };
+    const e = error as {
+      statusCode?: number;
+      code?: string;
+      message: string;
+      validation?: SchemaError[];
+    };
+    if (e.validation && e.validation.length > 0) {
+      const schema = request.url.startsWith('/v1/chat/') ? schemas.chat : schemas.completion;
+      const { message, param } = describeSchemaError(schema, e.validation[0]!, request.body);
+      return reply.status(400).send(badRequest(message, param).body());
+    }
     if (
       e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
       e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
@@ -121,10 +145,10 @@ export function buildServer(options: ServerOptions): { app: FastifyInstance; ctx
     reply.header('content-type', ctx.metrics.registry.contentType);
     return ctx.metrics.registry.metrics();
   });
-  app.post('/v1/completions', async (request, reply) => {
+  app.post('/v1/completions', { schema: { body: schemas.completion } }, async (request, reply) => {
     await runGeneration(ctx, parseRequest('completion', request.body, limits), reply);
   });
-  app.post('/v1/chat/completions', async (request, reply) => {
+  app.post('/v1/chat/completions', { schema: { body: schemas.chat } }, async (request, reply) => {
     await runGeneration(ctx, parseRequest('chat', request.body, limits), reply);
   });
   if (options.dashboard ?? true) registerDashboard(app, ctx);
