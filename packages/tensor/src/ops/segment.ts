@@ -14,6 +14,8 @@ function runSegment(
   numSegments: number,
 ): SegmentData {
   return tf.tidy(() => {
+    // Zero segments: an empty result (tfjs' own unsortedSegmentSum fails on it).
+    if (numSegments === 0) return tf.zeros(data.rank === 1 ? [0] : [0, data.shape[1]!]);
     const data2d = data.rank === 1 ? tf.reshape(data, [data.shape[0], 1]) : data;
     let out: tf.Tensor2D;
     if (hasPlexusKernel(kernel)) {
@@ -140,6 +142,9 @@ export function segmentSoftmax<T extends SegmentData>(
   checkData('segmentSoftmax', logits);
   return tf.tidy(() => {
     const ids = prepareSegmentIds('segmentSoftmax', segmentIds, logits.shape[0], numSegments);
+    // No rows: nothing to normalise (tfjs-wasm's gather on a zero-row tensor with zero
+    // segments returns a [1, 1, 0, F] tensor, so the general path would change the shape).
+    if (logits.shape[0] === 0) return tf.clone(logits);
     const f = tf.customGrad((x, save) => {
       const xs = x as SegmentData;
       const shifted = tf.sub(xs, tf.gather(runSegment(SEGMENT_MAX, xs, ids, numSegments), ids));

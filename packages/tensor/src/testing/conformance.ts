@@ -187,6 +187,7 @@ function segmentCases(seed: number, scale: number): ConformanceCase[] {
   const cases: ConformanceCase[] = [];
   const shapes: Array<{ name: string; rows: number; segments: number; F: number }> = [
     { name: 'no rows', rows: 0, segments: 3, F: 2 },
+    { name: 'no rows, no segments', rows: 0, segments: 0, F: 2 },
     { name: 'one row', rows: 1, segments: 1, F: 1 },
     { name: 'empty segments', rows: 6, segments: 10, F: 3 },
     { name: 'random', rows: 80 * scale, segments: 9, F: 5 },
@@ -222,6 +223,13 @@ function segmentCases(seed: number, scale: number): ConformanceCase[] {
               ? referenceSegmentSoftmax(xh, ids, s.segments, s.F)
               : referenceSegment(kind, xh, ids, s.segments, s.F);
           const out = op(x);
+          const shape = [kind === 'softmax' ? s.rows : s.segments, s.F];
+          if (out.shape.join() !== shape.join()) {
+            throw new PlexusTensorError(
+              'testing',
+              `segment ${kind}: shape [${out.shape.join(', ')}], expected [${shape.join(', ')}]`,
+            );
+          }
           expect(await read(out), ref(data), `segment ${kind}`);
           if (s.rows > 0) await checkGrads(`segment ${kind}`, op, (xh) => ref(xh!), [x], rng);
           // 1-D data takes the same path with F = 1.
