@@ -62,10 +62,13 @@ export {
 export {
   createFaultTolerantGroup,
   type FaultToleranceEvent,
+  type FaultTolerantAllToAllVResult,
   type FaultTolerantCallOptions,
   FaultTolerantGroup,
   type FaultTolerantGroupOptions,
+  type FaultTolerantSplit,
   type RoundInfo,
+  type SplitView,
   type SyncResult,
   type TopologyResult,
 } from './fault-tolerance/group.js';

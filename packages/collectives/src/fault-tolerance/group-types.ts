@@ -58,3 +58,23 @@ export interface TopologyResult extends RoundInfo {
   /** Peer ids admitted in this round. */
   joined: number[];
 }
+
+/** The membership an all-to-all attempt runs on, as a `sendCounts` function sees it. */
+export interface SplitView {
+  /** Peer ids of the round's members, in rank order. */
+  members: number[];
+  /** This peer's rank among them. */
+  rank: number;
+  epoch: number;
+}
+
+/**
+ * How a fault-tolerant all-to-all splits its buffer: `'equal'`, a fixed
+ * array of per-destination counts (rejected with `mismatch` when the
+ * membership no longer has that many members), or a function of the
+ * membership the attempt runs on, called again on every attempt.
+ */
+export type FaultTolerantSplit =
+  | 'equal'
+  | readonly number[]
+  | ((view: SplitView) => readonly number[]);

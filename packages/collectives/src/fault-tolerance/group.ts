@@ -1,10 +1,13 @@
 import { ringAllReduce } from '../algorithms/ring.js';
 import { PlexusCollectivesError } from '../errors.js';
 import { checkOp } from '../reduce.js';
+import type { ElementArray } from '../reduction/dtype.js';
 import type { CollectiveBuffer, ReduceOp } from '../types.js';
+import { type FaultTolerantAllToAllVResult, faultTolerantAllToAll } from './all-to-all.js';
 import type {
   FaultTolerantCallOptions,
   FaultTolerantGroupOptions,
+  FaultTolerantSplit,
   RoundInfo,
   SyncResult,
   TopologyResult,
@@ -14,11 +17,14 @@ import { clampLeft, PeerSession } from './session.js';
 import { checkState, digestState, layoutSignature, type SharedState } from './state-hash.js';
 import { transferState } from './state-transfer.js';
 
+export type { FaultTolerantAllToAllVResult } from './all-to-all.js';
 export type {
   FaultToleranceEvent,
   FaultTolerantCallOptions,
   FaultTolerantGroupOptions,
+  FaultTolerantSplit,
   RoundInfo,
+  SplitView,
   SyncResult,
   TopologyResult,
 } from './group-types.js';
@@ -31,7 +37,9 @@ export type {
  * every member alike); `syncSharedState(state)` makes every member's state
  * bit-identical to the most popular one (new peers receive it);
  * `allReduce(buf, op)` runs the ring all-reduce over the epoch's members on
- * a TCP transport rebuilt whenever the epoch changes. Each call either
+ * a TCP transport rebuilt whenever the epoch changes; `allToAll(buf)` and
+ * `allToAllV(buf, sendCounts)` exchange chunks between the members over the
+ * same transport. Each call either
  * commits on the membership every member agreed on, or rejects on every
  * survivor with a `PlexusCollectivesError` (`broken`, `timeout` or
  * `mismatch`) and leaves its buffers untouched, so the caller may retry
@@ -174,6 +182,44 @@ export class FaultTolerantGroup {
       buf.set(result as never);
       return buf;
     });
+  }
+
+  /**
+   * Equal-split all-to-all over the epoch's members: chunk `j` of `buf` goes
+   * to the member of rank `j`, chunk `j` of the result came from it. The
+   * chunk size is `buf.length / worldSize` with the world size of the
+   * attempt, so after a peer died the retry splits the same buffer over the
+   * survivors; when it does not divide, every member rejects with
+   * `mismatch` (resize `buf` to the new `worldSize` and retry). `buf.length`
+   * and the element type must match on every member; `buf` is never
+   * modified and the result is returned only once every member succeeded.
+   */
+  allToAll<T extends ElementArray>(buf: T, options?: FaultTolerantCallOptions): Promise<T> {
+    return this.serial(async () => {
+      const r = await faultTolerantAllToAll(this.session, 'allToAll', buf, 'equal', options);
+      return r.data;
+    });
+  }
+
+  /**
+   * Variable-split all-to-all over the epoch's members: the first
+   * `sendCounts[0]` elements of `buf` go to rank 0, the next `sendCounts[1]`
+   * to rank 1, and so on; the result groups what each rank sent here in rank
+   * order. A retry after a failure may run on fewer members, so `sendCounts`
+   * may be a function of the attempt's membership (`{ members, rank, epoch }`),
+   * called on every attempt; a fixed array whose length is not the attempt's
+   * world size makes this member reject with `mismatch` (the others with
+   * `broken`). `buf` is never modified; the result is returned only once
+   * every member succeeded.
+   */
+  allToAllV<T extends ElementArray>(
+    buf: T,
+    sendCounts: Exclude<FaultTolerantSplit, 'equal'>,
+    options?: FaultTolerantCallOptions,
+  ): Promise<FaultTolerantAllToAllVResult<T>> {
+    return this.serial(() =>
+      faultTolerantAllToAll(this.session, 'allToAllV', buf, sendCounts, options),
+    );
   }
 
   /**

@@ -12,7 +12,7 @@
 export const FT_MODULE = 'fault-tolerance';
 
 /** What a round does. */
-export type RoundKind = 'topology' | 'allReduce' | 'sync';
+export type RoundKind = 'topology' | 'allReduce' | 'allToAll' | 'sync';
 
 /** One key of a shared-state vote: element type, length and sha256 of the bytes. */
 export type KeyDigest = {

@@ -294,6 +294,14 @@ export class PeerSession {
         const reason = error instanceof Error ? error.message : String(error);
         channel.send({ id: 0, t: 'done', round: go.round, ok: false, reason });
         this.closeTransport();
+        if (
+          PlexusCollectivesError.isInstance(error) &&
+          error.code === 'mismatch' &&
+          error.module === FT_MODULE
+        ) {
+          // The body found its input does not fit this round (e.g. the world size changed); say so as such.
+          throw error;
+        }
         throw PlexusCollectivesError.isInstance(error) && error.code === 'timeout'
           ? this.fail('timeout', `${what} timed out in epoch ${go.epoch}: ${reason}`)
           : new PlexusCollectivesError(
