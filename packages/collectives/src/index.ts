@@ -119,6 +119,13 @@ export {
 } from './store/tcp-store-server.js';
 export type { StoreCallOptions, StoreV1, StoreValue } from './store/types.js';
 export {
+  allGatherTensor,
+  allReduceTensor,
+  allToAllTensor,
+  broadcastTensor,
+  reduceScatterTensor,
+} from './tensor/tensor-collectives.js';
+export {
   type CreateThreadGroupOptions,
   createThreadGroup,
   type JoinThreadGroupOptions,
@@ -144,8 +151,13 @@ export {
 } from './transport/thread-transport.js';
 export { createTransportGroup, type TransportGroupOptions } from './transport/transport-group.js';
 export type {
+  AsyncCallOptions,
   CollectiveBuffer,
   CollectiveCallOptions,
   CollectiveGroupV1,
+  ExtendedCollectiveGroupV1,
+  GroupAllToAllVResult,
+  GroupBuffer,
   ReduceOp,
+  Work,
 } from './types.js';

@@ -1,6 +1,6 @@
 import { createThreadTransport, type ThreadGroupDescriptor } from './transport/thread-transport.js';
 import { createTransportGroup } from './transport/transport-group.js';
-import type { CollectiveGroupV1 } from './types.js';
+import type { ExtendedCollectiveGroupV1 } from './types.js';
 
 export {
   type CreateThreadGroupOptions,
@@ -23,7 +23,7 @@ export function joinThreadGroup(
   descriptor: ThreadGroupDescriptor,
   rank: number,
   options: JoinThreadGroupOptions = {},
-): CollectiveGroupV1 {
+): ExtendedCollectiveGroupV1 {
   const transport = createThreadTransport(descriptor, rank, options);
   return createTransportGroup(transport, { ...options, module: 'thread-group' });
 }

@@ -1,15 +1,27 @@
 import { barrier } from '../algorithms/barrier.js';
-import { allReduce, allToAll, type CollectiveOptions } from '../algorithms/collectives.js';
+import {
+  allReduce,
+  allToAll,
+  allToAllV,
+  type CollectiveOptions,
+} from '../algorithms/collectives.js';
 import { ringAllGather, ringReduceScatter } from '../algorithms/ring.js';
 import { recvArray, sendArray } from '../algorithms/send-recv.js';
+import { checkSplitCounts } from '../algorithms/split-counts.js';
+import { subGroup } from '../algorithms/sub-group.js';
+import type { Topology } from '../algorithms/topology.js';
 import { treeBroadcast } from '../algorithms/tree.js';
 import { PlexusCollectivesError } from '../errors.js';
 import { checkOp } from '../reduce.js';
+import { dtypeOf } from '../reduction/dtype.js';
 import type {
-  CollectiveBuffer,
+  AsyncCallOptions,
   CollectiveCallOptions,
-  CollectiveGroupV1,
+  ExtendedCollectiveGroupV1,
+  GroupAllToAllVResult,
+  GroupBuffer,
   ReduceOp,
+  Work,
 } from '../types.js';
 import type { PointToPointV1 } from './point-to-point.js';
 import { checkInt } from './thread-transport.js';
@@ -33,6 +45,56 @@ function left(deadline: number): { timeoutMs: number } {
   return { timeoutMs: Math.max(1, deadline - performance.now()) };
 }
 
+/** Hosts of `members`, renumbered from 0 in order of first appearance. */
+function subTopology(hostOf: readonly number[], members: readonly number[]): Topology {
+  const renumber = new Map<number, number>();
+  return {
+    hostOf: members.map((m) => {
+      const h = hostOf[m] ?? m;
+      if (!renumber.has(h)) renumber.set(h, renumber.size);
+      return renumber.get(h)!;
+    }),
+  };
+}
+
+/** A `Work` over a queued call's promise; observing it keeps an unawaited failure from being unhandled. */
+class PromiseWork<T> implements Work<T> {
+  private state: 'pending' | 'ok' | 'failed' = 'pending';
+
+  constructor(private readonly promise: Promise<T>) {
+    promise.then(
+      () => {
+        this.state = 'ok';
+      },
+      () => {
+        this.state = 'failed';
+      },
+    );
+  }
+
+  wait(): Promise<T> {
+    return this.promise;
+  }
+
+  isCompleted(): boolean {
+    return this.state !== 'pending';
+  }
+
+  isSuccess(): boolean {
+    return this.state === 'ok';
+  }
+}
+
+/**
+ * The call queue and broken flag, shared by a group and its sub-groups: they
+ * use one transport, whose per-pair channels are FIFO, so their calls must
+ * not interleave.
+ */
+interface Scheduler {
+  queue: Promise<unknown>;
+  brokenBy: PlexusCollectivesError | undefined;
+}
+
 /**
  * `CollectiveGroupV1` over any `PointToPointV1` transport, running the
  * algorithm functions of `src/algorithms`: all-reduce chosen by size and
@@ -43,19 +105,18 @@ function left(deadline: number): { timeoutMs: number } {
  * call order; after any failure the group is broken and every later call
  * rejects with `broken`, so a result is never silently wrong.
  */
-class TransportGroup implements CollectiveGroupV1 {
+class TransportGroup implements ExtendedCollectiveGroupV1 {
   readonly specificationVersion = 'v1' as const;
   readonly rank: number;
   readonly worldSize: number;
   private readonly module: string;
   private readonly defaultTimeoutMs: number;
   private readonly choice: TransportGroupOptions['collectives'];
-  private queue: Promise<unknown> = Promise.resolve();
-  private brokenBy: PlexusCollectivesError | undefined;
 
   constructor(
     private readonly transport: PointToPointV1,
-    options: TransportGroupOptions,
+    private readonly options: TransportGroupOptions,
+    private readonly scheduler: Scheduler = { queue: Promise.resolve(), brokenBy: undefined },
   ) {
     this.rank = transport.rank;
     this.worldSize = transport.worldSize;
@@ -68,11 +129,14 @@ class TransportGroup implements CollectiveGroupV1 {
     throw new PlexusCollectivesError(this.module, code, message);
   }
 
-  private checkBuffer(buf: unknown): asserts buf is CollectiveBuffer {
-    if (
-      !(buf instanceof Float32Array || buf instanceof Float64Array || buf instanceof Int32Array)
-    ) {
-      this.fail('invalid-argument', 'expected a Float32Array, Float64Array or Int32Array');
+  private checkBuffer(buf: unknown): asserts buf is GroupBuffer {
+    if (dtypeOf(buf) === undefined) {
+      const got =
+        typeof buf === 'object' && buf !== null ? (buf.constructor?.name ?? 'object') : typeof buf;
+      this.fail(
+        'invalid-argument',
+        `expected a Float32Array, Float64Array, Int32Array, BigInt64Array or Uint8Array, got ${got}`,
+      );
     }
   }
 
@@ -81,6 +145,20 @@ class TransportGroup implements CollectiveGroupV1 {
     if (!allowSelf && p === this.rank)
       this.fail('invalid-argument', `${name} must not be this rank`);
     return p;
+  }
+
+  /** Queues the call; a `Work` handle when `options.async` is true, else its promise. */
+  private issue<R>(
+    what: string,
+    options: CollectiveCallOptions | AsyncCallOptions | undefined,
+    body: (deadline: number) => Promise<R>,
+  ): Promise<R> | Work<R> {
+    const async = (options as Partial<AsyncCallOptions> | undefined)?.async;
+    if (async !== undefined && typeof async !== 'boolean') {
+      this.fail('invalid-argument', `expected options.async to be a boolean, got ${typeof async}`);
+    }
+    const result = this.run(what, options, body);
+    return async ? new PromiseWork(result) : result;
   }
 
   private run<R>(
@@ -99,12 +177,12 @@ class TransportGroup implements CollectiveGroupV1 {
       );
     }
     const start = async (): Promise<R> => {
-      if (this.brokenBy) {
+      if (this.scheduler.brokenBy) {
         throw new PlexusCollectivesError(
           this.module,
           'broken',
-          `${what} on rank ${this.rank}: the group is broken by an earlier failure (${this.brokenBy.message})`,
-          { cause: this.brokenBy },
+          `${what} on rank ${this.rank}: the group is broken by an earlier failure (${this.scheduler.brokenBy.message})`,
+          { cause: this.scheduler.brokenBy },
         );
       }
       try {
@@ -123,100 +201,192 @@ class TransportGroup implements CollectiveGroupV1 {
               `${what} on rank ${this.rank} failed`,
               { cause: error },
             );
-        this.brokenBy = wrapped;
+        this.scheduler.brokenBy = wrapped;
         throw wrapped;
       }
     };
-    const result = this.queue.then(start, start);
-    this.queue = result.catch(() => undefined);
+    const result = this.scheduler.queue.then(start, start);
+    this.scheduler.queue = result.catch(() => undefined);
     return result;
   }
 
-  allReduce<T extends CollectiveBuffer>(
+  allReduce<T extends GroupBuffer>(buf: T, op: ReduceOp, options: AsyncCallOptions): Work<T>;
+  allReduce<T extends GroupBuffer>(
     buf: T,
     op: ReduceOp,
     options?: CollectiveCallOptions,
-  ): Promise<T> {
+  ): Promise<T>;
+  allReduce<T extends GroupBuffer>(
+    buf: T,
+    op: ReduceOp,
+    options?: CollectiveCallOptions | AsyncCallOptions,
+  ): Promise<T> | Work<T> {
     this.checkBuffer(buf);
     checkOp(op);
-    return this.run('allReduce', options, (deadline) =>
+    return this.issue('allReduce', options, (deadline) =>
       allReduce(this.transport, buf, op, { ...this.choice, ...left(deadline) }),
     );
   }
 
-  reduceScatter<T extends CollectiveBuffer>(
+  reduceScatter<T extends GroupBuffer>(buf: T, op: ReduceOp, options: AsyncCallOptions): Work<T>;
+  reduceScatter<T extends GroupBuffer>(
     buf: T,
     op: ReduceOp,
     options?: CollectiveCallOptions,
-  ): Promise<T> {
+  ): Promise<T>;
+  reduceScatter<T extends GroupBuffer>(
+    buf: T,
+    op: ReduceOp,
+    options?: CollectiveCallOptions | AsyncCallOptions,
+  ): Promise<T> | Work<T> {
     this.checkBuffer(buf);
     checkOp(op);
-    return this.run('reduceScatter', options, (deadline) =>
+    return this.issue('reduceScatter', options, (deadline) =>
       ringReduceScatter(this.transport, buf, op, { ...this.choice, ...left(deadline) }),
     );
   }
 
-  broadcast<T extends CollectiveBuffer>(
+  broadcast<T extends GroupBuffer>(buf: T, root: number, options: AsyncCallOptions): Work<T>;
+  broadcast<T extends GroupBuffer>(
     buf: T,
     root: number,
     options?: CollectiveCallOptions,
-  ): Promise<T> {
+  ): Promise<T>;
+  broadcast<T extends GroupBuffer>(
+    buf: T,
+    root: number,
+    options?: CollectiveCallOptions | AsyncCallOptions,
+  ): Promise<T> | Work<T> {
     this.checkBuffer(buf);
     this.checkPeer('root', root, true);
-    return this.run('broadcast', options, (deadline) =>
+    return this.issue('broadcast', options, (deadline) =>
       treeBroadcast(this.transport, buf, root, left(deadline)),
     );
   }
 
-  allGather<T extends CollectiveBuffer>(buf: T, options?: CollectiveCallOptions): Promise<T> {
+  allGather<T extends GroupBuffer>(buf: T, options: AsyncCallOptions): Work<T>;
+  allGather<T extends GroupBuffer>(buf: T, options?: CollectiveCallOptions): Promise<T>;
+  allGather<T extends GroupBuffer>(
+    buf: T,
+    options?: CollectiveCallOptions | AsyncCallOptions,
+  ): Promise<T> | Work<T> {
     this.checkBuffer(buf);
-    return this.run('allGather', options, (deadline) =>
+    return this.issue('allGather', options, (deadline) =>
       ringAllGather(this.transport, buf, left(deadline)),
     );
   }
 
-  allToAll<T extends CollectiveBuffer>(buf: T, options?: CollectiveCallOptions): Promise<T> {
+  allToAll<T extends GroupBuffer>(buf: T, options: AsyncCallOptions): Work<T>;
+  allToAll<T extends GroupBuffer>(buf: T, options?: CollectiveCallOptions): Promise<T>;
+  allToAll<T extends GroupBuffer>(
+    buf: T,
+    options?: CollectiveCallOptions | AsyncCallOptions,
+  ): Promise<T> | Work<T> {
     this.checkBuffer(buf);
     if (buf.length % this.worldSize !== 0) {
       this.fail(
         'invalid-argument',
-        `allToAll: expected a length divisible by worldSize ${this.worldSize}, got ${buf.length}`,
+        `allToAll: expected a length divisible by worldSize ${this.worldSize}, got ${buf.length} (use allToAllV for variable splits)`,
       );
     }
-    return this.run('allToAll', options, (deadline) =>
+    return this.issue('allToAll', options, (deadline) =>
       allToAll(this.transport, buf, { ...this.choice, ...left(deadline) }),
     );
   }
 
-  barrier(options?: CollectiveCallOptions): Promise<void> {
-    return this.run('barrier', options, (deadline) => barrier(this.transport, left(deadline)));
+  allToAllV<T extends GroupBuffer>(
+    buf: T,
+    sendCounts: readonly number[],
+    options: AsyncCallOptions,
+  ): Work<GroupAllToAllVResult<T>>;
+  allToAllV<T extends GroupBuffer>(
+    buf: T,
+    sendCounts: readonly number[],
+    options?: CollectiveCallOptions,
+  ): Promise<GroupAllToAllVResult<T>>;
+  allToAllV<T extends GroupBuffer>(
+    buf: T,
+    sendCounts: readonly number[],
+    options?: CollectiveCallOptions | AsyncCallOptions,
+  ): Promise<GroupAllToAllVResult<T>> | Work<GroupAllToAllVResult<T>> {
+    this.checkBuffer(buf);
+    checkSplitCounts(this.module, sendCounts, this.worldSize, buf.length);
+    const counts = [...sendCounts];
+    return this.issue('allToAllV', options, (deadline) =>
+      allToAllV(this.transport, buf, counts, { ...this.choice, ...left(deadline) }),
+    );
   }
 
-  send(buf: CollectiveBuffer, dst: number, options?: CollectiveCallOptions): Promise<void> {
+  barrier(options: AsyncCallOptions): Work<void>;
+  barrier(options?: CollectiveCallOptions): Promise<void>;
+  barrier(options?: CollectiveCallOptions | AsyncCallOptions): Promise<void> | Work<void> {
+    return this.issue('barrier', options, (deadline) => barrier(this.transport, left(deadline)));
+  }
+
+  send(buf: GroupBuffer, dst: number, options: AsyncCallOptions): Work<void>;
+  send(buf: GroupBuffer, dst: number, options?: CollectiveCallOptions): Promise<void>;
+  send(
+    buf: GroupBuffer,
+    dst: number,
+    options?: CollectiveCallOptions | AsyncCallOptions,
+  ): Promise<void> | Work<void> {
     this.checkBuffer(buf);
     this.checkPeer('dst', dst, false);
-    return this.run('send', options, (deadline) =>
+    return this.issue('send', options, (deadline) =>
       sendArray(this.transport, buf, dst, left(deadline)),
     );
   }
 
-  recv<T extends CollectiveBuffer>(
+  recv<T extends GroupBuffer>(buf: T, src: number, options: AsyncCallOptions): Work<T>;
+  recv<T extends GroupBuffer>(buf: T, src: number, options?: CollectiveCallOptions): Promise<T>;
+  recv<T extends GroupBuffer>(
     buf: T,
     src: number,
-    options?: CollectiveCallOptions,
-  ): Promise<T> {
+    options?: CollectiveCallOptions | AsyncCallOptions,
+  ): Promise<T> | Work<T> {
     this.checkBuffer(buf);
     this.checkPeer('src', src, false);
-    return this.run('recv', options, (deadline) =>
+    return this.issue('recv', options, (deadline) =>
       recvArray(this.transport, buf, src, left(deadline)),
+    );
+  }
+
+  newSubGroup(ranks: readonly number[]): ExtendedCollectiveGroupV1 {
+    if (!Array.isArray(ranks) || ranks.length === 0) {
+      this.fail('invalid-argument', 'newSubGroup: expected a non-empty array of ranks');
+    }
+    const members = ranks.map((r, i) =>
+      checkInt(this.module, `ranks[${i}]`, r, 0, this.worldSize - 1),
+    );
+    if (new Set(members).size !== members.length) {
+      this.fail(
+        'invalid-argument',
+        `newSubGroup: expected distinct ranks, got [${members.join(', ')}]`,
+      );
+    }
+    if (!members.includes(this.rank)) {
+      this.fail(
+        'invalid-argument',
+        `newSubGroup: rank ${this.rank} is not among the ranks [${members.join(', ')}]; only members create the sub-group`,
+      );
+    }
+    // The parent's topology is indexed by parent ranks; the sub-group's by its own.
+    const parentTopology = this.choice?.topology;
+    const collectives = parentTopology
+      ? { ...this.choice, topology: subTopology(parentTopology.hostOf, members) }
+      : this.choice;
+    return new TransportGroup(
+      subGroup(this.transport, members),
+      { ...this.options, collectives },
+      this.scheduler,
     );
   }
 }
 
-/** A `CollectiveGroupV1` whose collectives run over `transport`. */
+/** A `CollectiveGroupV1` (with `allToAllV` and sub-groups) whose collectives run over `transport`. */
 export function createTransportGroup(
   transport: PointToPointV1,
   options: TransportGroupOptions = {},
-): CollectiveGroupV1 {
+): ExtendedCollectiveGroupV1 {
   return new TransportGroup(transport, options);
 }
