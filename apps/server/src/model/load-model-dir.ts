@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { loadCheckpoint, loadHfTokenizerFromDir, type TokenizerV1 } from '@plexus/models';
 import type { ServingTokenizerV1 } from '../engine/model.js';
 import { CausalLmServingModel } from './causal-lm-serving-model.js';
@@ -49,5 +49,7 @@ export function loadModelDir(dir: string): LoadedModel {
   }
   const causal = loadCheckpoint(path);
   const { tokenizer, eos } = servingTokenizer(loadHfTokenizerFromDir(path));
-  return { model: new CausalLmServingModel(causal, basename(path)), tokenizer, eosTokenIds: eos };
+  // plexus-train lm writes RUN/model: name the model after the run.
+  const id = basename(path) === 'model' ? basename(dirname(path)) : basename(path);
+  return { model: new CausalLmServingModel(causal, id), tokenizer, eosTokenIds: eos };
 }
