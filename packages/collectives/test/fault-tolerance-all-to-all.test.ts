@@ -183,7 +183,10 @@ describe('fault-tolerant all-to-all (child processes, kill -9)', () => {
     expect(e.inputIntact).toBe(true);
   }
 
-  it('a peer killed mid all-to-all: survivors reject within the timeout, agree on a new epoch without it, and the retry at the new world size is correct', async () => {
+  async function run(): Promise<{
+    c: Coordinator;
+    peer: (name: string, extra?: Record<string, unknown>) => FtPeer;
+  }> {
     const c = await startCoordinator({
       minInitialPeers: 3,
       heartbeatMs: 300,
@@ -208,6 +211,11 @@ describe('fault-tolerant all-to-all (child processes, kill -9)', () => {
       peers.push(p);
       return p;
     };
+    return { c, peer };
+  }
+
+  it('a peer killed mid all-to-all: survivors reject within the timeout, agree on a new epoch without it, and the retry at the new world size is correct', async () => {
+    const { c, peer } = await run();
     // It kills itself at the start of its third all-to-all round: the others are in that round too.
     const victim = peer('victim', { dieOn: { kind: 'allToAll', nth: 3 } });
     const survivors = [peer('s1'), peer('s2')];
@@ -240,5 +248,27 @@ describe('fault-tolerant all-to-all (child processes, kill -9)', () => {
         .map((s) => s.events.find((e) => e.ev === 'error')!.at - dying.at)
         .join(' and ')} ms after the kill; retry in epoch ${[...epochs][0]}`,
     );
+  }, 60_000);
+
+  it('a peer cut off mid all-to-all (SIGSTOP, sockets left open): survivors reject once its heartbeats stop, and retry without it', async () => {
+    const { peer } = await run();
+    const all = [
+      peer('a'),
+      peer('b'),
+      peer('frozen', { dieOn: { kind: 'allToAll', nth: 3, signal: 'SIGSTOP' } }),
+    ];
+    const frozen = all[2]!;
+    const dying = await frozen.waitFor((e) => e.ev === 'dying', 30_000);
+    for (const s of all.slice(0, 2)) {
+      const error = await s.waitFor((e) => e.ev === 'error', 20_000);
+      expect(error).toMatchObject({ op: 'allToAll', isInstance: true, code: 'broken' });
+      // Heartbeat timeout (4 s) plus scheduling slack, inside the 10 s per-call timeout.
+      expect(error.at - dying.at).toBeLessThan(CALL_TIMEOUT_MS);
+      const retried = await s.waitFor((e) => e.ev === 'alltoall', 30_000, s.events.indexOf(error));
+      expect(retried.members).toHaveLength(2);
+      expect(retried.members).not.toContain(frozen.peerId);
+      expectCorrect(retried);
+    }
+    frozen.child.kill('SIGKILL');
   }, 60_000);
 });
