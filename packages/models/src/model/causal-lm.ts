@@ -4,7 +4,16 @@ import { PlexusModelsError } from '../errors.js';
 import { causalAttention } from './attention.js';
 import { isMoE, type ModelConfig } from './config.js';
 import { moeBlock } from './moe-block.js';
-import { applyRope, crossEntropy, gatherRows, linear, rmsNorm, ropeTables, silu } from './ops.js';
+import {
+  applyRope,
+  crossEntropy,
+  gatherRows,
+  linear,
+  rmsNorm,
+  ropeTables,
+  silu,
+  splitColumns,
+} from './ops.js';
 import { EMBED, FINAL_NORM, initParamValues, LM_HEAD, layerNames, paramSpecs } from './params.js';
 
 /** Token ids `[batch, seq]`, row-major. */
@@ -267,7 +276,7 @@ export class CausalLM {
           h,
           tf.concat([this.param(names.q), this.param(names.k), this.param(names.v)], 0),
         );
-        const [qf, kf, vf] = tf.split(qkv, [H * d, kvH * d, kvH * d], 1);
+        const [qf, kf, vf] = splitColumns(qkv, [H * d, kvH * d, kvH * d]);
         const q = applyRope(tf.reshape(qf!, [n, H, d]), cos, sin);
         const k = applyRope(tf.reshape(kf!, [n, kvH, d]), cos, sin);
         const v = tf.reshape(vf!, [n, kvH, d]) as tf.Tensor3D;
@@ -293,7 +302,7 @@ export class CausalLM {
         } else {
           const I = c.intermediate_size;
           const gu = linear(h2, tf.concat([this.param(names.gate), this.param(names.up)], 0));
-          const [g, up] = tf.split(gu, [I, I], 1);
+          const [g, up] = splitColumns(gu, [I, I]);
           const gate = silu(g!);
           x = tf.add(x, linear(tf.mul(gate, up!) as tf.Tensor2D, this.param(names.down)));
         }

@@ -108,6 +108,47 @@ export function linear(x: tf.Tensor2D, weight: tf.Tensor): tf.Tensor2D {
   return tf.tidy(() => matmul(x, tf.transpose(weight)));
 }
 
+/** Whether tensors live in host memory, so reading them is a plain copy. */
+function onHost(): boolean {
+  const backend = tf.getBackend();
+  return backend === 'wasm' || backend === 'cpu';
+}
+
+/**
+ * Split a `[n, w]` tensor into column blocks of the given widths (summing to
+ * `w`), each differentiable (its gradient pads `dy` back to `w` columns). On
+ * wasm and cpu the values are read once and every block copied from them:
+ * the wasm backend's SplitV slices, and each slice copies the whole input
+ * out of the heap first.
+ */
+export function splitColumns(x: tf.Tensor2D, widths: readonly number[]): tf.Tensor2D[] {
+  const [n, w] = x.shape;
+  const data = onHost() ? (x.dataSync() as Float32Array) : undefined;
+  let start = 0;
+  return widths.map((width) => {
+    const from = start;
+    start += width;
+    const f = tf.customGrad((t) => {
+      let value: tf.Tensor2D;
+      if (data) {
+        const out = new Float32Array(n * width);
+        for (let r = 0; r < n; r++)
+          out.set(data.subarray(r * w + from, r * w + from + width), r * width);
+        value = tf.tensor2d(out, [n, width]);
+      } else value = tf.slice(t as tf.Tensor2D, [0, from], [n, width]);
+      return {
+        value,
+        gradFunc: (dy) =>
+          tf.pad(dy as tf.Tensor2D, [
+            [0, 0],
+            [from, w - from - width],
+          ]),
+      };
+    });
+    return f(x) as tf.Tensor2D;
+  });
+}
+
 /** SiLU, `x · sigmoid(x)`. */
 export function silu(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
@@ -155,9 +196,10 @@ export function ropeTables(
  */
 export function applyRope(x: tf.Tensor3D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor3D {
   return tf.tidy(() => {
-    const half = x.shape[2] / 2;
-    const [x1, x2] = tf.split(x, [half, half], 2);
-    const rotated = tf.concat([tf.neg(x2!), x1!], 2);
+    const [n, heads, d] = x.shape;
+    const half = d / 2;
+    const [x1, x2] = splitColumns(tf.reshape(x, [n * heads, d]) as tf.Tensor2D, [half, half]);
+    const rotated = tf.reshape(tf.concat([tf.neg(x2!), x1!], 1), [n, heads, d]);
     return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)) as tf.Tensor3D;
   });
 }
