@@ -89,6 +89,7 @@ export {
   type InitProcessGroupOptions,
   initProcessGroup,
   type ProcessGroup,
+  type ProcessGroupTransport,
 } from './process-group.js';
 export { finishAvg, reduceInto, segmentBounds } from './reduce.js';
 export { type DTypeName, dtypeOf, type ElementArray } from './reduction/dtype.js';
@@ -124,6 +125,7 @@ export {
   allToAllTensor,
   broadcastTensor,
   reduceScatterTensor,
+  type TensorCallOptions,
 } from './tensor/tensor-collectives.js';
 export {
   type CreateThreadGroupOptions,
@@ -140,6 +142,11 @@ export {
   type LinkModel,
 } from './transport/in-memory.js';
 export type { PointToPointCallOptions, PointToPointV1 } from './transport/point-to-point.js';
+export {
+  createShmTransport,
+  type ShmTransport,
+  type ShmTransportOptions,
+} from './transport/shm/shm-transport.js';
 export {
   createTcpTransport,
   type TcpTransport,

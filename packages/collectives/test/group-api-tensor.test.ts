@@ -119,6 +119,38 @@ describe('tensor collectives', () => {
     ]);
   });
 
+  it('{ async: true } gives a Work whose tensor is made on the first wait()', async () => {
+    const g = groups(2);
+    const inputs = g.map((_, r) => input(r, [2, 2], 'float32'));
+    const before = tf.memory().numTensors;
+    const works = g.map((x, r) => allReduceTensor(x, inputs[r]!, 'min', { async: true }));
+    const gathers = g.map((x, r) => allGatherTensor(x, inputs[r]!, { async: true }));
+    // Wait for the collectives through an array call queued behind them.
+    await Promise.all(g.map((x) => x.barrier()));
+    expect(works.every((w) => w.isCompleted() && w.isSuccess())).toBe(true);
+    // Completed but not yet waited on: no tensor allocated.
+    expect(tf.memory().numTensors).toBe(before);
+    const first = await works[1]!.wait();
+    expect(await works[1]!.wait()).toBe(first);
+    expect(first.shape).toEqual([2, 2]);
+    expect(Array.from(first.dataSync())).toEqual(plain(0, 4, 'float32'));
+    const gathered = await gathers[0]!.wait();
+    expect(gathered.shape).toEqual([4, 2]);
+    expect(tf.memory().numTensors).toBe(before + 2);
+    tf.dispose([first, gathered, ...inputs]);
+  });
+
+  it('a timeout surfaces through wait() of a tensor Work', async () => {
+    const [g] = groups(2);
+    const t = tf.tensor1d([1, 2], 'int32');
+    const before = tf.memory().numTensors;
+    const w = broadcastTensor(g!, t, 1, { async: true, timeoutMs: 50 });
+    await expect(w.wait()).rejects.toMatchObject({ code: 'timeout' });
+    expect(w.isCompleted() && !w.isSuccess()).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+    t.dispose();
+  });
+
   it('rejects unsupported dtypes, disposed tensors and indivisible first dimensions', async () => {
     const [g] = groups(2);
     const b = tf.tensor1d([1, 0], 'bool');
@@ -132,6 +164,8 @@ describe('tensor collectives', () => {
       /first dimension divisible by worldSize 2, got shape \[3, 1\]/,
     );
     await expect(allReduceTensor(g!, gone, 'sum')).rejects.toThrow(/already disposed/);
+    // With { async: true } bad input throws at call time, as the group methods do.
+    expect(() => allReduceTensor(g!, b, 'sum', { async: true })).toThrow(/float32 or int32/);
     tf.dispose([b, odd]);
   });
 });

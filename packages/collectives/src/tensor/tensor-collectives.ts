@@ -1,6 +1,12 @@
 import type { DataType, Tensor } from '@tensorflow/tfjs-core';
 import { PlexusCollectivesError } from '../errors.js';
-import type { CollectiveCallOptions, CollectiveGroupV1, ReduceOp } from '../types.js';
+import type {
+  AsyncCallOptions,
+  CollectiveCallOptions,
+  CollectiveGroupV1,
+  ReduceOp,
+  Work,
+} from '../types.js';
 
 const MODULE = 'tensor/tensor-collectives';
 
@@ -78,32 +84,121 @@ async function toTensor(
   return tf.tensor(data, [...shape], dtype);
 }
 
+type Elements = Float32Array | Int32Array;
+
+/**
+ * A tensor `Work` over an array `Work`. The result tensor is made on the
+ * first `wait()` (and reused by later ones), so a handle that is never
+ * waited on allocates no tensor.
+ */
+class TensorWork implements Work<Tensor> {
+  private result: Promise<Tensor> | undefined;
+
+  constructor(
+    private readonly inner: Work<Elements>,
+    private readonly shape: readonly number[],
+    private readonly dtype: DataType,
+  ) {}
+
+  wait(): Promise<Tensor> {
+    this.result ??= this.inner.wait().then((out) => toTensor(out, this.shape, this.dtype));
+    return this.result;
+  }
+
+  isCompleted(): boolean {
+    return this.inner.isCompleted();
+  }
+
+  isSuccess(): boolean {
+    return this.inner.isSuccess();
+  }
+}
+
+/** Options of the tensor collectives: a per-call timeout, and `async: true` for a `Work` handle. */
+export type TensorCallOptions = CollectiveCallOptions & { async?: boolean };
+
+/**
+ * Issues `start` as an async group call (so it is queued now) and shapes the
+ * answer as the caller asked: a `Work` for `{ async: true }`, else a promise.
+ */
+function finish(
+  options: TensorCallOptions | undefined,
+  start: (o: AsyncCallOptions) => Work<Elements>,
+  shape: readonly number[],
+  dtype: DataType,
+): Promise<Tensor> | Work<Tensor> {
+  const work = new TensorWork(start({ ...options, async: true }), shape, dtype);
+  return options?.async === true ? work : work.wait();
+}
+
+/**
+ * Bad input rejects the returned promise, as an `async` function would; with
+ * `{ async: true }` it throws at call time, as the group methods do.
+ */
+function guard(
+  options: TensorCallOptions | undefined,
+  body: () => Promise<Tensor> | Work<Tensor>,
+): Promise<Tensor> | Work<Tensor> {
+  if (options?.async === true) return body();
+  try {
+    return body();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /**
  * All-reduce of a float32 or int32 tensor: a new tensor of the same shape and
  * dtype holding the element-wise reduction over all ranks. The input is not
  * modified or disposed; the caller owns the result.
  */
-export async function allReduceTensor(
+export function allReduceTensor(
+  group: CollectiveGroupV1,
+  tensor: Tensor,
+  op: ReduceOp,
+  options: AsyncCallOptions,
+): Work<Tensor>;
+export function allReduceTensor(
   group: CollectiveGroupV1,
   tensor: Tensor,
   op: ReduceOp,
   options?: CollectiveCallOptions,
-): Promise<Tensor> {
-  const buf = readElements('tensor', tensor);
-  const out = await group.allReduce(buf, op, options);
-  return toTensor(out, tensor.shape, tensor.dtype);
+): Promise<Tensor>;
+export function allReduceTensor(
+  group: CollectiveGroupV1,
+  tensor: Tensor,
+  op: ReduceOp,
+  options?: TensorCallOptions,
+): Promise<Tensor> | Work<Tensor> {
+  return guard(options, () => {
+    const buf = readElements('tensor', tensor);
+    return finish(options, (o) => group.allReduce(buf, op, o), tensor.shape, tensor.dtype);
+  });
 }
 
 /** Broadcast from `root`: a new tensor of the same shape and dtype holding `root`'s values. */
-export async function broadcastTensor(
+export function broadcastTensor(
+  group: CollectiveGroupV1,
+  tensor: Tensor,
+  root: number,
+  options: AsyncCallOptions,
+): Work<Tensor>;
+export function broadcastTensor(
   group: CollectiveGroupV1,
   tensor: Tensor,
   root: number,
   options?: CollectiveCallOptions,
-): Promise<Tensor> {
-  const buf = readElements('tensor', tensor);
-  const out = await group.broadcast(buf, root, options);
-  return toTensor(out, tensor.shape, tensor.dtype);
+): Promise<Tensor>;
+export function broadcastTensor(
+  group: CollectiveGroupV1,
+  tensor: Tensor,
+  root: number,
+  options?: TensorCallOptions,
+): Promise<Tensor> | Work<Tensor> {
+  return guard(options, () => {
+    const buf = readElements('tensor', tensor);
+    return finish(options, (o) => group.broadcast(buf, root, o), tensor.shape, tensor.dtype);
+  });
 }
 
 /**
@@ -111,16 +206,27 @@ export async function broadcastTensor(
  * rank's tensor, in rank order, concatenated on axis 0; a scalar gathers to
  * shape `[worldSize]`. All ranks must pass the same shape.
  */
-export async function allGatherTensor(
+export function allGatherTensor(
+  group: CollectiveGroupV1,
+  tensor: Tensor,
+  options: AsyncCallOptions,
+): Work<Tensor>;
+export function allGatherTensor(
   group: CollectiveGroupV1,
   tensor: Tensor,
   options?: CollectiveCallOptions,
-): Promise<Tensor> {
-  const buf = readElements('tensor', tensor);
-  const out = await group.allGather(buf, options);
-  const [rows, ...rest] = tensor.shape;
-  const shape = rows === undefined ? [group.worldSize] : [rows * group.worldSize, ...rest];
-  return toTensor(out, shape, tensor.dtype);
+): Promise<Tensor>;
+export function allGatherTensor(
+  group: CollectiveGroupV1,
+  tensor: Tensor,
+  options?: TensorCallOptions,
+): Promise<Tensor> | Work<Tensor> {
+  return guard(options, () => {
+    const buf = readElements('tensor', tensor);
+    const [rows, ...rest] = tensor.shape;
+    const shape = rows === undefined ? [group.worldSize] : [rows * group.worldSize, ...rest];
+    return finish(options, (o) => group.allGather(buf, o), shape, tensor.dtype);
+  });
 }
 
 /**
@@ -129,16 +235,30 @@ export async function allGatherTensor(
  * `[r * rows / worldSize, (r + 1) * rows / worldSize)`. The first dimension
  * must be divisible by the world size.
  */
-export async function reduceScatterTensor(
+export function reduceScatterTensor(
+  group: CollectiveGroupV1,
+  tensor: Tensor,
+  op: ReduceOp,
+  options: AsyncCallOptions,
+): Work<Tensor>;
+export function reduceScatterTensor(
   group: CollectiveGroupV1,
   tensor: Tensor,
   op: ReduceOp,
   options?: CollectiveCallOptions,
-): Promise<Tensor> {
-  const rows = leadingDim('tensor', tensor, group.worldSize, 'reduceScatterTensor');
-  const buf = readElements('tensor', tensor);
-  const out = await group.reduceScatter(buf, op, options);
-  return toTensor(out, [rows / group.worldSize, ...tensor.shape.slice(1)], tensor.dtype);
+): Promise<Tensor>;
+export function reduceScatterTensor(
+  group: CollectiveGroupV1,
+  tensor: Tensor,
+  op: ReduceOp,
+  options?: TensorCallOptions,
+): Promise<Tensor> | Work<Tensor> {
+  return guard(options, () => {
+    const buf = readElements('tensor', tensor);
+    const rows = leadingDim('tensor', tensor, group.worldSize, 'reduceScatterTensor');
+    const shape = [rows / group.worldSize, ...tensor.shape.slice(1)];
+    return finish(options, (o) => group.reduceScatter(buf, op, o), shape, tensor.dtype);
+  });
 }
 
 /**
@@ -146,13 +266,24 @@ export async function reduceScatterTensor(
  * splits): row block `j` goes to rank `j`; row block `j` of the result came
  * from rank `j`. Same shape and dtype as the input.
  */
-export async function allToAllTensor(
+export function allToAllTensor(
+  group: CollectiveGroupV1,
+  tensor: Tensor,
+  options: AsyncCallOptions,
+): Work<Tensor>;
+export function allToAllTensor(
   group: CollectiveGroupV1,
   tensor: Tensor,
   options?: CollectiveCallOptions,
-): Promise<Tensor> {
-  leadingDim('tensor', tensor, group.worldSize, 'allToAllTensor');
-  const buf = readElements('tensor', tensor);
-  const out = await group.allToAll(buf, options);
-  return toTensor(out, tensor.shape, tensor.dtype);
+): Promise<Tensor>;
+export function allToAllTensor(
+  group: CollectiveGroupV1,
+  tensor: Tensor,
+  options?: TensorCallOptions,
+): Promise<Tensor> | Work<Tensor> {
+  return guard(options, () => {
+    const buf = readElements('tensor', tensor);
+    leadingDim('tensor', tensor, group.worldSize, 'allToAllTensor');
+    return finish(options, (o) => group.allToAll(buf, o), tensor.shape, tensor.dtype);
+  });
 }
