@@ -1,7 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { Topology } from './algorithms/topology.js';
 import { PlexusCollectivesError } from './errors.js';
 import { createTcpStore } from './store/tcp-store.js';
 import type { StoreV1 } from './store/types.js';
+import {
+  createShmTransport,
+  type ShmTransport,
+  type ShmTransportOptions,
+} from './transport/shm/shm-transport.js';
 import {
   createTcpTransport,
   type TcpTransport,
@@ -41,18 +48,32 @@ export interface InitProcessGroupOptions {
    * across machines `auto` picks HO-Ring and hierarchical all-to-all.
    */
   collectives?: TransportGroupOptions['collectives'];
+  /**
+   * Which transport carries the data (default: `PLEXUS_COLLECTIVES_TRANSPORT`,
+   * else `tcp`). `shm`: shared-memory segments under /dev/shm, for ranks that
+   * are all on one host (`createShmTransport`). `auto`: `shm` when every rank
+   * advertises the same host (hostname and boot id), else `tcp`.
+   */
+  transport?: ProcessGroupTransport;
+  /** Shared-memory transport settings (slot size, segment directory). */
+  shm?: Omit<ShmTransportOptions, 'rank' | 'worldSize' | 'store' | 'timeoutMs' | 'prefix'>;
   /** TCP transport settings (connections per peer, frame limits, host, secret ...). */
   tcp?: Omit<TcpTransportOptions, 'rank' | 'worldSize' | 'store' | 'timeoutMs' | 'prefix'>;
   /** Environment to read (default `process.env`). `PLEXUS_COLLECTIVES_SECRET` sets `tcp.secret`. */
   env?: Record<string, string | undefined>;
 }
 
-/** A process group: the collectives of `CollectiveGroupV1` over TCP, plus what built it. */
+/** The transports `initProcessGroup` can build. */
+export type ProcessGroupTransport = 'tcp' | 'shm' | 'auto';
+
+/** A process group: the collectives of `CollectiveGroupV1` over TCP or shared memory, plus what built it. */
 export interface ProcessGroup extends CollectiveGroupV1 {
   readonly localRank: number;
   readonly localWorldSize: number;
   readonly store: StoreV1;
-  readonly transport: TcpTransport;
+  readonly transport: TcpTransport | ShmTransport;
+  /** The transport that was chosen (`auto` resolved). */
+  readonly transportKind: 'tcp' | 'shm';
   /** Which host each rank is on, as the algorithms see it. */
   readonly topology: Topology;
   /** Closes the transport and this rank's store connection (rank 0 also stops the store it hosts). */
@@ -106,7 +127,8 @@ function fromEnv(
  * rank publishes its TCP listening address in the store, connects to the
  * others (`createTcpTransport`), and waits in a store barrier until all
  * ranks are connected. Resolves to a `CollectiveGroupV1` whose collectives
- * run over that TCP transport.
+ * run over that TCP transport, or, with `transport: 'shm'` (or `auto` when
+ * all ranks share a host), over shared-memory segments (`createShmTransport`).
  */
 export async function initProcessGroup(
   options: InitProcessGroupOptions = {},
@@ -139,20 +161,36 @@ export async function initProcessGroup(
     const port = fromEnv(env, 'masterPort', options.masterPort, undefined, 1, 65535);
     store = await createTcpStore({ host, port, isMaster: rank === 0, timeoutMs });
   }
-  const secret = options.tcp?.secret ?? env.PLEXUS_COLLECTIVES_SECRET;
-  let transport: TcpTransport | undefined;
+  const requested = transportOption(options.transport ?? env.PLEXUS_COLLECTIVES_TRANSPORT);
+  let transport: TcpTransport | ShmTransport | undefined;
+  let kind: 'tcp' | 'shm' = requested === 'shm' ? 'shm' : 'tcp';
   let topology: Topology;
   try {
-    transport = await createTcpTransport({
-      ...options.tcp,
-      ...(secret !== undefined && secret !== '' ? { secret } : {}),
-      rank,
-      worldSize,
-      store,
-      timeoutMs,
-      prefix: `${prefix}/tcp`,
-    });
-    topology = options.collectives?.topology ?? (await hostTopology(store, prefix, worldSize));
+    if (requested === 'auto')
+      kind = (await oneHost(store, prefix, rank, worldSize, timeoutMs)) ? 'shm' : 'tcp';
+    if (kind === 'shm') {
+      transport = await createShmTransport({
+        ...options.shm,
+        rank,
+        worldSize,
+        store,
+        timeoutMs,
+        prefix: `${prefix}/shm`,
+      });
+      topology = options.collectives?.topology ?? { hostOf: new Array<number>(worldSize).fill(0) };
+    } else {
+      const secret = options.tcp?.secret ?? env.PLEXUS_COLLECTIVES_SECRET;
+      transport = await createTcpTransport({
+        ...options.tcp,
+        ...(secret !== undefined && secret !== '' ? { secret } : {}),
+        rank,
+        worldSize,
+        store,
+        timeoutMs,
+        prefix: `${prefix}/tcp`,
+      });
+      topology = options.collectives?.topology ?? (await hostTopology(store, prefix, worldSize));
+    }
     // Store barrier: nobody (rank 0 with the store above all) leaves before every rank is connected.
     const arrived = await store.add(`${prefix}/init/arrived`, 1);
     if (arrived === worldSize) await store.set(`${prefix}/init/done`, '1');
@@ -167,7 +205,45 @@ export async function initProcessGroup(
     module: MODULE,
     collectives: { ...options.collectives, topology },
   });
-  return new Group(group, localRank, localWorldSize, store, transport, ownsStore, topology);
+  return new Group(group, localRank, localWorldSize, store, transport, kind, ownsStore, topology);
+}
+
+function transportOption(value: string | undefined): ProcessGroupTransport {
+  if (value === undefined || value === '') return 'tcp';
+  if (value === 'tcp' || value === 'shm' || value === 'auto') return value;
+  throw new PlexusCollectivesError(
+    MODULE,
+    'invalid-argument',
+    `expected transport (or PLEXUS_COLLECTIVES_TRANSPORT) to be 'tcp', 'shm' or 'auto', got "${value}"`,
+  );
+}
+
+/** This machine's identity: hostname plus the kernel's boot id, so that two containers named alike do not pass for one host. */
+function hostIdentity(): string {
+  let bootId = '';
+  try {
+    bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    // not Linux: the hostname alone
+  }
+  return `${hostname()}/${bootId}`;
+}
+
+/** Whether every rank advertised the same host identity in the store. */
+async function oneHost(
+  store: StoreV1,
+  prefix: string,
+  rank: number,
+  worldSize: number,
+  timeoutMs: number,
+): Promise<boolean> {
+  const mine = hostIdentity();
+  await store.set(`${prefix}/host/${rank}`, mine, { timeoutMs });
+  for (let r = 0; r < worldSize; r++) {
+    const theirs = new TextDecoder().decode(await store.get(`${prefix}/host/${r}`, { timeoutMs }));
+    if (theirs !== mine) return false;
+  }
+  return true;
 }
 
 /** Hosts from the TCP addresses the ranks advertised, numbered by first appearance. */
@@ -205,7 +281,8 @@ class Group implements ProcessGroup {
     readonly localRank: number,
     readonly localWorldSize: number,
     readonly store: StoreV1,
-    readonly transport: TcpTransport,
+    readonly transport: TcpTransport | ShmTransport,
+    readonly transportKind: 'tcp' | 'shm',
     private readonly ownsStore: boolean,
     readonly topology: Topology,
   ) {

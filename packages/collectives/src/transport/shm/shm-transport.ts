@@ -1,0 +1,565 @@
+import { randomBytes } from 'node:crypto';
+import { openSync, readSync, writeSync } from 'node:fs';
+import type { Server, Socket } from 'node:net';
+import { PlexusCollectivesError } from '../../errors.js';
+import type { StoreV1 } from '../../store/types.js';
+import type { PointToPointCallOptions, PointToPointV1 } from '../point-to-point.js';
+import { checkInt } from '../thread-transport.js';
+import {
+  type ControlFrame,
+  connectControl,
+  controlPath,
+  encodeFrame,
+  FrameType,
+  frameReader,
+  listenControl,
+  SHM_MODULE,
+} from './control.js';
+import { closeQuietly, createSegment, segmentDir, segmentPath, unlinkQuietly } from './segment.js';
+
+/** Options for `createShmTransport`. */
+export interface ShmTransportOptions {
+  rank: number;
+  worldSize: number;
+  /** Rendezvous store: rank 0 publishes the group's random id there. */
+  store: StoreV1;
+  /** Prefix of this transport's store keys (default `plexus/shm`); one per group. */
+  prefix?: string;
+  /**
+   * Bytes per slot (default 4 MiB). Each ordered pair of ranks has one
+   * segment of two slots, so a rank holds `2 × slotBytes × (worldSize − 1)`
+   * bytes of outgoing segments.
+   */
+  slotBytes?: number;
+  /** Directory of the segment files (default /dev/shm, else the OS temporary directory). */
+  dir?: string;
+  /** Default per-call timeout and the timeout of the rendezvous (ms, default 30 000). */
+  timeoutMs?: number;
+}
+
+/** A `PointToPointV1` between processes on one host over shared-memory segments. */
+export interface ShmTransport extends PointToPointV1 {
+  /** Where the segment files were created. */
+  readonly dir: string;
+  /** The group's random id, part of every segment and socket name. */
+  readonly id: string;
+  /** Bytes per slot. */
+  readonly slotBytes: number;
+  /** Always undefined: no TCP listener (present so code reading a process group's `transport.address` works with either transport). */
+  readonly address: undefined;
+}
+
+interface SendOp {
+  bytes: Uint8Array;
+  offset: number;
+  started: boolean;
+  resolve: () => void;
+  reject: (error: PlexusCollectivesError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface RecvOp {
+  into: Uint8Array | undefined;
+  target: Uint8Array | undefined;
+  total: number;
+  offset: number;
+  started: boolean;
+  error: PlexusCollectivesError | undefined;
+  resolve: (bytes: Uint8Array) => void;
+  reject: (error: PlexusCollectivesError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** One peer: the segment this rank writes, the one it reads, and the control socket. */
+interface Peer {
+  rank: number;
+  socket: Socket | undefined;
+  outFd: number;
+  outPath: string;
+  inFd: number | undefined;
+  helloSeen: boolean;
+  readySeen: boolean;
+  /** Whether each of the two slots of the outgoing segment may be written. */
+  free: [boolean, boolean];
+  nextSlot: 0 | 1;
+  sends: SendOp[];
+  inbox: ControlFrame[];
+  recvs: RecvOp[];
+  /** Set once the control socket closed or a call timed out mid-message. */
+  broken: PlexusCollectivesError | undefined;
+}
+
+const DEFAULT_SLOT_BYTES = 4 << 20;
+
+/**
+ * Creates a point-to-point transport between processes on one host, with no
+ * socket on the data path. Each ordered pair of ranks (src → dst) gets a
+ * segment file of two slots under /dev/shm (tmpfs: the POSIX shared-memory
+ * segment that `shm_open` would give), written by src with `pwrite` and read
+ * by dst with `pread`. A message streams through the two slots in chunks of
+ * at most `slotBytes`, so the sender fills one slot while the receiver
+ * copies the other out. Only 16-byte control frames (slot full / slot free)
+ * travel over a Unix-domain socket per pair, whose closing also tells a rank
+ * that its peer died. The segment files are unlinked as soon as both ends
+ * have them open (and on `close()` and process exit), so nothing is left in
+ * /dev/shm even when a process is killed after the rendezvous.
+ */
+export async function createShmTransport(options: ShmTransportOptions): Promise<ShmTransport> {
+  const worldSize = checkInt(SHM_MODULE, 'worldSize', options.worldSize, 1, 65536);
+  const rank = checkInt(SHM_MODULE, 'rank', options.rank, 0, worldSize - 1);
+  const slotBytes = checkInt(
+    SHM_MODULE,
+    'slotBytes',
+    options.slotBytes ?? DEFAULT_SLOT_BYTES,
+    1,
+    2 ** 30,
+  );
+  const timeoutMs = checkInt(SHM_MODULE, 'timeoutMs', options.timeoutMs ?? 30_000, 1, 2 ** 31 - 1);
+  const prefix = options.prefix ?? 'plexus/shm';
+  const dir = segmentDir(options.dir);
+  let id: string;
+  if (rank === 0) {
+    id = randomBytes(8).toString('hex');
+    await options.store.set(`${prefix}/id`, id, { timeoutMs });
+  } else {
+    id = new TextDecoder().decode(await options.store.get(`${prefix}/id`, { timeoutMs }));
+  }
+  if (!/^[0-9a-f]{16}$/.test(id)) {
+    throw new PlexusCollectivesError(
+      SHM_MODULE,
+      'mismatch',
+      `store key ${prefix}/id holds "${id}", not a shared-memory group id: is another kind of group using prefix ${prefix}?`,
+    );
+  }
+  const transport = new Shm(rank, worldSize, slotBytes, timeoutMs, dir, id);
+  try {
+    await transport.connect();
+  } catch (error) {
+    await transport.close();
+    throw error;
+  }
+  return transport;
+}
+
+class Shm implements ShmTransport {
+  readonly specificationVersion = 'v1' as const;
+  readonly address = undefined;
+  private readonly peers: (Peer | undefined)[] = [];
+  private server: Server | undefined;
+  private closed: PlexusCollectivesError | undefined;
+  private readonly onExit = () => {
+    for (const p of this.peers) if (p !== undefined) unlinkQuietly(p.outPath);
+  };
+
+  constructor(
+    readonly rank: number,
+    readonly worldSize: number,
+    readonly slotBytes: number,
+    private readonly timeoutMs: number,
+    readonly dir: string,
+    readonly id: string,
+  ) {}
+
+  /** Creates the outgoing segments, then exchanges Hello/Ready with every peer. */
+  async connect(): Promise<void> {
+    if (this.worldSize === 1) return;
+    process.on('exit', this.onExit);
+    for (let p = 0; p < this.worldSize; p++) {
+      if (p === this.rank) {
+        this.peers.push(undefined);
+        continue;
+      }
+      const outPath = segmentPath(this.dir, this.id, this.rank, p);
+      this.peers.push({
+        rank: p,
+        socket: undefined,
+        outFd: createSegment(outPath, 2 * this.slotBytes),
+        outPath,
+        inFd: undefined,
+        helloSeen: false,
+        readySeen: false,
+        free: [true, true],
+        nextSlot: 0,
+        sends: [],
+        inbox: [],
+        recvs: [],
+        broken: undefined,
+      });
+    }
+    const deadline = performance.now() + this.timeoutMs;
+    let settle: ((error?: Error) => void) | undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      settle = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    const check = () => {
+      if (this.peers.every((p) => p === undefined || (p.helloSeen && p.readySeen))) settle?.();
+    };
+    const attach = (socket: Socket, known: Peer | undefined) => {
+      let peer = known;
+      socket.on(
+        'data',
+        frameReader((frame) => {
+          if (peer === undefined) {
+            const p = frame.type === FrameType.Hello ? this.peers[frame.value] : undefined;
+            if (p === undefined || p.socket !== undefined) {
+              socket.destroy();
+              return;
+            }
+            peer = p;
+            p.socket = socket;
+          }
+          this.onFrame(peer, frame);
+          check();
+        }),
+      );
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        if (peer === undefined) return;
+        this.breakPeer(
+          peer,
+          new PlexusCollectivesError(
+            SHM_MODULE,
+            'broken',
+            `control connection with rank ${peer.rank} closed (the process exited or closed its transport)`,
+          ),
+        );
+        if (!(peer.helloSeen && peer.readySeen)) {
+          settle?.(peer.broken);
+        }
+      });
+      socket.write(encodeFrame(FrameType.Hello, 0, 0, this.rank));
+    };
+    this.server = await listenControl(controlPath(this.dir, this.id, this.rank), (s) =>
+      attach(s, undefined),
+    );
+    const timer = setTimeout(
+      () =>
+        settle?.(
+          new PlexusCollectivesError(
+            SHM_MODULE,
+            'timeout',
+            `rank ${this.rank}: shared-memory rendezvous timed out after ${this.timeoutMs} ms (ranks ${this.peers
+              .filter((p) => p !== undefined && !(p.helloSeen && p.readySeen))
+              .map((p) => p!.rank)
+              .join(', ')} not connected)`,
+          ),
+        ),
+      this.timeoutMs,
+    );
+    try {
+      // The higher rank connects, the lower one accepts.
+      await Promise.all(
+        this.peers.slice(0, this.rank).map(async (p) => {
+          if (p === undefined) return;
+          let socket: Socket;
+          try {
+            socket = await connectControl(controlPath(this.dir, this.id, p.rank), deadline);
+          } catch (error) {
+            throw new PlexusCollectivesError(
+              SHM_MODULE,
+              'timeout',
+              `rank ${this.rank} could not reach rank ${p.rank}'s control socket: ${(error as Error).message}`,
+              { cause: error },
+            );
+          }
+          p.socket = socket;
+          attach(socket, p);
+        }),
+      );
+      check();
+      await done;
+    } finally {
+      clearTimeout(timer);
+      settle = undefined;
+    }
+    this.server.close();
+    this.server = undefined;
+  }
+
+  private onFrame(peer: Peer, frame: ControlFrame): void {
+    switch (frame.type) {
+      case FrameType.Hello:
+        if (!peer.helloSeen) {
+          peer.helloSeen = true;
+          peer.inFd = openSync(segmentPath(this.dir, this.id, peer.rank, this.rank), 'r');
+          peer.socket?.write(encodeFrame(FrameType.Ready, 0, 0, this.rank));
+        }
+        return;
+      case FrameType.Ready:
+        peer.readySeen = true;
+        // Both ends hold the segment open: the name is no longer needed.
+        unlinkQuietly(peer.outPath);
+        return;
+      case FrameType.Full:
+        peer.inbox.push(frame);
+        this.pumpRecv(peer);
+        return;
+      case FrameType.Free:
+        if (frame.slot === 0 || frame.slot === 1) peer.free[frame.slot] = true;
+        this.pumpSend(peer);
+        return;
+      default:
+        this.breakPeer(
+          peer,
+          new PlexusCollectivesError(
+            SHM_MODULE,
+            'broken',
+            `rank ${peer.rank} sent an unknown control frame type ${String(frame.type)}`,
+          ),
+        );
+    }
+  }
+
+  private peer(r: number, name: 'dst' | 'src'): Peer {
+    if (this.closed !== undefined) throw this.closed;
+    checkInt(SHM_MODULE, name, r, 0, this.worldSize - 1);
+    const p = this.peers[r];
+    if (p === undefined) {
+      throw new PlexusCollectivesError(
+        SHM_MODULE,
+        'invalid-argument',
+        `expected ${name} to be another rank than this one (${this.rank}), got ${r}`,
+      );
+    }
+    // A receive may still take messages announced before the pair broke.
+    if (p.broken !== undefined && name === 'dst') throw p.broken;
+    return p;
+  }
+
+  async send(dst: number, bytes: Uint8Array, options?: PointToPointCallOptions): Promise<void> {
+    const peer = this.peer(dst, 'dst');
+    if (!(bytes instanceof Uint8Array)) {
+      throw new PlexusCollectivesError(
+        SHM_MODULE,
+        'invalid-argument',
+        `expected bytes to be a Uint8Array, got ${Object.prototype.toString.call(bytes)}`,
+      );
+    }
+    const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
+    return new Promise<void>((resolve, reject) => {
+      const op: SendOp = {
+        bytes,
+        offset: 0,
+        started: false,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          const error = new PlexusCollectivesError(
+            SHM_MODULE,
+            'timeout',
+            `send of ${bytes.byteLength} bytes to rank ${dst} timed out after ${Math.round(timeoutMs)} ms`,
+          );
+          if (op.started) {
+            // Part of the message is in the stream: the pair cannot resynchronise.
+            this.breakPeer(peer, error);
+          } else {
+            peer.sends.splice(peer.sends.indexOf(op), 1);
+            reject(error);
+          }
+        }, timeoutMs),
+      };
+      peer.sends.push(op);
+      this.pumpSend(peer);
+    });
+  }
+
+  async recv(
+    src: number,
+    into?: Uint8Array,
+    options?: PointToPointCallOptions,
+  ): Promise<Uint8Array> {
+    const peer = this.peer(src, 'src');
+    if (into !== undefined && !(into instanceof Uint8Array)) {
+      throw new PlexusCollectivesError(
+        SHM_MODULE,
+        'invalid-argument',
+        `expected into to be a Uint8Array or undefined, got ${Object.prototype.toString.call(into)}`,
+      );
+    }
+    const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const op: RecvOp = {
+        into,
+        target: undefined,
+        total: 0,
+        offset: 0,
+        started: false,
+        error: undefined,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          const error = new PlexusCollectivesError(
+            SHM_MODULE,
+            'timeout',
+            `recv from rank ${src} timed out after ${Math.round(timeoutMs)} ms`,
+          );
+          if (op.started) {
+            this.breakPeer(peer, error);
+          } else {
+            peer.recvs.splice(peer.recvs.indexOf(op), 1);
+            reject(error);
+          }
+        }, timeoutMs),
+      };
+      peer.recvs.push(op);
+      this.pumpRecv(peer);
+    });
+  }
+
+  /** Copies chunks of queued messages into free slots and announces each with a Full frame. */
+  private pumpSend(peer: Peer): void {
+    const socket = peer.socket;
+    while (peer.broken === undefined && socket !== undefined) {
+      const op = peer.sends[0];
+      if (op === undefined) return;
+      const slot = peer.nextSlot;
+      if (!peer.free[slot]) return;
+      const length = Math.min(this.slotBytes, op.bytes.byteLength - op.offset);
+      try {
+        let written = 0;
+        while (written < length) {
+          written += writeSync(
+            peer.outFd,
+            op.bytes,
+            op.offset + written,
+            length - written,
+            slot * this.slotBytes + written,
+          );
+        }
+      } catch (error) {
+        this.breakPeer(
+          peer,
+          new PlexusCollectivesError(
+            SHM_MODULE,
+            'broken',
+            `writing the segment to rank ${peer.rank} failed: ${(error as Error).message}`,
+            { cause: error },
+          ),
+        );
+        return;
+      }
+      peer.free[slot] = false;
+      peer.nextSlot = slot === 0 ? 1 : 0;
+      socket.write(encodeFrame(FrameType.Full, slot, length, op.bytes.byteLength));
+      op.started = true;
+      op.offset += length;
+      if (op.offset >= op.bytes.byteLength) {
+        peer.sends.shift();
+        clearTimeout(op.timer);
+        op.resolve();
+      }
+    }
+  }
+
+  /** Copies announced chunks out of the peer's segment into the head receive and frees their slots. */
+  private pumpRecv(peer: Peer): void {
+    for (;;) {
+      const op = peer.recvs[0];
+      if (op === undefined) return;
+      const frame = peer.inbox.shift();
+      if (frame === undefined) {
+        if (peer.broken !== undefined) this.failRecvs(peer, peer.broken);
+        return;
+      }
+      if (!op.started) {
+        op.started = true;
+        op.total = frame.value;
+        if (op.into === undefined) {
+          op.target = new Uint8Array(op.total);
+        } else if (op.into.byteLength === op.total) {
+          op.target = op.into;
+        } else {
+          // Consume the message anyway so that the next one stays aligned.
+          op.error = new PlexusCollectivesError(
+            SHM_MODULE,
+            'mismatch',
+            `rank ${peer.rank} sent ${op.total} bytes but recv was given a buffer of ${op.into.byteLength} bytes`,
+          );
+        }
+      }
+      if (op.target !== undefined && frame.length > 0) {
+        try {
+          let read = 0;
+          while (read < frame.length) {
+            const n = readSync(
+              peer.inFd!,
+              op.target,
+              op.offset + read,
+              frame.length - read,
+              frame.slot * this.slotBytes + read,
+            );
+            if (n === 0) throw new Error('segment shorter than announced');
+            read += n;
+          }
+        } catch (error) {
+          this.breakPeer(
+            peer,
+            new PlexusCollectivesError(
+              SHM_MODULE,
+              'broken',
+              `reading the segment from rank ${peer.rank} failed: ${(error as Error).message}`,
+              { cause: error },
+            ),
+          );
+          return;
+        }
+      }
+      op.offset += frame.length;
+      if (peer.broken === undefined)
+        peer.socket?.write(encodeFrame(FrameType.Free, frame.slot, 0, 0));
+      if (op.offset >= op.total) {
+        peer.recvs.shift();
+        clearTimeout(op.timer);
+        if (op.error !== undefined) op.reject(op.error);
+        else op.resolve(op.target!);
+      }
+    }
+  }
+
+  private failRecvs(peer: Peer, error: PlexusCollectivesError): void {
+    for (const op of peer.recvs.splice(0)) {
+      clearTimeout(op.timer);
+      op.reject(error);
+    }
+  }
+
+  /**
+   * Marks the pair broken: sends reject at once, receives reject once the
+   * messages that were already fully announced have been taken.
+   */
+  private breakPeer(peer: Peer, error: PlexusCollectivesError): void {
+    if (peer.broken === undefined) peer.broken = error;
+    for (const op of peer.sends.splice(0)) {
+      clearTimeout(op.timer);
+      op.reject(peer.broken);
+    }
+    if (error.code === 'timeout') {
+      peer.inbox.length = 0;
+      this.failRecvs(peer, peer.broken);
+    } else {
+      this.pumpRecv(peer);
+    }
+    peer.socket?.destroy();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed !== undefined) return;
+    this.closed = new PlexusCollectivesError(
+      SHM_MODULE,
+      'broken',
+      `the shared-memory transport of rank ${this.rank} is closed`,
+    );
+    process.off('exit', this.onExit);
+    this.server?.close();
+    this.server = undefined;
+    for (const p of this.peers) {
+      if (p === undefined) continue;
+      p.inbox.length = 0;
+      this.breakPeer(p, this.closed);
+      this.failRecvs(p, this.closed);
+      unlinkQuietly(p.outPath);
+      closeQuietly(p.outFd);
+      if (p.inFd !== undefined) closeQuietly(p.inFd);
+    }
+  }
+}

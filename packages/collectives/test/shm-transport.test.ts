@@ -1,0 +1,189 @@
+import { readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createShmTransport,
+  createTcpStore,
+  PlexusCollectivesError,
+  type ShmTransport,
+  type StoreV1,
+} from '../src/index.js';
+
+const opened: { transports: ShmTransport[]; stores: StoreV1[] }[] = [];
+afterEach(async () => {
+  for (const { transports, stores } of opened.splice(0)) {
+    for (const t of transports) await t.close();
+    for (const s of [...stores].reverse()) await s.close();
+  }
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function world(
+  worldSize: number,
+  slotBytes?: number,
+  timeoutMs = 5_000,
+): Promise<ShmTransport[]> {
+  const port = await freePort();
+  const stores = await Promise.all(
+    Array.from({ length: worldSize }, (_, r) =>
+      createTcpStore({ host: '127.0.0.1', port, isMaster: r === 0, timeoutMs: 5_000 }),
+    ),
+  );
+  const entry = { transports: [] as ShmTransport[], stores };
+  opened.push(entry);
+  entry.transports = await Promise.all(
+    stores.map((store, rank) =>
+      createShmTransport({
+        rank,
+        worldSize,
+        store,
+        timeoutMs,
+        ...(slotBytes !== undefined ? { slotBytes } : {}),
+      }),
+    ),
+  );
+  return entry.transports;
+}
+
+/** Deterministic bytes that differ per (seed, index), as the plain-JS reference. */
+function pattern(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed * 2654435761;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+function segmentsOf(t: ShmTransport): string[] {
+  return readdirSync(t.dir).filter((f) => f.startsWith(`plexus-shm-${t.id}`));
+}
+
+describe('createShmTransport', () => {
+  it('moves messages of 0, 1, odd and several-slot sizes intact and in order', async () => {
+    const [a, b] = await world(2, 1000);
+    const sizes = [0, 1, 7, 999, 1000, 1001, 2000, 4321, 0, 3 * 1000 + 17];
+    const sent = sizes.map((n, i) => pattern(n, i + 1));
+    const [, got] = await Promise.all([
+      Promise.all(sent.map((m) => a!.send(1, m))),
+      Promise.all(sizes.map(() => b!.recv(0))),
+    ]);
+    expect(got.map((m) => m.byteLength)).toEqual(sizes);
+    for (let i = 0; i < sizes.length; i++) expect(got[i]).toEqual(sent[i]);
+  });
+
+  it('streams several MiB through two 4 MiB slots, into a given buffer, both directions at once', async () => {
+    const [a, b] = await world(2);
+    const n = 9 * (1 << 20) + 3;
+    const ab = pattern(n, 11);
+    const ba = pattern(n, 12);
+    const into = new Uint8Array(n);
+    const [, , fromA, fromB] = await Promise.all([
+      a!.send(1, ab),
+      b!.send(0, ba),
+      b!.recv(0, into),
+      a!.recv(1),
+    ]);
+    expect(fromA).toBe(into);
+    expect(Buffer.from(fromA).equals(Buffer.from(ab))).toBe(true);
+    expect(Buffer.from(fromB).equals(Buffer.from(ba))).toBe(true);
+  });
+
+  it('keeps per-pair order with four ranks all sending to all concurrently', async () => {
+    const ts = await world(4, 512);
+    const msg = (src: number, dst: number, k: number) =>
+      pattern(100 * k + 37 * src + dst, 1000 * src + 10 * dst + k);
+    const results = await Promise.all(
+      ts.flatMap((t, r) =>
+        [0, 1, 2, 3]
+          .filter((p) => p !== r)
+          .flatMap((p) => [
+            ...[0, 1, 2].map((k) => t.send(p, msg(r, p, k)).then(() => null)),
+            ...[0, 1, 2].map((k) => t.recv(p).then((got) => ({ got, want: msg(p, r, k) }))),
+          ]),
+      ),
+    );
+    let checked = 0;
+    for (const r of results) {
+      if (r === null) continue;
+      expect(r.got).toEqual(r.want);
+      checked++;
+    }
+    expect(checked).toBe(4 * 3 * 3);
+  });
+
+  it('rejects a receive buffer of the wrong size with mismatch and stays aligned', async () => {
+    const [a, b] = await world(2, 64);
+    const [, err] = await Promise.all([
+      a!.send(1, pattern(200, 1)),
+      b!.recv(0, new Uint8Array(10)).catch((e: unknown) => e),
+    ]);
+    expect(err).toMatchObject({ code: 'mismatch' });
+    const next = pattern(5, 2);
+    await a!.send(1, next);
+    expect(await b!.recv(0)).toEqual(next);
+  });
+
+  it('times out a recv with a typed error and rejects bad arguments', async () => {
+    const [a] = await world(2);
+    const t = performance.now();
+    const err = await a!.recv(1, undefined, { timeoutMs: 100 }).catch((e: unknown) => e);
+    expect(PlexusCollectivesError.isInstance(err)).toBe(true);
+    expect(err).toMatchObject({ code: 'timeout' });
+    expect((err as Error).message).toMatch(
+      /^@plexus\/collectives\/shm-transport: recv from rank 1/,
+    );
+    expect(performance.now() - t).toBeGreaterThanOrEqual(90);
+    await expect(a!.send(0, new Uint8Array(1))).rejects.toMatchObject({ code: 'invalid-argument' });
+    await expect(a!.send(2, new Uint8Array(1))).rejects.toMatchObject({ code: 'invalid-argument' });
+    await expect(a!.send(1, [1, 2] as unknown as Uint8Array)).rejects.toThrow(
+      /^@plexus\/collectives\/shm-transport: expected bytes to be a Uint8Array/,
+    );
+  });
+
+  it('a send blocked on a full slot times out when the peer never reads', async () => {
+    const [a] = await world(2, 16);
+    const err = await a!.send(1, new Uint8Array(100), { timeoutMs: 150 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'timeout' });
+    // The pair is now broken: part of that message is in the stream.
+    await expect(a!.send(1, new Uint8Array(1))).rejects.toMatchObject({ code: 'timeout' });
+  });
+
+  it('leaves no segment files once connected, and rejects pending calls on close', async () => {
+    const ts = await world(3);
+    for (const t of ts) expect(segmentsOf(t)).toEqual([]);
+    expect(ts[0]!.dir).toBe('/dev/shm');
+    const pending = ts[1]!.recv(2);
+    await ts[2]!.close();
+    await expect(pending).rejects.toMatchObject({ code: 'broken' });
+    await expect(ts[2]!.send(0, new Uint8Array(1))).rejects.toMatchObject({ code: 'broken' });
+    await expect(ts[0]!.recv(2)).rejects.toMatchObject({ code: 'broken' });
+    // The other pairs keep working.
+    const [, got] = await Promise.all([ts[0]!.send(1, pattern(3, 3)), ts[1]!.recv(0)]);
+    expect(got).toEqual(pattern(3, 3));
+  });
+
+  it('delivers a message sent just before the sender closed', async () => {
+    const [a, b] = await world(2, 1 << 20);
+    await a!.send(1, pattern(1000, 9));
+    await a!.close();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await b!.recv(0)).toEqual(pattern(1000, 9));
+    await expect(b!.recv(0)).rejects.toMatchObject({ code: 'broken' });
+  });
+
+  it('works as a world of one', async () => {
+    const [a] = await world(1);
+    expect(a!.worldSize).toBe(1);
+    await expect(a!.send(0, new Uint8Array(1))).rejects.toMatchObject({ code: 'invalid-argument' });
+  });
+});
