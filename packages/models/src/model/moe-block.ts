@@ -1,11 +1,7 @@
-import {
-  dispatchDropless,
-  loadBalancingLoss,
-  type RouterV1,
-  routingStats,
-} from '@plexus/moe-routing';
+import { loadBalancingLoss, type RouterV1, type Routing, routingStats } from '@plexus/moe-routing';
+import { segmentSum } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { linear, silu } from './ops.js';
+import { gatherRows, linear, silu } from './ops.js';
 import { layerNames } from './params.js';
 
 /** One MoE layer's output and host statistics. */
@@ -42,18 +38,14 @@ export function moeBlock(
     const logits = linear(x, param(n.router));
     const routing = router.route({ logits, training, autoregressive: true });
     stats = routingStats(routing);
-    const output = dispatchDropless(
-      x,
-      routing,
-      (e, rows) =>
-        linear(
-          tf.mul(
-            silu(linear(rows, param(n.expert(e, 'w1')))),
-            linear(rows, param(n.expert(e, 'w3'))),
-          ) as tf.Tensor2D,
-          param(n.expert(e, 'w2')),
-        ),
-      x.shape[1],
+    const output = dropless(x, routing, (e, rows) =>
+      linear(
+        tf.mul(
+          silu(linear(rows, param(n.expert(e, 'w1')))),
+          linear(rows, param(n.expert(e, 'w3'))),
+        ) as tf.Tensor2D,
+        param(n.expert(e, 'w2')),
+      ),
     );
     const auxLoss = loadBalancingLoss(routing, alpha);
     return { output, auxLoss };
@@ -64,4 +56,42 @@ export function moeBlock(
     coefficientOfVariation: stats!.coefficientOfVariation,
     entropy: stats!.entropy,
   };
+}
+
+/**
+ * Dropless dispatch as MegaBlocks does it ("MegaBlocks: Efficient Sparse
+ * Training with Mixture-of-Experts", Gale et al., 2022), the same sums as
+ * `@plexus/moe-routing`'s `dispatchDropless`: assignments sorted by expert,
+ * each expert runs on exactly its rows, outputs are scaled by the gates and
+ * summed back per token. Here every expert's rows are gathered directly by
+ * {@link gatherRows} (a host copy on wasm and cpu) instead of one gather of
+ * all rows and a slice per expert: on wasm both of those copy element by
+ * element or the whole input.
+ */
+function dropless(
+  x: tf.Tensor2D,
+  routing: Routing,
+  expert: (e: number, rows: tf.Tensor2D) => tf.Tensor2D,
+): tf.Tensor2D {
+  const E = routing.numExperts;
+  const A = routing.expertIndex.length;
+  const counts = new Int32Array(E);
+  for (const e of routing.expertIndex) counts[e]! += 1;
+  const start = new Int32Array(E);
+  for (let e = 1; e < E; e++) start[e] = start[e - 1]! + counts[e - 1]!;
+  const perm = new Int32Array(A);
+  const next = start.slice();
+  for (let a = 0; a < A; a++) perm[next[routing.expertIndex[a]!]!++] = a;
+  const tokens = perm.map((a) => routing.tokenIndex[a]!);
+  return tf.tidy(() => {
+    if (A === 0) return tf.zeros([routing.numTokens, x.shape[1]]) as tf.Tensor2D;
+    const pieces: tf.Tensor2D[] = [];
+    for (let e = 0; e < E; e++) {
+      if (counts[e] === 0) continue;
+      pieces.push(expert(e, gatherRows(x, tokens.subarray(start[e]!, start[e]! + counts[e]!))));
+    }
+    const ys = pieces.length === 1 ? pieces[0]! : tf.concat(pieces, 0);
+    const gates = gatherRows(tf.reshape(routing.gates, [A, 1]) as tf.Tensor2D, perm);
+    return segmentSum(tf.mul(ys, gates), tokens, routing.numTokens) as tf.Tensor2D;
+  });
 }

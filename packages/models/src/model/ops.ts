@@ -208,14 +208,27 @@ export function applyRope(x: tf.Tensor3D, cos: tf.Tensor, sin: tf.Tensor): tf.Te
  * Rows `table[idx[i]]` for host indices, with the gradient as one segment
  * sum over the same indices: tfjs' own gather gradient
  * (`unsortedSegmentSum`) makes one pass per table row on the cpu backend,
- * O(vocab · tokens · width) for an embedding.
+ * O(vocab · tokens · width) for an embedding. On wasm and cpu the rows are
+ * copied on the host: the wasm backend's GatherV2 moves one element at a
+ * time.
  */
 export function gatherRows(table: tf.Tensor2D, idx: Int32Array): tf.Tensor2D {
-  const rows = table.shape[0];
-  const f = tf.customGrad((t) => ({
-    value: tf.gather(t as tf.Tensor2D, tf.tensor1d(idx, 'int32')),
-    gradFunc: (dy) => segmentSum(dy as tf.Tensor2D, idx, rows),
-  }));
+  const [rows, w] = table.shape;
+  const f = tf.customGrad((t) => {
+    let value: tf.Tensor2D;
+    if (onHost()) {
+      const data = (t as tf.Tensor2D).dataSync() as Float32Array;
+      const out = new Float32Array(idx.length * w);
+      for (let i = 0; i < idx.length; i++) {
+        const r = idx[i]!;
+        if (!(r >= 0 && r < rows))
+          throw new RangeError(`gatherRows: index ${r} at ${i} is outside [0, ${rows})`);
+        out.set(data.subarray(r * w, (r + 1) * w), i * w);
+      }
+      value = tf.tensor2d(out, [idx.length, w]);
+    } else value = tf.gather(t as tf.Tensor2D, tf.tensor1d(idx, 'int32'));
+    return { value, gradFunc: (dy) => segmentSum(dy as tf.Tensor2D, idx, rows) };
+  });
   return f(table) as tf.Tensor2D;
 }
 
