@@ -147,6 +147,7 @@ export async function initProcessGroup(
   const localRank = fromEnv(env, 'localRank', options.localRank, rank, 0, worldSize - 1);
   const timeoutMs = options.timeoutMs ?? 30_000;
   const prefix = options.prefix ?? 'plexus/pg';
+  const requested = transportOption(options.transport ?? env.PLEXUS_COLLECTIVES_TRANSPORT);
   let store = options.store;
   const ownsStore = store === undefined;
   if (store === undefined) {
@@ -161,7 +162,6 @@ export async function initProcessGroup(
     const port = fromEnv(env, 'masterPort', options.masterPort, undefined, 1, 65535);
     store = await createTcpStore({ host, port, isMaster: rank === 0, timeoutMs });
   }
-  const requested = transportOption(options.transport ?? env.PLEXUS_COLLECTIVES_TRANSPORT);
   let transport: TcpTransport | ShmTransport | undefined;
   let kind: 'tcp' | 'shm' = requested === 'shm' ? 'shm' : 'tcp';
   let topology: Topology;

@@ -60,14 +60,21 @@ interface SendOp {
 
 interface RecvOp {
   into: Uint8Array | undefined;
-  target: Uint8Array | undefined;
-  total: number;
-  offset: number;
   started: boolean;
-  error: PlexusCollectivesError | undefined;
   resolve: (bytes: Uint8Array) => void;
   reject: (error: PlexusCollectivesError) => void;
   timer: ReturnType<typeof setTimeout>;
+}
+
+/** A message being copied out of the slots, chunk by chunk. */
+interface Assembly {
+  total: number;
+  offset: number;
+  /** Where the chunks go; undefined when a receive with a wrong-sized buffer discards them. */
+  target: Uint8Array | undefined;
+  /** The receive it completes; undefined for a message nobody asked for yet. */
+  op: RecvOp | undefined;
+  error: PlexusCollectivesError | undefined;
 }
 
 /** One peer: the segment this rank writes, the one it reads, and the control socket. */
@@ -83,13 +90,24 @@ interface Peer {
   free: [boolean, boolean];
   nextSlot: 0 | 1;
   sends: SendOp[];
-  inbox: ControlFrame[];
+  /** The message whose chunks are arriving, bound to the head receive if one was waiting. */
+  assembling: Assembly | undefined;
+  /** Whole messages that arrived before a receive asked for them. */
+  ready: Uint8Array[];
   recvs: RecvOp[];
   /** Set once the control socket closed or a call timed out mid-message. */
   broken: PlexusCollectivesError | undefined;
 }
 
 const DEFAULT_SLOT_BYTES = 4 << 20;
+
+function mismatch(src: number, got: number, given: number): PlexusCollectivesError {
+  return new PlexusCollectivesError(
+    SHM_MODULE,
+    'mismatch',
+    `rank ${src} sent ${got} bytes but recv was given a buffer of ${given} bytes`,
+  );
+}
 
 /**
  * Creates a point-to-point transport between processes on one host, with no
@@ -181,7 +199,8 @@ class Shm implements ShmTransport {
         free: [true, true],
         nextSlot: 0,
         sends: [],
-        inbox: [],
+        assembling: undefined,
+        ready: [],
         recvs: [],
         broken: undefined,
       });
@@ -291,8 +310,7 @@ class Shm implements ShmTransport {
         unlinkQuietly(peer.outPath);
         return;
       case FrameType.Full:
-        peer.inbox.push(frame);
-        this.pumpRecv(peer);
+        this.takeChunk(peer, frame);
         return;
       case FrameType.Free:
         if (frame.slot === 0 || frame.slot === 1) peer.free[frame.slot] = true;
@@ -380,11 +398,7 @@ class Shm implements ShmTransport {
     return new Promise<Uint8Array>((resolve, reject) => {
       const op: RecvOp = {
         into,
-        target: undefined,
-        total: 0,
-        offset: 0,
         started: false,
-        error: undefined,
         resolve,
         reject,
         timer: setTimeout(() => {
@@ -402,7 +416,7 @@ class Shm implements ShmTransport {
         }, timeoutMs),
       };
       peer.recvs.push(op);
-      this.pumpRecv(peer);
+      this.matchReady(peer);
     });
   }
 
@@ -451,67 +465,91 @@ class Shm implements ShmTransport {
     }
   }
 
-  /** Copies announced chunks out of the peer's segment into the head receive and frees their slots. */
-  private pumpRecv(peer: Peer): void {
+  /**
+   * Copies one announced chunk out of the peer's segment and frees its slot
+   * at once: into the head receive's buffer when that receive was already
+   * waiting, else into a new buffer kept until a receive asks. Draining
+   * eagerly keeps a send from waiting on the peer's next receive, as a
+   * socket buffer would, which the collectives rely on (a rank may send
+   * before it receives).
+   */
+  private takeChunk(peer: Peer, frame: ControlFrame): void {
+    let a = peer.assembling;
+    if (a === undefined) {
+      const total = frame.value;
+      const op = peer.ready.length === 0 ? peer.recvs[0] : undefined;
+      a = { total, offset: 0, target: undefined, op, error: undefined };
+      if (op === undefined || op.into === undefined) {
+        a.target = new Uint8Array(total);
+      } else if (op.into.byteLength === total) {
+        a.target = op.into;
+      } else {
+        // Consume the message anyway so that the next one stays aligned.
+        a.error = mismatch(peer.rank, total, op.into.byteLength);
+      }
+      if (op !== undefined) op.started = true;
+      peer.assembling = a;
+    }
+    if (a.target !== undefined && frame.length > 0) {
+      try {
+        let read = 0;
+        while (read < frame.length) {
+          const n = readSync(
+            peer.inFd!,
+            a.target,
+            a.offset + read,
+            frame.length - read,
+            frame.slot * this.slotBytes + read,
+          );
+          if (n === 0) throw new Error('segment shorter than announced');
+          read += n;
+        }
+      } catch (error) {
+        this.breakPeer(
+          peer,
+          new PlexusCollectivesError(
+            SHM_MODULE,
+            'broken',
+            `reading the segment from rank ${peer.rank} failed: ${(error as Error).message}`,
+            { cause: error },
+          ),
+        );
+        return;
+      }
+    }
+    a.offset += frame.length;
+    peer.socket?.write(encodeFrame(FrameType.Free, frame.slot, 0, 0));
+    if (a.offset < a.total) return;
+    peer.assembling = undefined;
+    if (a.op === undefined) {
+      peer.ready.push(a.target!);
+      this.matchReady(peer);
+      return;
+    }
+    peer.recvs.shift();
+    clearTimeout(a.op.timer);
+    if (a.error !== undefined) a.op.reject(a.error);
+    else a.op.resolve(a.target!);
+  }
+
+  /** Hands messages that arrived early to waiting receives, in order; fails receives that can never complete. */
+  private matchReady(peer: Peer): void {
     for (;;) {
       const op = peer.recvs[0];
       if (op === undefined) return;
-      const frame = peer.inbox.shift();
-      if (frame === undefined) {
+      const msg = peer.ready.shift();
+      if (msg === undefined) {
         if (peer.broken !== undefined) this.failRecvs(peer, peer.broken);
         return;
       }
-      if (!op.started) {
-        op.started = true;
-        op.total = frame.value;
-        if (op.into === undefined) {
-          op.target = new Uint8Array(op.total);
-        } else if (op.into.byteLength === op.total) {
-          op.target = op.into;
-        } else {
-          // Consume the message anyway so that the next one stays aligned.
-          op.error = new PlexusCollectivesError(
-            SHM_MODULE,
-            'mismatch',
-            `rank ${peer.rank} sent ${op.total} bytes but recv was given a buffer of ${op.into.byteLength} bytes`,
-          );
-        }
-      }
-      if (op.target !== undefined && frame.length > 0) {
-        try {
-          let read = 0;
-          while (read < frame.length) {
-            const n = readSync(
-              peer.inFd!,
-              op.target,
-              op.offset + read,
-              frame.length - read,
-              frame.slot * this.slotBytes + read,
-            );
-            if (n === 0) throw new Error('segment shorter than announced');
-            read += n;
-          }
-        } catch (error) {
-          this.breakPeer(
-            peer,
-            new PlexusCollectivesError(
-              SHM_MODULE,
-              'broken',
-              `reading the segment from rank ${peer.rank} failed: ${(error as Error).message}`,
-              { cause: error },
-            ),
-          );
-          return;
-        }
-      }
-      op.offset += frame.length;
-      if (peer.broken === undefined)
-        peer.socket?.write(encodeFrame(FrameType.Free, frame.slot, 0, 0));
-      if (op.offset >= op.total) {
-        peer.recvs.shift();
-        clearTimeout(op.timer);
-        if (op.error !== undefined) op.reject(op.error);
-        else op.resolve(op.target!);
+      peer.recvs.shift();
+      clearTimeout(op.timer);
+      if (op.into === undefined) op.resolve(msg);
+      else if (op.into.byteLength !== msg.byteLength)
+        op.reject(mismatch(peer.rank, msg.byteLength, op.into.byteLength));
+      else {
+        op.into.set(msg);
+        op.resolve(op.into);
       }
     }
   }
@@ -533,12 +571,10 @@ class Shm implements ShmTransport {
       clearTimeout(op.timer);
       op.reject(peer.broken);
     }
-    if (error.code === 'timeout') {
-      peer.inbox.length = 0;
-      this.failRecvs(peer, peer.broken);
-    } else {
-      this.pumpRecv(peer);
-    }
+    // A half-copied message can never complete; whole ones still go to receives.
+    peer.assembling = undefined;
+    if (error.code === 'timeout') peer.ready.length = 0;
+    this.matchReady(peer);
     peer.socket?.destroy();
   }
 
@@ -554,7 +590,7 @@ class Shm implements ShmTransport {
     this.server = undefined;
     for (const p of this.peers) {
       if (p === undefined) continue;
-      p.inbox.length = 0;
+      p.ready.length = 0;
       this.breakPeer(p, this.closed);
       this.failRecvs(p, this.closed);
       unlinkQuietly(p.outPath);
