@@ -1,5 +1,7 @@
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createShmTransport,
@@ -30,6 +32,7 @@ async function world(
   worldSize: number,
   slotBytes?: number,
   timeoutMs = 5_000,
+  dir?: string,
 ): Promise<ShmTransport[]> {
   const port = await freePort();
   const stores = await Promise.all(
@@ -47,6 +50,7 @@ async function world(
         store,
         timeoutMs,
         ...(slotBytes !== undefined ? { slotBytes } : {}),
+        ...(dir !== undefined ? { dir } : {}),
       }),
     ),
   );
@@ -185,6 +189,20 @@ describe('createShmTransport', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(await b!.recv(0)).toEqual(pattern(1000, 9));
     await expect(b!.recv(0)).rejects.toMatchObject({ code: 'broken' });
+  });
+
+  it('uses another directory when given one, and leaves nothing there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plexus-shm-dir-'));
+    try {
+      const [a, b] = await world(2, 100, 5_000, dir);
+      expect(a!.dir).toBe(dir);
+      const m = pattern(1234, 8);
+      const [, got] = await Promise.all([a!.send(1, m), b!.recv(0)]);
+      expect(got).toEqual(m);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('works as a world of one', async () => {
