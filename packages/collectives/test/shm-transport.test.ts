@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createShmTransport,
@@ -209,5 +211,102 @@ describe('createShmTransport', () => {
     const [a] = await world(1);
     expect(a!.worldSize).toBe(1);
     await expect(a!.send(0, new Uint8Array(1))).rejects.toMatchObject({ code: 'invalid-argument' });
+  });
+});
+
+describe('createShmTransport with a peer in another process', () => {
+  it('a send times out with a typed error while the peer process is stopped (SIGSTOP)', async () => {
+    const port = await freePort();
+    const store = await createTcpStore({
+      host: '127.0.0.1',
+      port,
+      isMaster: true,
+      timeoutMs: 5_000,
+    });
+    const src = new URL('../src/index.ts', import.meta.url).href;
+    const script = `
+      const { createTcpStore, createShmTransport } = await import(${JSON.stringify(src)});
+      const store = await createTcpStore({ host: '127.0.0.1', port: ${port}, timeoutMs: 5000 });
+      await createShmTransport({ rank: 1, worldSize: 2, store, timeoutMs: 5000 });
+      console.log('ready');
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    try {
+      const readyLine = new Promise<void>((resolve) => {
+        createInterface({ input: child.stdout! }).on('line', (l) => l === 'ready' && resolve());
+      });
+      const t = await createShmTransport({
+        rank: 0,
+        worldSize: 2,
+        store,
+        slotBytes: 1024,
+        timeoutMs: 5_000,
+      });
+      opened.push({ transports: [t], stores: [store] });
+      await readyLine;
+      child.kill('SIGSTOP');
+      // Two slots fill; the third chunk waits for a 'free' that never comes.
+      const err = await t
+        .send(1, new Uint8Array(3 * 1024), { timeoutMs: 300 })
+        .catch((e: unknown) => e);
+      expect(PlexusCollectivesError.isInstance(err)).toBe(true);
+      expect(err).toMatchObject({ code: 'timeout' });
+      expect((err as Error).message).toMatch(
+        /^@plexus\/collectives\/shm-transport: send of 3072 bytes to rank 1 timed out after 300 ms/,
+      );
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('a SIGKILLed peer makes a pending recv reject with broken well within the timeout', async () => {
+    const port = await freePort();
+    const store = await createTcpStore({
+      host: '127.0.0.1',
+      port,
+      isMaster: true,
+      timeoutMs: 5_000,
+    });
+    const src = new URL('../src/index.ts', import.meta.url).href;
+    const script = `
+      const { createTcpStore, createShmTransport } = await import(${JSON.stringify(src)});
+      const store = await createTcpStore({ host: '127.0.0.1', port: ${port}, timeoutMs: 5000 });
+      await createShmTransport({ rank: 1, worldSize: 2, store, timeoutMs: 5000 });
+      console.log('ready');
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    try {
+      const readyLine = new Promise<void>((resolve) => {
+        createInterface({ input: child.stdout! }).on('line', (l) => l === 'ready' && resolve());
+      });
+      const t = await createShmTransport({ rank: 0, worldSize: 2, store, timeoutMs: 20_000 });
+      opened.push({ transports: [t], stores: [store] });
+      await readyLine;
+      const pending = t.recv(1).catch((e: unknown) => e);
+      const killedAt = performance.now();
+      child.kill('SIGKILL');
+      const err = await pending;
+      expect(err).toMatchObject({ code: 'broken' });
+      expect((err as Error).message).toMatch(/control connection with rank 1 closed/);
+      expect(performance.now() - killedAt).toBeLessThan(3_000);
+      await expect(t.send(1, new Uint8Array(1))).rejects.toMatchObject({ code: 'broken' });
+      expect(segmentsOf(t)).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
