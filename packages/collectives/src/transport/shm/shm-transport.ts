@@ -210,6 +210,8 @@ class Shm implements ShmTransport {
     const done = new Promise<void>((resolve, reject) => {
       settle = (error) => (error === undefined ? resolve() : reject(error));
     });
+    // It may fail while the connects are still pending: awaited below, not unhandled.
+    done.catch(() => {});
     const check = () => {
       if (this.peers.every((p) => p === undefined || (p.helloSeen && p.readySeen))) settle?.();
     };
@@ -299,8 +301,23 @@ class Shm implements ShmTransport {
     switch (frame.type) {
       case FrameType.Hello:
         if (!peer.helloSeen) {
+          const path = segmentPath(this.dir, this.id, peer.rank, this.rank);
+          try {
+            peer.inFd = openSync(path, 'r');
+          } catch (error) {
+            // Closing the socket fails the rendezvous on both ends.
+            this.breakPeer(
+              peer,
+              new PlexusCollectivesError(
+                SHM_MODULE,
+                'broken',
+                `could not open rank ${peer.rank}'s segment ${path}: ${(error as Error).message}`,
+                { cause: error },
+              ),
+            );
+            return;
+          }
           peer.helloSeen = true;
-          peer.inFd = openSync(segmentPath(this.dir, this.id, peer.rank, this.rank), 'r');
           peer.socket?.write(encodeFrame(FrameType.Ready, 0, 0, this.rank));
         }
         return;
