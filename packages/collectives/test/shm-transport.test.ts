@@ -207,6 +207,27 @@ describe('createShmTransport', () => {
     }
   });
 
+  it('a rendezvous without the peer times out with a typed error and leaves no files', async () => {
+    const store = await createTcpStore({ host: '127.0.0.1', port: 0, isMaster: true });
+    opened.push({ transports: [], stores: [store] });
+    const before = new Set(readdirSync('/dev/shm'));
+    const err = await createShmTransport({ rank: 0, worldSize: 2, store, timeoutMs: 200 }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'timeout' });
+    expect((err as Error).message).toMatch(
+      /^@plexus\/collectives\/shm-transport: rank 0: shared-memory rendezvous timed out after 200 ms \(ranks 1 not connected\)/,
+    );
+    expect(readdirSync('/dev/shm').filter((f) => !before.has(f))).toEqual([]);
+    await store.set('other/id', 'not-an-id');
+    await expect(
+      createShmTransport({ rank: 1, worldSize: 2, store, prefix: 'other', timeoutMs: 200 }),
+    ).rejects.toMatchObject({ code: 'mismatch' });
+    await expect(
+      createShmTransport({ rank: 0, worldSize: 2, store, slotBytes: 0 }),
+    ).rejects.toThrow(/^@plexus\/collectives\/shm-transport: expected slotBytes to be an integer/);
+  });
+
   it('works as a world of one', async () => {
     const [a] = await world(1);
     expect(a!.worldSize).toBe(1);
