@@ -15,7 +15,7 @@ import {
   type TcpTransportOptions,
 } from './transport/tcp/tcp-transport.js';
 import { createTransportGroup, type TransportGroupOptions } from './transport/transport-group.js';
-import type { CollectiveGroupV1 } from './types.js';
+import type { CollectiveGroupV1, ExtendedCollectiveGroupV1 } from './types.js';
 
 const MODULE = 'process-group';
 
@@ -67,7 +67,7 @@ export interface InitProcessGroupOptions {
 export type ProcessGroupTransport = 'tcp' | 'shm' | 'auto';
 
 /** A process group: the collectives of `CollectiveGroupV1` over TCP or shared memory, plus what built it. */
-export interface ProcessGroup extends CollectiveGroupV1 {
+export interface ProcessGroup extends ExtendedCollectiveGroupV1 {
   readonly localRank: number;
   readonly localWorldSize: number;
   readonly store: StoreV1;
@@ -275,9 +275,11 @@ class Group implements ProcessGroup {
   readonly barrier: CollectiveGroupV1['barrier'];
   readonly send: CollectiveGroupV1['send'];
   readonly recv: CollectiveGroupV1['recv'];
+  readonly allToAllV: ExtendedCollectiveGroupV1['allToAllV'];
+  readonly newSubGroup: ExtendedCollectiveGroupV1['newSubGroup'];
 
   constructor(
-    group: CollectiveGroupV1,
+    group: ExtendedCollectiveGroupV1,
     readonly localRank: number,
     readonly localWorldSize: number,
     readonly store: StoreV1,
@@ -296,6 +298,8 @@ class Group implements ProcessGroup {
     this.barrier = group.barrier.bind(group);
     this.send = group.send.bind(group);
     this.recv = group.recv.bind(group);
+    this.allToAllV = group.allToAllV.bind(group);
+    this.newSubGroup = group.newSubGroup.bind(group);
   }
 
   async destroy(): Promise<void> {

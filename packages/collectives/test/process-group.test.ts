@@ -77,6 +77,31 @@ describe('initProcessGroup: collectives over TCP match a sequential reference', 
     }, 20_000);
   }
 
+  it('process groups have variable all-to-all and sub-groups', async () => {
+    const gs = await initAll(3, false);
+    // Rank r sends r + 1 + d elements of value 10r + d to rank d.
+    const results = await Promise.all(
+      gs.map((g) => {
+        const counts = [0, 1, 2].map((d) => g.rank + 1 + d);
+        const buf = Float32Array.from(
+          counts.flatMap((n, d) => Array<number>(n).fill(10 * g.rank + d)),
+        );
+        return g.allToAllV(buf, counts);
+      }),
+    );
+    results.forEach(({ data, recvCounts }, d) => {
+      expect(recvCounts).toEqual([0, 1, 2].map((s) => s + 1 + d));
+      expect(Array.from(data)).toEqual(
+        [0, 1, 2].flatMap((s) => Array<number>(s + 1 + d).fill(10 * s + d)),
+      );
+    });
+    const subs = gs.filter((g) => g.rank !== 1).map((g) => g.newSubGroup([0, 2]));
+    const sums = await Promise.all(
+      subs.map((sub, i) => sub.allReduce(Float64Array.of(i + 1), 'sum')),
+    );
+    for (const s of sums) expect(Array.from(s)).toEqual([3]);
+  }, 20_000);
+
   it('with a store given explicitly (several groups on one store, by prefix)', async () => {
     const master = await createTcpStore({ host: '127.0.0.1', port: 0, isMaster: true });
     try {
