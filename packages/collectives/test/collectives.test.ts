@@ -9,7 +9,8 @@ import {
   segmentBounds,
   spawnThreadGroup,
 } from '../src/index.js';
-import { type Case, cases, input } from './fixtures/cases.js';
+import { cases, input } from './fixtures/cases.js';
+import { expectClose, expected } from './fixtures/reference.js';
 
 // Worker entries are plain .mjs files that register tsx in their thread, then
 // import the TypeScript worker (`--import tsx` in a worker's execArgv does not
@@ -27,70 +28,6 @@ function spawn(...args: Parameters<typeof spawnThreadGroup>): SpawnedThreadGroup
   const g = spawnThreadGroup(...args);
   running.push(g);
   return g;
-}
-
-function reduceRef(inputs: CollectiveBuffer[], op: ReduceOp): CollectiveBuffer {
-  const acc = inputs[0]!.slice();
-  const isInt = acc instanceof Int32Array;
-  for (const x of inputs.slice(1)) {
-    for (let i = 0; i < acc.length; i++) {
-      const a = acc[i]!;
-      const b = x[i]!;
-      if (op === 'sum' || op === 'avg') acc[i] = a + b;
-      else if (op === 'prod') acc[i] = isInt ? Math.imul(a, b) : a * b;
-      else if (op === 'min') acc[i] = Math.min(a, b);
-      else acc[i] = Math.max(a, b);
-    }
-  }
-  if (op === 'avg') for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! / inputs.length;
-  return acc;
-}
-
-function expected(c: Case, rank: number, inputs: CollectiveBuffer[]): CollectiveBuffer {
-  const n = inputs.length;
-  switch (c.kind) {
-    case 'allReduce':
-      return reduceRef(inputs, c.op);
-    case 'reduceScatter': {
-      const [s, e] = segmentBounds(c.length, n, rank);
-      return reduceRef(inputs, c.op).slice(s, e);
-    }
-    case 'broadcast':
-      return inputs[c.id % n]!;
-    case 'allGather': {
-      const out = inputs[0]!.constructor as new (k: number) => CollectiveBuffer;
-      const all = new out(c.length * n);
-      for (let r = 0; r < n; r++) all.set(inputs[r]!, r * c.length);
-      return all;
-    }
-    case 'allToAll': {
-      const out = inputs[0]!.slice();
-      for (let p = 0; p < n; p++)
-        out.set(inputs[p]!.subarray(rank * c.length, (rank + 1) * c.length), p * c.length);
-      return out;
-    }
-    case 'sendRecv':
-      return inputs[(rank - 1 + n) % n]!;
-  }
-}
-
-function expectClose(actual: CollectiveBuffer, want: CollectiveBuffer, c: Case, rank: number) {
-  const where = `case ${c.id} ${c.kind}/${c.op}/${c.dtype}/len ${c.length} on rank ${rank}`;
-  expect(actual.constructor, where).toBe(want.constructor);
-  expect(actual.length, where).toBe(want.length);
-  const exact =
-    want instanceof Int32Array ||
-    c.op === 'min' ||
-    c.op === 'max' ||
-    !(c.kind === 'allReduce' || c.kind === 'reduceScatter');
-  const tol = want instanceof Float32Array ? 1e-5 : 1e-12;
-  for (let i = 0; i < want.length; i++) {
-    const a = actual[i]!;
-    const b = want[i]!;
-    if (exact ? a !== b : Math.abs(a - b) > tol * Math.max(1, Math.abs(b))) {
-      expect.fail(`${where}: element ${i} is ${a}, expected ${b}`);
-    }
-  }
 }
 
 describe('thread group collectives match a sequential reference', () => {
