@@ -1,9 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -13,6 +11,7 @@ import {
   type ShmTransport,
 } from '../src/index.js';
 import { cases, input } from './fixtures/cases.js';
+import { expectSurvivorsRejectAfterKill, freePort } from './fixtures/kill-mid-all-reduce.js';
 import { expectClose, expected } from './fixtures/reference.js';
 import { runBattery } from './fixtures/run-battery.js';
 
@@ -26,15 +25,6 @@ afterEach(async () => {
   // Rank 0 hosts the store: close it last.
   for (const g of groups.splice(0).reverse()) await g.destroy();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Files in /dev/shm that belong to shared-memory groups created by this package. */
 function shmFiles(): string[] {
@@ -171,56 +161,8 @@ describe('processes over shared memory', () => {
   }, 30_000);
 
   it('a SIGKILLed peer mid-allReduce makes the survivors reject well within the timeout', async () => {
-    const worldSize = 3;
-    const port = await freePort();
     const before = new Set(shmFiles());
-    const lines: string[][] = Array.from({ length: worldSize }, () => []);
-    const waiters: (() => void)[] = [];
-    const procs = Array.from({ length: worldSize }, (_, rank) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', worker, 'sigkill'], {
-        cwd: pkg,
-        env: {
-          ...process.env,
-          RANK: String(rank),
-          WORLD_SIZE: String(worldSize),
-          MASTER_ADDR: '127.0.0.1',
-          MASTER_PORT: String(port),
-          PLEXUS_COLLECTIVES_TRANSPORT: 'shm',
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      children.push(child);
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        lines[rank]!.push(line);
-        for (const w of waiters.splice(0)) w();
-      });
-      return child;
-    });
-    const until = (pred: () => boolean) =>
-      new Promise<void>((resolve) => {
-        const check = () => (pred() ? resolve() : waiters.push(check));
-        check();
-      });
-    await until(() => lines.every((l) => l.includes('first allReduce done')));
-    const killedAt = performance.now();
-    procs[2]!.kill('SIGKILL');
-    await until(() => [0, 1].every((r) => lines[r]!.some((l) => l.startsWith('RESULT '))));
-    const elapsed = performance.now() - killedAt;
-    for (const r of [0, 1]) {
-      const result = JSON.parse(lines[r]!.find((l) => l.startsWith('RESULT '))!.slice(7));
-      expect(result.isInstance).toBe(true);
-      expect(result.code).toBe('broken');
-      expect(result.message).toMatch(
-        /^@plexus\/collectives\/process-group: allReduce on rank \d failed/,
-      );
-    }
-    // The timeout is 20 s; the killed peer's control sockets close at once.
-    expect(elapsed).toBeLessThan(5_000);
-    await Promise.all(
-      procs.map((p) =>
-        p.exitCode !== null || p.signalCode !== null ? null : new Promise((r) => p.on('exit', r)),
-      ),
-    );
+    await expectSurvivorsRejectAfterKill(children, { PLEXUS_COLLECTIVES_TRANSPORT: 'shm' });
     // The segments were unlinked at the rendezvous: even the killed rank left none.
     expect(shmFiles().filter((f) => !before.has(f))).toEqual([]);
   }, 40_000);
