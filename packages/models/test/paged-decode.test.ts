@@ -179,3 +179,33 @@ describe('forwardPaged reports the expert load of a Mixtral pass', () => {
     model.dispose();
   });
 });
+
+describe('forwardPaged with allRowsOf', () => {
+  it('returns every row of the marked chunks and the last row of the others, equal to the full output', async () => {
+    await initBackend({ backend: 'wasm' });
+    const model = loadCheckpoint(join(DIR, 'llama-gqa'));
+    const c = model.config;
+    const layout = {
+      numLayers: c.num_hidden_layers,
+      numBlocks: 8,
+      blockSize: 8,
+      numKvHeads: c.num_key_value_heads,
+      headDim: c.head_dim,
+    };
+    const chunks = [
+      { blockTable: [0, 1], start: 0, tokens: [1, 4, 2, 8, 5, 7] },
+      { blockTable: [2], start: 0, tokens: [3, 6, 9] },
+    ];
+    const full = rows(forwardPaged(model, new PagedKvStorage(layout), chunks));
+    const some = rows(
+      forwardPaged(model, new PagedKvStorage(layout), chunks, { allRowsOf: [false, true] }),
+    );
+    expect(some).toHaveLength(1 + 3);
+    for (const [i, r] of [5, 6, 7, 8].entries())
+      expect(maxDiff(some[i]!, full[r]!)).toBeLessThan(1e-5);
+    expect(() =>
+      forwardPaged(model, new PagedKvStorage(layout), chunks, { allRowsOf: [true] }),
+    ).toThrow(/allRowsOf has 1 entries for 2 chunks/);
+    model.dispose();
+  });
+});

@@ -35,13 +35,14 @@ export class CausalLmServingModel implements ServingModelV1 {
 
   step(entries: readonly ModelStepEntry[]): Float32Array[] {
     if (!this.store) throw new Error('allocateCache must run before step');
-    const all = entries.some((e) => e.allLogits);
     const logits = forwardPaged(
       this.model,
       this.store,
       entries.map((e) => ({ blockTable: e.blockTable, start: e.startPos, tokens: e.tokens })),
       {
-        lastOnly: !all,
+        // Head only on the rows the engine samples from: every row of a draft being
+        // verified, the last row of everything else (a prefill chunk's other rows are unused).
+        allRowsOf: entries.map((e) => e.allLogits === true),
         onExpertLoad: (load) => {
           this.lastExpertLoad = load.map((l) => Array.from(l.load));
         },
@@ -51,14 +52,7 @@ export class CausalLmServingModel implements ServingModelV1 {
     const data = logits.dataSync() as Float32Array;
     logits.dispose();
     const rows: Float32Array[] = [];
-    let offset = 0;
-    for (const e of entries) {
-      const n = all ? e.tokens.length : 1;
-      if (!all || e.allLogits) {
-        for (let i = 0; i < n; i++) rows.push(data.slice((offset + i) * v, (offset + i + 1) * v));
-      } else rows.push(data.slice((offset + n - 1) * v, (offset + n) * v));
-      offset += n;
-    }
+    for (let r = 0; r < data.length / v; r++) rows.push(data.slice(r * v, (r + 1) * v));
     return rows;
   }
 

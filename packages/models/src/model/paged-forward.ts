@@ -39,8 +39,11 @@ const MODULE = 'paged';
  * through their block tables, then attends with `@plexus/kv-cache`'s paged
  * kernel (causal, GQA). Every chunk's K/V of a layer is written before any
  * chunk attends, so chunks that share prefix blocks in one call see them.
- * Returns logits `[total new tokens, vocab]`, or with `lastOnly` one row
- * per chunk (its last token), which is what sampling needs.
+ * Returns logits `[total new tokens, vocab]`; with `lastOnly` one row per
+ * chunk (its last token), which is what sampling needs; with `allRowsOf`
+ * every row of the chunks it marks and the last row of the others
+ * (speculative verification beside prefill chunks), so the head runs only on
+ * the rows the caller samples from.
  */
 export function forwardPaged(
   model: CausalLM,
@@ -48,6 +51,8 @@ export function forwardPaged(
   chunks: readonly PagedChunk[],
   options: {
     lastOnly?: boolean;
+    /** Per chunk: `true` keeps all its rows, `false` only its last (implies `lastOnly` for the others). */
+    allRowsOf?: readonly boolean[];
     /** Receives the per-layer expert load of this pass (MoE models; empty for dense ones). */
     onExpertLoad?: (load: readonly ExpertLoad[]) => void;
   } = {},
@@ -117,7 +122,30 @@ export function forwardPaged(
   return tf.tidy(() => {
     const { hidden, expertLoad } = model.hidden(ids, positions, attend, false);
     options.onExpertLoad?.(expertLoad);
-    const h = options.lastOnly ? tf.gather(hidden, tf.tensor1d(lastRows, 'int32')) : hidden;
+    const rows = options.allRowsOf
+      ? selectedRows(chunks, options.allRowsOf)
+      : options.lastOnly
+        ? lastRows
+        : null;
+    const h = rows ? tf.gather(hidden, tf.tensor1d(rows, 'int32')) : hidden;
     return model.head(h as tf.Tensor2D);
   });
+}
+
+/** Row indices of every token of the chunks marked in `all`, and of the last token of the others. */
+function selectedRows(chunks: readonly PagedChunk[], all: readonly boolean[]): Int32Array {
+  if (all.length !== chunks.length)
+    throw new PlexusModelsError(
+      MODULE,
+      `allRowsOf has ${all.length} entries for ${chunks.length} chunks; expected one per chunk`,
+    );
+  const rows: number[] = [];
+  let at = 0;
+  chunks.forEach((ch, i) => {
+    const n = ch.tokens.length;
+    if (all[i]) for (let t = 0; t < n; t++) rows.push(at + t);
+    else rows.push(at + n - 1);
+    at += n;
+  });
+  return Int32Array.from(rows);
 }
