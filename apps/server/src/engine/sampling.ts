@@ -47,6 +47,7 @@ function draw(
   params: Pick<SamplingParams, 'temperature' | 'topK' | 'topP'>,
   rng: SeededRandom,
 ): number {
+  if (params.topK <= 0 && params.topP >= 1) return drawUntruncated(logits, params.temperature, rng);
   const order = Array.from(logits.keys()).sort((a, b) => logits[b]! - logits[a]! || a - b);
   const keep = params.topK > 0 ? Math.min(params.topK, order.length) : order.length;
   const max = logits[order[0]!]!;
@@ -78,10 +79,30 @@ function draw(
   return order[cut - 1]!;
 }
 
+/** Plain temperature sampling: one pass over the vocabulary, no sort. */
+function drawUntruncated(logits: Float32Array, temperature: number, rng: SeededRandom): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of logits) if (v > max) max = v;
+  let total = 0;
+  for (const v of logits) total += Math.exp((v - max) / temperature);
+  let u = rng.uniform() * total;
+  for (let i = 0; i < logits.length; i++) {
+    u -= Math.exp((logits[i]! - max) / temperature);
+    if (u < 0) return i;
+  }
+  return logits.length - 1;
+}
+
+/** The n most likely tokens, best first (ties to the lower id), by insertion into a short list. */
 function topN(logp: Float64Array, n: number): { token: number; logprob: number }[] {
   if (n <= 0) return [];
-  const idx = Array.from(logp.keys())
-    .sort((a, b) => logp[b]! - logp[a]! || a - b)
-    .slice(0, n);
-  return idx.map((token) => ({ token, logprob: logp[token]! }));
+  const best: number[] = [];
+  for (let i = 0; i < logp.length; i++) {
+    if (best.length === n && logp[i]! <= logp[best[n - 1]!]!) continue;
+    let at = best.length;
+    while (at > 0 && logp[i]! > logp[best[at - 1]!]!) at--;
+    best.splice(at, 0, i);
+    if (best.length > n) best.pop();
+  }
+  return best.map((token) => ({ token, logprob: logp[token]! }));
 }
