@@ -17,7 +17,7 @@ describe('sampleToken', () => {
       .slice(0, 4);
     const got = sampleToken(logits, { ...base, logprobs: 4 }, new SeededRandom(1)).topLogprobs;
     expect(got.map((t) => t.token)).toEqual(ref);
-    got.forEach((t) => expect(t.logprob).toBeCloseTo(lp[t.token]!, 12));
+    for (const t of got) expect(t.logprob).toBeCloseTo(lp[t.token]!, 12);
   });
 
   it('samples softmax(logits / T) without truncation (frequencies over 40,000 draws)', () => {
@@ -28,7 +28,9 @@ describe('sampleToken', () => {
     for (let i = 0; i < n; i++)
       counts[sampleToken(logits, { ...base, temperature: T }, rng).token]!++;
     const p = logSoftmax(Float32Array.from(logits, (v) => v / T)).map(Math.exp);
-    counts.forEach((c, i) => expect(Math.abs(c / n - p[i]!)).toBeLessThan(0.01));
+    counts.forEach((c, i) => {
+      expect(Math.abs(c / n - p[i]!)).toBeLessThan(0.01);
+    });
   });
 
   it('top-k and top-p keep only the most likely tokens', () => {
