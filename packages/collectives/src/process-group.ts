@@ -59,7 +59,14 @@ export interface InitProcessGroupOptions {
   shm?: Omit<ShmTransportOptions, 'rank' | 'worldSize' | 'store' | 'timeoutMs' | 'prefix'>;
   /** TCP transport settings (connections per peer, frame limits, host, secret ...). */
   tcp?: Omit<TcpTransportOptions, 'rank' | 'worldSize' | 'store' | 'timeoutMs' | 'prefix'>;
-  /** Environment to read (default `process.env`). `PLEXUS_COLLECTIVES_SECRET` sets `tcp.secret`. */
+  /**
+   * Shared secret of the run (default: `tcp.secret`, else
+   * `PLEXUS_COLLECTIVES_SECRET`): the built-in TCP store and the TCP
+   * transport then authenticate every connection with it (HMAC challenge
+   * both ways). A `store` you pass keeps its own settings.
+   */
+  secret?: string | Uint8Array;
+  /** Environment to read (default `process.env`). `PLEXUS_COLLECTIVES_SECRET` sets `secret`. */
   env?: Record<string, string | undefined>;
 }
 
@@ -148,6 +155,9 @@ export async function initProcessGroup(
   const timeoutMs = options.timeoutMs ?? 30_000;
   const prefix = options.prefix ?? 'plexus/pg';
   const requested = transportOption(options.transport ?? env.PLEXUS_COLLECTIVES_TRANSPORT);
+  const envSecret = env.PLEXUS_COLLECTIVES_SECRET;
+  const secret =
+    options.secret ?? options.tcp?.secret ?? (envSecret === '' ? undefined : envSecret);
   let store = options.store;
   const ownsStore = store === undefined;
   if (store === undefined) {
@@ -160,7 +170,13 @@ export async function initProcessGroup(
       );
     }
     const port = fromEnv(env, 'masterPort', options.masterPort, undefined, 1, 65535);
-    store = await createTcpStore({ host, port, isMaster: rank === 0, timeoutMs });
+    store = await createTcpStore({
+      host,
+      port,
+      isMaster: rank === 0,
+      timeoutMs,
+      ...(secret !== undefined ? { secret } : {}),
+    });
   }
   let transport: TcpTransport | ShmTransport | undefined;
   let kind: 'tcp' | 'shm' = requested === 'shm' ? 'shm' : 'tcp';
@@ -179,10 +195,9 @@ export async function initProcessGroup(
       });
       topology = options.collectives?.topology ?? { hostOf: new Array<number>(worldSize).fill(0) };
     } else {
-      const secret = options.tcp?.secret ?? env.PLEXUS_COLLECTIVES_SECRET;
       transport = await createTcpTransport({
         ...options.tcp,
-        ...(secret !== undefined && secret !== '' ? { secret } : {}),
+        ...(secret !== undefined ? { secret: options.tcp?.secret ?? secret } : {}),
         rank,
         worldSize,
         store,

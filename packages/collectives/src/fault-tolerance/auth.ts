@@ -9,17 +9,24 @@ export function newNonce(): string {
 }
 
 /**
+ * Who computes a proof. Distinct roles keep one side's answer from being
+ * replayed as the other's, and one protocol's (fault-tolerance coordinator,
+ * rendezvous store) from being replayed in another when they share a secret.
+ */
+export type ProofRole = 'peer' | 'coordinator' | 'store-client' | 'store-server';
+
+/**
  * HMAC-SHA256 of `role:nonce` under `secret` (hex). The role keeps the
  * coordinator's answer from being replayed as a peer's and the reverse.
  */
-export function proof(secret: Secret, role: 'peer' | 'coordinator', nonce: string): string {
+export function proof(secret: Secret, role: ProofRole, nonce: string): string {
   return createHmac('sha256', secret).update(`${role}:${nonce}`).digest('hex');
 }
 
 /** Constant-time check of a proof. */
 export function proofMatches(
   secret: Secret,
-  role: 'peer' | 'coordinator',
+  role: ProofRole,
   nonce: string,
   given: unknown,
 ): boolean {

@@ -1,8 +1,20 @@
 import { createServer, type Socket } from 'node:net';
 import { PlexusCollectivesError } from '../errors.js';
-import { readMessages, type StoreMessage, writeMessage } from './wire.js';
+import type { Secret } from '../fault-tolerance/auth.js';
+import { checkAnswer, checkSecret, greeting, HANDSHAKE_ID } from './store-auth.js';
+import {
+  HANDSHAKE_MESSAGE_BYTES,
+  MAX_STORE_MESSAGE,
+  type MessageSink,
+  readMessagesInto,
+  type StoreMessage,
+  writeMessage,
+} from './wire.js';
 
 const MODULE = 'tcp-store';
+
+/** Largest timer Node accepts; longer waits would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Options for `startTcpStoreServer`. */
 export interface TcpStoreServerOptions {
@@ -10,6 +22,17 @@ export interface TcpStoreServerOptions {
   host?: string;
   /** Port (default 0: any free port; read it back from `port`). */
   port?: number;
+  /**
+   * Shared secret: every client must then answer an HMAC-SHA256 challenge
+   * and gets the server's proof back before any request is served.
+   */
+  secret?: Secret;
+  /** Largest accepted request in bytes (default 64 MiB); a larger one closes that connection. */
+  maxMessageBytes?: number;
+  /** Milliseconds a new connection has to authenticate (default 10 000). */
+  handshakeTimeoutMs?: number;
+  /** Told about every connection closed for a failed handshake, garbage, an oversized or replayed request. */
+  onRejectedConnection?: (error: PlexusCollectivesError) => void;
 }
 
 /** A running TCP store server; see `startTcpStoreServer`. */
@@ -30,7 +53,11 @@ interface Waiter {
  * `TCPStore`: one in-memory map, blocking `get`/`wait` answered when the key
  * is set (or with a timeout error), atomic `add` and `compareSet` (a
  * single-threaded event loop makes every request atomic). Clients speak
- * length-prefixed JSON; a client that sends garbage is disconnected.
+ * length-prefixed JSON. Every connection starts with the server's greeting;
+ * with `secret`, it carries a nonce that the client must answer with an
+ * HMAC before anything else, and the server proves the secret back. A
+ * connection that fails that, sends garbage, an oversized message or a
+ * request id that does not grow (a replay) is closed; the others go on.
  */
 export async function startTcpStoreServer(
   options: TcpStoreServerOptions = {},
@@ -100,7 +127,9 @@ export async function startTcpStoreServer(
         ? (msg.keys as string[])
         : undefined;
     const timeoutMs =
-      typeof msg.timeoutMs === 'number' && msg.timeoutMs > 0 ? msg.timeoutMs : 30_000;
+      typeof msg.timeoutMs === 'number' && msg.timeoutMs > 0
+        ? Math.min(msg.timeoutMs, MAX_TIMER_MS)
+        : 30_000;
     switch (msg.op) {
       case 'set':
         if (key === undefined || typeof msg.value !== 'string')
@@ -177,16 +206,81 @@ export async function startTcpStoreServer(
     }
   };
 
+  const secret = checkSecret(options.secret);
+  const maxMessageBytes = options.maxMessageBytes ?? MAX_STORE_MESSAGE;
+  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < HANDSHAKE_MESSAGE_BYTES) {
+    throw new PlexusCollectivesError(
+      MODULE,
+      'invalid-argument',
+      `expected maxMessageBytes to be an integer >= ${HANDSHAKE_MESSAGE_BYTES}, got ${String(maxMessageBytes)}`,
+    );
+  }
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-    readMessages(
-      socket,
-      (msg) => handle(socket, msg),
-      () => socket.destroy(),
-    );
+    socket.on('close', () => {
+      sockets.delete(socket);
+      clearTimeout(handshakeTimer);
+    });
+    const who = `${socket.remoteAddress}:${socket.remotePort}`;
+    let rejected = false;
+    const reject = (reason: string, refusal?: string) => {
+      if (rejected) return;
+      rejected = true;
+      clearTimeout(handshakeTimer);
+      sink.onMessage = () => undefined;
+      if (refusal !== undefined && !socket.destroyed) {
+        // Tell an honest client why before closing, so it fails fast with the reason.
+        writeMessage(socket, { id: HANDSHAKE_ID, op: 'refuse', message: refusal });
+        socket.end();
+        setTimeout(() => socket.destroy(), 1_000).unref();
+      } else socket.destroy();
+      options.onRejectedConnection?.(
+        new PlexusCollectivesError(
+          MODULE,
+          'broken',
+          `refused the connection from ${who}: ${reason}`,
+        ),
+      );
+    };
+    let lastId = HANDSHAKE_ID;
+    const serve = (msg: StoreMessage) => {
+      // Ids grow by the client's counter; an old id again is a replayed or reordered request.
+      if (msg.id <= lastId) return reject(`request id ${msg.id} after ${lastId} (replayed?)`);
+      lastId = msg.id;
+      try {
+        handle(socket, msg);
+      } catch (error) {
+        reject(`request failed: ${(error as Error).message}`);
+      }
+    };
+    const sink: MessageSink = {
+      maxBytes: secret === undefined ? maxMessageBytes : HANDSHAKE_MESSAGE_BYTES,
+      onMessage: serve,
+      bad: (reason) => reject(reason),
+    };
+    const hello = greeting(secret);
+    let handshakeTimer: NodeJS.Timeout | undefined;
+    if (hello.nonce !== undefined) {
+      const nonce = hello.nonce;
+      handshakeTimer = setTimeout(
+        () => reject(`no authentication within ${handshakeTimeoutMs} ms`),
+        handshakeTimeoutMs,
+      );
+      sink.onMessage = (msg) => {
+        clearTimeout(handshakeTimer);
+        const result = checkAnswer(secret as Secret, nonce, msg);
+        if ('refuse' in result) return reject(result.refuse, result.refuse);
+        writeMessage(socket, result.welcome);
+        sink.maxBytes = maxMessageBytes;
+        sink.onMessage = serve;
+      };
+    }
+    readMessagesInto(socket, sink);
+    writeMessage(socket, hello.msg);
   });
   const host = options.host ?? '0.0.0.0';
   await new Promise<void>((resolve, reject) => {

@@ -1,9 +1,18 @@
 import { connect, type Socket } from 'node:net';
 import { type CollectivesErrorCode, PlexusCollectivesError } from '../errors.js';
+import type { Secret } from '../fault-tolerance/auth.js';
+import { answerGreeting, checkSecret } from './store-auth.js';
 import { startTcpStoreServer, type TcpStoreServer } from './tcp-store-server.js';
 import type { StoreCallOptions, StoreV1, StoreValue } from './types.js';
 import { valueBytes } from './types.js';
-import { readMessages, type StoreMessage, writeMessage } from './wire.js';
+import {
+  encodeMessage,
+  HANDSHAKE_MESSAGE_BYTES,
+  MAX_STORE_MESSAGE,
+  type MessageSink,
+  readMessagesInto,
+  type StoreMessage,
+} from './wire.js';
 
 const MODULE = 'tcp-store';
 
@@ -16,6 +25,19 @@ export interface TcpStoreOptions {
   isMaster?: boolean;
   /** Default timeout of waiting calls and of connecting (ms, default 30 000). */
   timeoutMs?: number;
+  /**
+   * Shared secret. The client then proves it to the server (HMAC-SHA256
+   * over the server's fresh nonce) and checks the server's proof back; the
+   * master's server requires it from every client. Without it, a server that
+   * asks for one is refused, and so is a server without one when this is set.
+   */
+  secret?: Secret;
+  /**
+   * Largest message in bytes, either way (default 64 MiB): larger requests
+   * reject before being sent, and the master's server closes connections
+   * that send more. Give every rank the same value.
+   */
+  maxMessageBytes?: number;
 }
 
 /** A TCP store client; `server` is set when this client hosts it. */
@@ -83,12 +105,16 @@ class TcpStoreClient implements TcpStore {
     }
   >();
   private lost: PlexusCollectivesError | undefined;
+  private readonly sink: MessageSink;
+  /** Set while the handshake runs: where it hears of a lost connection. */
+  private handshakeLost: ((why: string) => void) | undefined;
 
   constructor(
     private readonly socket: Socket,
     private readonly timeoutMs: number,
     readonly server: TcpStoreServer | undefined,
     private readonly where: string,
+    private readonly maxMessageBytes: number,
   ) {
     socket.setNoDelay(true);
     const lose = (why: string) => {
@@ -98,6 +124,7 @@ class TcpStoreClient implements TcpStore {
         'broken',
         `connection to the store at ${where} ${why}`,
       );
+      this.handshakeLost?.(why);
       for (const p of this.pending.values()) {
         clearTimeout(p.timer);
         p.reject(this.lost);
@@ -106,20 +133,85 @@ class TcpStoreClient implements TcpStore {
     };
     socket.on('error', (e) => lose(`failed: ${e.message}`));
     socket.on('close', () => lose('closed'));
-    readMessages(
-      socket,
-      (msg) => {
-        const p = this.pending.get(msg.id);
-        if (!p) return;
-        this.pending.delete(msg.id);
-        clearTimeout(p.timer);
-        p.resolve(msg);
-      },
-      (reason) => {
+    this.sink = {
+      maxBytes: HANDSHAKE_MESSAGE_BYTES,
+      onMessage: () => undefined,
+      bad: (reason) => {
         lose(`sent a bad response: ${reason}`);
         socket.destroy();
       },
-    );
+    };
+    readMessagesInto(socket, this.sink);
+  }
+
+  /**
+   * Runs the client side of the handshake: the server's greeting, then with
+   * a secret the HMAC answer and the check of the server's proof. Rejects
+   * with the typed authentication error (and closes) on any mismatch.
+   */
+  handshake(secret: Secret | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const fail = (error: PlexusCollectivesError) => {
+        clearTimeout(timer);
+        this.handshakeLost = undefined;
+        this.sink.onMessage = () => undefined;
+        this.socket.destroy();
+        reject(error);
+      };
+      const done = () => {
+        clearTimeout(timer);
+        this.handshakeLost = undefined;
+        this.sink.maxBytes = this.maxMessageBytes;
+        this.sink.onMessage = (msg) => this.dispatch(msg);
+        resolve();
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            new PlexusCollectivesError(
+              MODULE,
+              'timeout',
+              `no handshake from the store at ${this.where} within ${this.timeoutMs} ms`,
+            ),
+          ),
+        this.timeoutMs,
+      );
+      this.handshakeLost = (why) =>
+        fail(
+          new PlexusCollectivesError(
+            MODULE,
+            'broken',
+            `connection to the store at ${this.where} ${why} during the handshake`,
+          ),
+        );
+      if (this.lost) return this.handshakeLost('was lost');
+      this.sink.onMessage = (greeting) => {
+        try {
+          const step = answerGreeting(secret, greeting, this.where);
+          if (step.answer === undefined || step.checkWelcome === undefined) return done();
+          const check = step.checkWelcome;
+          this.sink.onMessage = (welcome) => {
+            try {
+              check(welcome);
+              done();
+            } catch (error) {
+              fail(error as PlexusCollectivesError);
+            }
+          };
+          this.socket.write(encodeMessage(step.answer));
+        } catch (error) {
+          fail(error as PlexusCollectivesError);
+        }
+      };
+    });
+  }
+
+  private dispatch(msg: StoreMessage): void {
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    clearTimeout(p.timer);
+    p.resolve(msg);
   }
 
   get localAddress(): string | undefined {
@@ -143,6 +235,16 @@ class TcpStoreClient implements TcpStore {
       );
     }
     const id = this.nextId++;
+    const frame = encodeMessage({ id, op, timeoutMs, ...fields });
+    if (frame.length - 4 > this.maxMessageBytes) {
+      return Promise.reject(
+        new PlexusCollectivesError(
+          MODULE,
+          'invalid-argument',
+          `${op} request of ${frame.length - 4} bytes exceeds maxMessageBytes ${this.maxMessageBytes}`,
+        ),
+      );
+    }
     return new Promise((resolve, reject) => {
       // The server answers waiting calls with a timeout itself; this backstop covers a silent server.
       const timer = setTimeout(() => {
@@ -168,7 +270,7 @@ class TcpStoreClient implements TcpStore {
         reject,
         timer,
       });
-      writeMessage(this.socket, { id, op, timeoutMs, ...fields });
+      this.socket.write(frame);
     });
   }
 
@@ -240,7 +342,9 @@ class TcpStoreClient implements TcpStore {
  * `isMaster` it first starts the server on `host:port` (rank 0 does, at
  * MASTER_ADDR:MASTER_PORT). Clients retry connecting until `timeoutMs`, so
  * they may start before the master. `close()` on the master also stops the
- * server.
+ * server. With `secret`, client and server authenticate each other before
+ * the promise resolves; a mismatch rejects at once with a `broken` error
+ * whose message says `authentication failed`, and is not retried.
  */
 export async function createTcpStore(options: TcpStoreOptions): Promise<TcpStore> {
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -256,13 +360,35 @@ export async function createTcpStore(options: TcpStoreOptions): Promise<TcpStore
       `expected host and a port in [0, 65535], got ${String(options.host)}:${String(options.port)}`,
     );
   }
+  const secret = checkSecret(options.secret);
+  const maxMessageBytes = options.maxMessageBytes ?? MAX_STORE_MESSAGE;
+  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < HANDSHAKE_MESSAGE_BYTES) {
+    throw new PlexusCollectivesError(
+      MODULE,
+      'invalid-argument',
+      `expected maxMessageBytes to be an integer >= ${HANDSHAKE_MESSAGE_BYTES}, got ${String(maxMessageBytes)}`,
+    );
+  }
   const server = options.isMaster
-    ? await startTcpStoreServer({ host: options.host, port: options.port })
+    ? await startTcpStoreServer({
+        host: options.host,
+        port: options.port,
+        maxMessageBytes,
+        ...(secret !== undefined ? { secret } : {}),
+      })
     : undefined;
   const port = server?.port ?? options.port;
   try {
     const socket = await connectWithRetry(options.host, port, timeoutMs);
-    return new TcpStoreClient(socket, timeoutMs, server, `${options.host}:${port}`);
+    const client = new TcpStoreClient(
+      socket,
+      timeoutMs,
+      server,
+      `${options.host}:${port}`,
+      maxMessageBytes,
+    );
+    await client.handshake(secret);
+    return client;
   } catch (error) {
     await server?.close();
     throw error;
