@@ -9,21 +9,36 @@ const [role, portArg, sizesArg] = process.argv.slice(2);
 const port = Number(portArg);
 const sizes = JSON.parse(sizesArg);
 
+// Bytes received so far and the total each exchange waits for: counted
+// across exchanges, because the peer may start the next exchange (and its
+// bytes may arrive) before this side has seen its write callback.
+let received = 0;
+let expected = 0;
+let wake = () => {};
+
+function listen(socket) {
+  socket.on('data', (chunk) => {
+    received += chunk.length;
+    if (received >= expected) wake();
+  });
+}
+
+const payloads = new Map();
+const payload = (size) => {
+  if (!payloads.has(size)) payloads.set(size, Buffer.alloc(size, 1));
+  return payloads.get(size);
+};
+
 function exchange(socket, size) {
+  expected += size;
+  const target = expected;
   return new Promise((resolve) => {
     let sent = false;
-    let got = 0;
-    const onData = (chunk) => {
-      got += chunk.length;
-      if (got >= size) finish();
-    };
     const finish = () => {
-      if (!(sent && got >= size)) return;
-      socket.off('data', onData);
-      resolve();
+      if (sent && received >= target) resolve();
     };
-    socket.on('data', onData);
-    socket.write(Buffer.alloc(size), () => {
+    wake = finish;
+    socket.write(payload(size), () => {
       sent = true;
       finish();
     });
@@ -32,6 +47,7 @@ function exchange(socket, size) {
 
 async function run(socket) {
   socket.setNoDelay(true);
+  listen(socket);
   for (const size of sizes) {
     const iters = size >= 16 << 20 ? 3 : 8;
     await exchange(socket, size);

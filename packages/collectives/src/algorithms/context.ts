@@ -13,6 +13,12 @@ export interface AlgorithmOptions {
   timeoutMs?: number;
   /** The element-wise kernel (default: `reduceElements`, wasm SIMD where it pays off). */
   reducer?: Reducer;
+  /**
+   * Bytes per message of pipelined algorithms (the ring all-reduce; default
+   * `RING_CHUNK_BYTES`, 1 MiB). Smaller chunks overlap more but cost more
+   * messages.
+   */
+  chunkBytes?: number;
 }
 
 const OPS: readonly ReduceOp[] = ['sum', 'prod', 'min', 'max', 'avg'];

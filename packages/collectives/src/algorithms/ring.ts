@@ -1,9 +1,11 @@
+import { PlexusCollectivesError } from '../errors.js';
 import { segmentBounds } from '../reduce.js';
 import { checkElementArray, type ElementArray, like, slice } from '../reduction/dtype.js';
 import { finishAverage } from '../reduction/js-reduce.js';
 import type { PointToPointV1 } from '../transport/point-to-point.js';
 import type { ReduceOp } from '../types.js';
 import { type AlgorithmOptions, checkReduceOp, Link } from './context.js';
+import { releaseScratch, takeScratch } from './scratch-pool.js';
 
 const MODULE = 'algorithms/ring';
 
@@ -63,9 +65,24 @@ export async function ringAllGatherInPlace(
 }
 
 /**
+ * Bytes per message of the pipelined ring all-reduce: each block is cut into
+ * chunks of about this size so that reducing one chunk overlaps receiving the
+ * next, and a reduced chunk moves on while the rest of its block is in flight.
+ */
+export const RING_CHUNK_BYTES = 1 << 20;
+
+/**
  * Ring all-reduce in place: reduce-scatter then all-gather, `2(p-1)/p` of
  * the buffer sent per rank (bandwidth-optimal). Every rank ends with
  * bit-identical values because each block is reduced on one rank only.
+ *
+ * Pipelined: blocks travel in chunks of `RING_CHUNK_BYTES`, and every
+ * receive of the call is posted before the first send, so payloads land
+ * where they belong (reduce-scatter chunks in pooled scratch, all-gather
+ * chunks directly in `buf`) instead of being staged by the transport. An
+ * all-gather chunk can arrive only after this rank has sent that block's
+ * last reduce-scatter chunk (the block's final value depends on it), so
+ * receiving into `buf` early never overwrites data still to be sent.
  */
 export async function ringAllReduce<T extends ElementArray>(
   p2p: PointToPointV1,
@@ -77,13 +94,94 @@ export async function ringAllReduce<T extends ElementArray>(
   checkReduceOp(MODULE, op);
   const link = new Link(p2p, options);
   if (link.size === 1) return buf;
-  await ringReduceScatterInPlace(link, buf, op);
-  if (op === 'avg') {
-    const [s, e] = segmentBounds(buf.length, link.size, link.rank);
-    finishAverage(slice(buf, s, e), link.size);
+  const chunkBytes = options.chunkBytes ?? RING_CHUNK_BYTES;
+  if (!Number.isFinite(chunkBytes) || chunkBytes <= 0) {
+    throw new PlexusCollectivesError(
+      MODULE,
+      'invalid-argument',
+      `expected chunkBytes to be a positive number of bytes, got ${String(chunkBytes)}`,
+    );
   }
-  await ringAllGatherInPlace(link, buf);
+  const chunkElems = Math.max(1, Math.floor(chunkBytes / buf.BYTES_PER_ELEMENT));
+  await pipelinedRingAllReduce(link, buf, op, chunkElems);
   return buf;
+}
+
+type Chunk = readonly [start: number, end: number];
+
+function chunksOf(bounds: readonly [number, number], chunkElems: number): Chunk[] {
+  const out: Chunk[] = [];
+  for (let a = bounds[0]; a < bounds[1]; a += chunkElems)
+    out.push([a, Math.min(bounds[1], a + chunkElems)]);
+  return out;
+}
+
+async function pipelinedRingAllReduce(
+  link: Link,
+  buf: ElementArray,
+  op: ReduceOp,
+  chunkElems: number,
+): Promise<void> {
+  const n = link.size;
+  const r = link.rank;
+  const right = (r + 1) % n;
+  const left = (r - 1 + n) % n;
+  const chunks = (block: number) => chunksOf(segmentBounds(buf.length, n, block), chunkElems);
+  // Reduce-scatter step s receives block r-s-2; all-gather step t receives block r-t-1.
+  const rsChunks = Array.from({ length: n - 1 }, (_, s) => chunks(mod(r - s - 2, n)));
+  const agChunks = Array.from({ length: n - 1 }, (_, t) => chunks(mod(r - t - 1, n)));
+  let scratchLength = 0;
+  for (const step of rsChunks) for (const [a, e] of step) scratchLength += e - a;
+  const scratch = takeScratch(buf, scratchLength);
+
+  let fail!: (error: unknown) => void;
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failed.catch(() => {});
+  const pending: Promise<void>[] = [];
+  const guard = (p: Promise<void>) => {
+    p.catch(fail);
+    pending.push(p);
+    return p;
+  };
+  const send = (a: number, e: number) => guard(link.send(right, slice(buf, a, e)));
+
+  try {
+    // Every receive, in message order, before any send.
+    let at = 0;
+    const rsRecvs = rsChunks.map((step) =>
+      step.map(([a, e]) => {
+        const tmp = slice(scratch, at, at + e - a);
+        at += e - a;
+        return { a, e, tmp, done: guard(link.recv(left, tmp)) };
+      }),
+    );
+    const agRecvs = agChunks.map((step) =>
+      step.map(([a, e]) => ({ a, e, done: guard(link.recv(left, slice(buf, a, e))) })),
+    );
+    for (const [a, e] of chunks(mod(r - 1, n))) send(a, e);
+    for (let s = 0; s < n - 1; s++) {
+      for (const { a, e, tmp, done } of rsRecvs[s]!) {
+        await Promise.race([done, failed]);
+        const acc = slice(buf, a, e);
+        link.reduce(acc, tmp, op);
+        // The last step completes block r: finish avg before it is shared.
+        if (s === n - 2 && op === 'avg') finishAverage(acc, n);
+        send(a, e);
+      }
+    }
+    for (let t = 0; t < n - 1; t++) {
+      for (const { a, e, done } of agRecvs[t]!) {
+        await Promise.race([done, failed]);
+        if (t < n - 2) send(a, e);
+      }
+    }
+    await Promise.race([Promise.all(pending), failed]);
+  } finally {
+    // On failure, chunks may still be landing in scratch: only reuse it once everything settled.
+    void Promise.allSettled(pending).then(() => releaseScratch(scratch));
+  }
 }
 
 /**
