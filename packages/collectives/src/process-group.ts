@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { shmAllReduce } from './algorithms/shm-all-reduce.js';
 import type { Topology } from './algorithms/topology.js';
 import { PlexusCollectivesError } from './errors.js';
 import { createTcpStore } from './store/tcp-store.js';
@@ -8,6 +9,7 @@ import {
   createShmTransport,
   type ShmTransport,
   type ShmTransportOptions,
+  zeroCopyChannelOf,
 } from './transport/shm/shm-transport.js';
 import {
   createTcpTransport,
@@ -215,10 +217,19 @@ export async function initProcessGroup(
     if (ownsStore) await store.close();
     throw error;
   }
+  // Over shared memory with the addon on every rank, all-reduce reads the
+  // peers' mapped segments in place, unless an algorithm or reducer was forced.
+  const channel = zeroCopyChannelOf(transport);
+  const algorithm = options.collectives?.algorithm;
+  const special =
+    channel !== undefined &&
+    (algorithm === undefined || algorithm === 'auto') &&
+    options.collectives?.reducer === undefined;
   const group = createTransportGroup(transport, {
     timeoutMs,
     module: MODULE,
     collectives: { ...options.collectives, topology },
+    ...(special ? { allReduce: (buf, op, o) => shmAllReduce(channel, buf, op, o) } : {}),
   });
   return new Group(group, localRank, localWorldSize, store, transport, kind, ownsStore, topology);
 }

@@ -38,7 +38,20 @@ export interface TransportGroupOptions {
    * for HO-Ring and the hierarchical all-to-all).
    */
   collectives?: Pick<CollectiveOptions, 'algorithm' | 'topology' | 'reducer'>;
+  /**
+   * An all-reduce specialised for the transport (the shared-memory
+   * transport's zero-copy path), run instead of the generic algorithms.
+   * Sub-groups do not inherit it.
+   */
+  allReduce?: TransportAllReduce;
 }
+
+/** A transport-specific all-reduce: in place, within `timeoutMs`. */
+export type TransportAllReduce = <T extends GroupBuffer>(
+  buf: T,
+  op: ReduceOp,
+  options: { timeoutMs: number },
+) => Promise<T>;
 
 /** Remaining time until `deadline`, as a call option (at least 1 ms). */
 function left(deadline: number): { timeoutMs: number } {
@@ -223,8 +236,11 @@ class TransportGroup implements ExtendedCollectiveGroupV1 {
   ): Promise<T> | Work<T> {
     this.checkBuffer(buf);
     checkOp(op);
+    const special = this.options.allReduce;
     return this.issue('allReduce', options, (deadline) =>
-      allReduce(this.transport, buf, op, { ...this.choice, ...left(deadline) }),
+      special !== undefined
+        ? special(buf, op, left(deadline))
+        : allReduce(this.transport, buf, op, { ...this.choice, ...left(deadline) }),
     );
   }
 
@@ -377,7 +393,7 @@ class TransportGroup implements ExtendedCollectiveGroupV1 {
       : this.choice;
     return new TransportGroup(
       subGroup(this.transport, members),
-      { ...this.options, collectives },
+      { ...this.options, collectives, allReduce: undefined },
       this.scheduler,
     );
   }

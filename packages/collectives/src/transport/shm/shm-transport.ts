@@ -15,7 +15,16 @@ import {
   listenControl,
   SHM_MODULE,
 } from './control.js';
+import { loadShmNative, ZERO_COPY_ENV } from './native.js';
 import { closeQuietly, createSegment, segmentDir, segmentPath, unlinkQuietly } from './segment.js';
+import {
+  dataHalfBytes,
+  dataSegmentPath,
+  type MappedSegment,
+  mapDataSegment,
+  PID_WORD,
+  type ZeroCopyChannel,
+} from './zero-copy.js';
 
 /** Options for `createShmTransport`. */
 export interface ShmTransportOptions {
@@ -35,6 +44,12 @@ export interface ShmTransportOptions {
   dir?: string;
   /** Default per-call timeout and the timeout of the rendezvous (ms, default 30 000). */
   timeoutMs?: number;
+  /**
+   * Map every rank's all-reduce segment into every process with the native
+   * addon (default true, unless `PLEXUS_SHM_ZERO_COPY=0`). Used only when
+   * the addon loads on every rank; `transport.zeroCopy` says whether it did.
+   */
+  zeroCopy?: boolean;
 }
 
 /** A `PointToPointV1` between processes on one host over shared-memory segments. */
@@ -47,6 +62,14 @@ export interface ShmTransport extends PointToPointV1 {
   readonly slotBytes: number;
   /** Always undefined: no TCP listener (present so code reading a process group's `transport.address` works with either transport). */
   readonly address: undefined;
+  /**
+   * Whether every rank mapped every other rank's all-reduce segment with the
+   * native addon, so that a process group's all-reduce reads the peers' data
+   * in place (`shmAllReduce`); false: everything goes through pwrite/pread.
+   */
+  readonly zeroCopy: boolean;
+  /** Why `zeroCopy` is what it is (the addon's path, or why it is off). */
+  readonly zeroCopyReason: string;
 }
 
 interface SendOp {
@@ -97,9 +120,24 @@ interface Peer {
   recvs: RecvOp[];
   /** Set once the control socket closed or a call timed out mid-message. */
   broken: PlexusCollectivesError | undefined;
+  /** The peer's zero-copy segment, mapped here, when both ends have one of the same size. */
+  zc: MappedSegment | undefined;
 }
 
 const DEFAULT_SLOT_BYTES = 4 << 20;
+
+/** The zero-copy channel of each transport that has one; not part of the public interface. */
+const channels = new WeakMap<ShmTransport, ZeroCopyChannel>();
+
+/**
+ * The zero-copy all-reduce channel of `transport`, when it is a shared-memory
+ * transport whose ranks all mapped each other's segments; else undefined.
+ */
+export function zeroCopyChannelOf(transport: unknown): ZeroCopyChannel | undefined {
+  return typeof transport === 'object' && transport !== null
+    ? channels.get(transport as ShmTransport)
+    : undefined;
+}
 
 function mismatch(src: number, got: number, given: number): PlexusCollectivesError {
   return new PlexusCollectivesError(
@@ -149,7 +187,9 @@ export async function createShmTransport(options: ShmTransportOptions): Promise<
       `store key ${prefix}/id holds "${id}", not a shared-memory group id: is another kind of group using prefix ${prefix}?`,
     );
   }
-  const transport = new Shm(rank, worldSize, slotBytes, timeoutMs, dir, id);
+  const zeroCopyWanted =
+    (options.zeroCopy ?? true) && (process.env[ZERO_COPY_ENV] ?? '1').trim() !== '0';
+  const transport = new Shm(rank, worldSize, slotBytes, timeoutMs, dir, id, zeroCopyWanted);
   try {
     await transport.connect();
   } catch (error) {
@@ -165,8 +205,15 @@ class Shm implements ShmTransport {
   private readonly peers: (Peer | undefined)[] = [];
   private server: Server | undefined;
   private closed: PlexusCollectivesError | undefined;
+  /** This rank's own zero-copy segment, while it may still be used. */
+  private zc: MappedSegment | undefined;
+  private readonly zcPath: string;
+  private readonly zcHalfBytes: number;
+  zeroCopy = false;
+  zeroCopyReason: string;
   private readonly onExit = () => {
     for (const p of this.peers) if (p !== undefined) unlinkQuietly(p.outPath);
+    unlinkQuietly(this.zcPath);
   };
 
   constructor(
@@ -176,12 +223,89 @@ class Shm implements ShmTransport {
     private readonly timeoutMs: number,
     readonly dir: string,
     readonly id: string,
-  ) {}
+    private readonly zeroCopyWanted: boolean,
+  ) {
+    this.zcPath = dataSegmentPath(dir, id, rank);
+    this.zcHalfBytes = dataHalfBytes(slotBytes, worldSize);
+    this.zeroCopyReason = zeroCopyWanted
+      ? 'not connected yet'
+      : `turned off (zeroCopy: false or ${ZERO_COPY_ENV}=0)`;
+  }
+
+  /** Creates and maps this rank's zero-copy segment when the addon is there and wanted. */
+  private createZeroCopySegment(): void {
+    if (!this.zeroCopyWanted) return;
+    const { native, why } = loadShmNative();
+    if (native === undefined) {
+      this.zeroCopyReason = why;
+      return;
+    }
+    try {
+      this.zc = mapDataSegment(native, this.zcPath, this.zcHalfBytes, true);
+      this.zc.words[PID_WORD] = process.pid;
+    } catch (error) {
+      this.zeroCopyReason = `mapping ${this.zcPath} failed: ${(error as Error).message}`;
+    }
+  }
+
+  /** After the rendezvous: zero-copy when every pair mapped, else release the mappings. */
+  private settleZeroCopy(): void {
+    // Every peer sent Ready, so every peer that wanted to map our segment has.
+    unlinkQuietly(this.zcPath);
+    const own = this.zc;
+    const missing = this.peers.filter((p) => p !== undefined && p.zc === undefined);
+    if (own !== undefined && missing.length === 0) {
+      this.zeroCopy = true;
+      this.zeroCopyReason = loadShmNative().why;
+      const segments: ArrayBuffer[] = [];
+      const words: Int32Array[] = [];
+      const header64: Float64Array[] = [];
+      for (let r = 0; r < this.worldSize; r++) {
+        const m = r === this.rank ? own : this.peers[r]!.zc!;
+        segments.push(m.mapping.buffer);
+        words.push(m.words);
+        header64.push(m.header64);
+      }
+      channels.set(this, {
+        rank: this.rank,
+        worldSize: this.worldSize,
+        native: loadShmNative().native!,
+        halfBytes: this.zcHalfBytes,
+        segments,
+        words,
+        header64,
+        seq: 0,
+        pieces: 0,
+        blocking: words.every((w, r) => r === this.rank || w[PID_WORD] !== process.pid),
+        failure: (peer) => this.closed ?? this.peers[peer]?.broken,
+      });
+      return;
+    }
+    if (own !== undefined) {
+      this.zeroCopyReason = `ranks ${missing.map((p) => p!.rank).join(', ')} have no zero-copy segment of ${this.zcHalfBytes} bytes per half (addon missing there, zero-copy turned off, or another slotBytes)`;
+    }
+    this.releaseZeroCopy();
+  }
+
+  /** Unmaps every zero-copy mapping now (views on them become detached). */
+  private releaseZeroCopy(): void {
+    const native = loadShmNative().native;
+    channels.delete(this);
+    this.zeroCopy = false;
+    const all = [this.zc, ...this.peers.map((p) => p?.zc)];
+    this.zc = undefined;
+    for (const p of this.peers) if (p !== undefined) p.zc = undefined;
+    for (const m of all) if (m !== undefined) native?.unmap(m.mapping.handle, m.mapping.buffer);
+  }
 
   /** Creates the outgoing segments, then exchanges Hello/Ready with every peer. */
   async connect(): Promise<void> {
-    if (this.worldSize === 1) return;
+    if (this.worldSize === 1) {
+      this.zeroCopyReason = 'world size 1: nothing to share';
+      return;
+    }
     process.on('exit', this.onExit);
+    this.createZeroCopySegment();
     for (let p = 0; p < this.worldSize; p++) {
       if (p === this.rank) {
         this.peers.push(undefined);
@@ -196,6 +320,7 @@ class Shm implements ShmTransport {
         inFd: undefined,
         helloSeen: false,
         readySeen: false,
+        zc: undefined,
         free: [true, true],
         nextSlot: 0,
         sends: [],
@@ -248,7 +373,10 @@ class Shm implements ShmTransport {
           settle?.(peer.broken);
         }
       });
-      socket.write(encodeFrame(FrameType.Hello, 0, 0, this.rank));
+      // Hello's length field advertises this rank's zero-copy half size (0: none).
+      socket.write(
+        encodeFrame(FrameType.Hello, 0, this.zc === undefined ? 0 : this.zcHalfBytes, this.rank),
+      );
     };
     this.server = await listenControl(controlPath(this.dir, this.id, this.rank), (s) =>
       attach(s, undefined),
@@ -295,6 +423,7 @@ class Shm implements ShmTransport {
     }
     this.server.close();
     this.server = undefined;
+    this.settleZeroCopy();
   }
 
   private onFrame(peer: Peer, frame: ControlFrame): void {
@@ -316,6 +445,23 @@ class Shm implements ShmTransport {
               ),
             );
             return;
+          }
+          if (this.zc !== undefined && frame.length === this.zcHalfBytes) {
+            const path = dataSegmentPath(this.dir, this.id, peer.rank);
+            try {
+              peer.zc = mapDataSegment(loadShmNative().native!, path, this.zcHalfBytes, false);
+            } catch (error) {
+              this.breakPeer(
+                peer,
+                new PlexusCollectivesError(
+                  SHM_MODULE,
+                  'broken',
+                  `could not map rank ${peer.rank}'s zero-copy segment ${path}: ${(error as Error).message}`,
+                  { cause: error },
+                ),
+              );
+              return;
+            }
           }
           peer.helloSeen = true;
           peer.socket?.write(encodeFrame(FrameType.Ready, 0, 0, this.rank));
@@ -605,6 +751,8 @@ class Shm implements ShmTransport {
     process.off('exit', this.onExit);
     this.server?.close();
     this.server = undefined;
+    unlinkQuietly(this.zcPath);
+    this.releaseZeroCopy();
     for (const p of this.peers) {
       if (p === undefined) continue;
       p.ready.length = 0;

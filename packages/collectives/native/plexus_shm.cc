@@ -1,0 +1,421 @@
+// plexus_shm: the native half of @plexus/collectives' zero-copy shared-memory
+// path. Node has no mmap, so this N-API addon maps /dev/shm files as external
+// ArrayBuffers, reduces typed data straight out of those mappings, and gives
+// the ranks a futex-based sequence counter to synchronise on.
+//
+// Exports:
+//   map(path, bytes, create) -> { buffer: ArrayBuffer, handle }   MAP_SHARED mapping
+//   unmap(handle, buffer)                                          detach + munmap now
+//   reduce(dtype, op, divisor, out1, out2|null, [src0, src1, ...]) out = src0 op src1 op ...
+//   signal(int32array, index, value)                               store-release + FUTEX_WAKE
+//   wait(int32array, index, target, timeoutMs) -> boolean          until value - target >= 0
+//
+// Built by scripts/build-native.mjs with g++ against Node's headers (N-API is
+// ABI-stable, so one binary serves every Node >= 20).
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace {
+
+#define CHECK(call)                                                    \
+  do {                                                                 \
+    if ((call) != napi_ok) {                                           \
+      napi_throw_error(env, nullptr, "plexus_shm: N-API call failed"); \
+      return nullptr;                                                  \
+    }                                                                  \
+  } while (0)
+
+napi_value fail(napi_env env, const std::string& message) {
+  napi_throw_error(env, nullptr, ("plexus_shm: " + message).c_str());
+  return nullptr;
+}
+
+// One mapping, shared by the ArrayBuffer's finalizer and the handle's: the
+// region is unmapped exactly once (by unmap() or the buffer's finalizer) and
+// the record freed when both finalizers have run.
+struct Mapping {
+  void* addr;
+  size_t bytes;
+  std::atomic<bool> unmapped{false};
+  std::atomic<int> refs{2};
+};
+
+void release(Mapping* m) {
+  if (m->refs.fetch_sub(1) == 1) delete m;
+}
+
+void unmapOnce(Mapping* m) {
+  bool expected = false;
+  if (m->unmapped.compare_exchange_strong(expected, true)) munmap(m->addr, m->bytes);
+}
+
+void finalizeBuffer(napi_env, void*, void* hint) {
+  auto* m = static_cast<Mapping*>(hint);
+  unmapOnce(m);
+  release(m);
+}
+
+void finalizeHandle(napi_env, void* data, void*) { release(static_cast<Mapping*>(data)); }
+
+napi_value Map(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc < 3) return fail(env, "map(path, bytes, create) takes 3 arguments");
+  char path[4096];
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok)
+    return fail(env, "map: expected path to be a string");
+  double bytesD = 0;
+  if (napi_get_value_double(env, argv[1], &bytesD) != napi_ok || !(bytesD > 0) ||
+      bytesD != std::floor(bytesD) || bytesD > 1099511627776.0)
+    return fail(env, "map: expected bytes to be a positive integer");
+  bool create = false;
+  if (napi_get_value_bool(env, argv[2], &create) != napi_ok)
+    return fail(env, "map: expected create to be a boolean");
+  const size_t bytes = static_cast<size_t>(bytesD);
+  const int fd = create ? open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)
+                        : open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return fail(env, std::string("open ") + path + ": " + strerror(errno));
+  if (create && ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
+    const int e = errno;
+    close(fd);
+    unlink(path);
+    return fail(env, std::string("ftruncate ") + path + ": " + strerror(e));
+  }
+  if (!create) {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || static_cast<size_t>(st.st_size) < bytes) {
+      close(fd);
+      return fail(env, std::string(path) + " is shorter than the " + std::to_string(bytes) +
+                           " bytes to map");
+    }
+  }
+  void* addr = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  const int mapErrno = errno;
+  // The mapping keeps the file alive; the descriptor is no longer needed.
+  close(fd);
+  if (addr == MAP_FAILED) {
+    if (create) unlink(path);
+    return fail(env, std::string("mmap ") + path + ": " + strerror(mapErrno));
+  }
+  auto* m = new Mapping{addr, bytes};
+  napi_value buffer, handle, result;
+  if (napi_create_external_arraybuffer(env, addr, bytes, finalizeBuffer, m, &buffer) != napi_ok) {
+    munmap(addr, bytes);
+    delete m;
+    return fail(env, "napi_create_external_arraybuffer failed");
+  }
+  CHECK(napi_create_external(env, m, finalizeHandle, nullptr, &handle));
+  CHECK(napi_create_object(env, &result));
+  CHECK(napi_set_named_property(env, result, "buffer", buffer));
+  CHECK(napi_set_named_property(env, result, "handle", handle));
+  return result;
+}
+
+napi_value Unmap(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  void* data = nullptr;
+  if (argc < 2 || napi_get_value_external(env, argv[0], &data) != napi_ok)
+    return fail(env, "unmap: expected the handle that map() returned");
+  // Detach first, so that no JS view can touch the region once it is gone.
+  bool detachable = false;
+  if (napi_is_detached_arraybuffer(env, argv[1], &detachable) == napi_ok && !detachable)
+    CHECK(napi_detach_arraybuffer(env, argv[1]));
+  unmapOnce(static_cast<Mapping*>(data));
+  return nullptr;
+}
+
+// ---- reduction -----------------------------------------------------------
+
+enum Op { kSum = 0, kProd = 1, kMin = 2, kMax = 3, kAvg = 4 };
+enum DType { kF32 = 0, kF64 = 1, kI32 = 2, kI64 = 3, kU8 = 4 };
+
+// min/max as the package's JS loop and wasm's f32.min do it: NaN wins and
+// -0 orders below +0, so every path gives the same bits.
+template <typename T>
+inline T fmin_(T x, T y) {
+  return (y < x || std::isnan(y) || (y == 0 && x == 0 && std::signbit(y))) ? y : x;
+}
+template <typename T>
+inline T fmax_(T x, T y) {
+  return (y > x || std::isnan(y) || (y == 0 && x == 0 && !std::signbit(y))) ? y : x;
+}
+
+// Integers wrap: do the arithmetic unsigned (defined overflow) and store back.
+template <typename T>
+struct Arith {
+  using U = T;
+  static T add(T a, T b) { return a + b; }
+  static T mul(T a, T b) { return a * b; }
+  static T mn(T a, T b) { return fmin_(a, b); }
+  static T mx(T a, T b) { return fmax_(a, b); }
+  // JS divides a float32 in double and rounds once more on the store; doing
+  // the same keeps the bits equal to the generic algorithms.
+  static T avg(T a, int n) { return static_cast<T>(static_cast<double>(a) / n); }
+};
+template <typename T, typename UT>
+struct IntArith {
+  static T add(T a, T b) { return static_cast<T>(static_cast<UT>(a) + static_cast<UT>(b)); }
+  static T mul(T a, T b) { return static_cast<T>(static_cast<UT>(a) * static_cast<UT>(b)); }
+  static T mn(T a, T b) { return b < a ? b : a; }
+  static T mx(T a, T b) { return b > a ? b : a; }
+  // Truncating division of the wrapped sum, as Math.trunc(a / n) and BigInt division do.
+  static T avg(T a, int n) { return static_cast<T>(a / static_cast<int64_t>(n)); }
+};
+template <>
+struct Arith<int32_t> : IntArith<int32_t, uint32_t> {};
+template <>
+struct Arith<int64_t> : IntArith<int64_t, uint64_t> {};
+template <>
+struct Arith<uint8_t> : IntArith<uint8_t, uint32_t> {};
+
+constexpr size_t kBlockBytes = 8192;
+
+// Blocks that fit in L1: sources are streamed once each, the accumulator
+// stays in cache, and each destination is written once.
+template <typename T, typename F>
+void reduceBlocks(T* out1, T* out2, const std::vector<const T*>& src, size_t n, F f, int divisor) {
+  constexpr size_t B = kBlockBytes / sizeof(T);
+  alignas(64) T acc[B];
+  const size_t k = src.size();
+  for (size_t base = 0; base < n; base += B) {
+    const size_t m = n - base < B ? n - base : B;
+    const T* s0 = src[0] + base;
+    const T* s1 = k > 1 ? src[1] + base : nullptr;
+    if (s1 != nullptr) {
+      for (size_t i = 0; i < m; i++) acc[i] = f(s0[i], s1[i]);
+    } else {
+      std::memcpy(acc, s0, m * sizeof(T));
+    }
+    for (size_t j = 2; j < k; j++) {
+      const T* s = src[j] + base;
+      for (size_t i = 0; i < m; i++) acc[i] = f(acc[i], s[i]);
+    }
+    if (divisor > 0)
+      for (size_t i = 0; i < m; i++) acc[i] = Arith<T>::avg(acc[i], divisor);
+    std::memcpy(out1 + base, acc, m * sizeof(T));
+    if (out2 != nullptr) std::memcpy(out2 + base, acc, m * sizeof(T));
+  }
+}
+
+template <typename T>
+bool reduceTyped(int op, int divisor, void* o1, void* o2, const std::vector<void*>& s, size_t n) {
+  std::vector<const T*> src;
+  for (void* p : s) src.push_back(static_cast<const T*>(p));
+  T* out1 = static_cast<T*>(o1);
+  T* out2 = static_cast<T*>(o2);
+  using A = Arith<T>;
+  switch (op) {
+    case kSum:
+      reduceBlocks(out1, out2, src, n, [](T a, T b) { return A::add(a, b); }, 0);
+      return true;
+    case kAvg:
+      reduceBlocks(out1, out2, src, n, [](T a, T b) { return A::add(a, b); }, divisor);
+      return true;
+    case kProd:
+      reduceBlocks(out1, out2, src, n, [](T a, T b) { return A::mul(a, b); }, 0);
+      return true;
+    case kMin:
+      reduceBlocks(out1, out2, src, n, [](T a, T b) { return A::mn(a, b); }, 0);
+      return true;
+    case kMax:
+      reduceBlocks(out1, out2, src, n, [](T a, T b) { return A::mx(a, b); }, 0);
+      return true;
+  }
+  return false;
+}
+
+bool viewData(napi_env env, napi_value v, void** data, size_t* bytes) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+  napi_typedarray_type type;
+  size_t length = 0, offset = 0;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, v, &type, &length, data, &ab, &offset) != napi_ok) return false;
+  size_t elem = 1;
+  switch (type) {
+    case napi_float64_array:
+    case napi_bigint64_array:
+    case napi_biguint64_array:
+      elem = 8;
+      break;
+    case napi_float32_array:
+    case napi_int32_array:
+    case napi_uint32_array:
+      elem = 4;
+      break;
+    case napi_int16_array:
+    case napi_uint16_array:
+      elem = 2;
+      break;
+    default:
+      elem = 1;
+  }
+  *bytes = length * elem;
+  return true;
+}
+
+napi_value Reduce(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc < 6) return fail(env, "reduce(dtype, op, divisor, out1, out2, sources) takes 6 arguments");
+  int32_t dtype = 0, op = 0, divisor = 0;
+  CHECK(napi_get_value_int32(env, argv[0], &dtype));
+  CHECK(napi_get_value_int32(env, argv[1], &op));
+  CHECK(napi_get_value_int32(env, argv[2], &divisor));
+  static const size_t sizes[] = {4, 8, 4, 8, 1};
+  if (dtype < 0 || dtype > 4) return fail(env, "reduce: unknown dtype code");
+  const size_t elem = sizes[dtype];
+  void *o1 = nullptr, *o2 = nullptr;
+  size_t b1 = 0, b2 = 0;
+  if (!viewData(env, argv[3], &o1, &b1)) return fail(env, "reduce: expected out1 to be a typed array");
+  napi_valuetype t2;
+  CHECK(napi_typeof(env, argv[4], &t2));
+  if (t2 != napi_null && t2 != napi_undefined) {
+    if (!viewData(env, argv[4], &o2, &b2) || b2 != b1)
+      return fail(env, "reduce: expected out2 to be null or a typed array as long as out1");
+  }
+  bool isArray = false;
+  CHECK(napi_is_array(env, argv[5], &isArray));
+  uint32_t k = 0;
+  if (!isArray || napi_get_array_length(env, argv[5], &k) != napi_ok || k == 0)
+    return fail(env, "reduce: expected sources to be a non-empty array");
+  std::vector<void*> src(k);
+  for (uint32_t j = 0; j < k; j++) {
+    napi_value v;
+    CHECK(napi_get_element(env, argv[5], j, &v));
+    size_t b = 0;
+    if (!viewData(env, v, &src[j], &b) || b != b1)
+      return fail(env, "reduce: expected every source to be a typed array as long as out1");
+  }
+  if (b1 % elem != 0) return fail(env, "reduce: byte length is not a whole number of elements");
+  const size_t n = b1 / elem;
+  if (n == 0) return nullptr;
+  bool ok = false;
+  switch (dtype) {
+    case kF32: ok = reduceTyped<float>(op, divisor, o1, o2, src, n); break;
+    case kF64: ok = reduceTyped<double>(op, divisor, o1, o2, src, n); break;
+    case kI32: ok = reduceTyped<int32_t>(op, divisor, o1, o2, src, n); break;
+    case kI64: ok = reduceTyped<int64_t>(op, divisor, o1, o2, src, n); break;
+    case kU8: ok = reduceTyped<uint8_t>(op, divisor, o1, o2, src, n); break;
+  }
+  if (!ok) return fail(env, "reduce: unknown op code");
+  return nullptr;
+}
+
+// ---- synchronisation -------------------------------------------------------
+
+bool counterAt(napi_env env, napi_value view, napi_value index, int32_t** word) {
+  void* data = nullptr;
+  size_t bytes = 0;
+  uint32_t i = 0;
+  if (!viewData(env, view, &data, &bytes)) return false;
+  if (napi_get_value_uint32(env, index, &i) != napi_ok) return false;
+  if ((static_cast<size_t>(i) + 1) * 4 > bytes || reinterpret_cast<uintptr_t>(data) % 4 != 0)
+    return false;
+  *word = static_cast<int32_t*>(data) + i;
+  return true;
+}
+
+napi_value Signal(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t* word = nullptr;
+  int32_t value = 0;
+  if (argc < 3 || !counterAt(env, argv[0], argv[1], &word) ||
+      napi_get_value_int32(env, argv[2], &value) != napi_ok)
+    return fail(env, "signal(int32array, index, value): bad arguments");
+  // Release: every plain store of the phase (JS copies, reductions) is
+  // visible to a peer that observes the new value.
+  __atomic_store_n(word, value, __ATOMIC_RELEASE);
+  syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+  return nullptr;
+}
+
+napi_value Wait(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  int32_t* word = nullptr;
+  int32_t target = 0;
+  double timeoutMs = 0;
+  if (argc < 4 || !counterAt(env, argv[0], argv[1], &word) ||
+      napi_get_value_int32(env, argv[2], &target) != napi_ok ||
+      napi_get_value_double(env, argv[3], &timeoutMs) != napi_ok)
+    return fail(env, "wait(int32array, index, target, timeoutMs): bad arguments");
+  // Sequence numbers wrap: compare by signed difference.
+  auto reached = [&](int32_t v) {
+    return static_cast<int32_t>(static_cast<uint32_t>(v) - static_cast<uint32_t>(target)) >= 0;
+  };
+  bool done = false;
+  // A short spin catches a peer that is a few microseconds behind without a
+  // sleep and a wake-up; past it, sleep in the kernel (other ranks may need
+  // this core).
+  for (int i = 0; i < 2000 && !done; i++) {
+    if (reached(__atomic_load_n(word, __ATOMIC_ACQUIRE))) done = true;
+    else __builtin_ia32_pause();
+  }
+  if (!done) {
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+      const int32_t v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+      if (reached(v)) {
+        done = true;
+        break;
+      }
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      const double elapsed =
+          (now.tv_sec - start.tv_sec) * 1e3 + (now.tv_nsec - start.tv_nsec) / 1e6;
+      const double left = timeoutMs - elapsed;
+      if (left <= 0) break;
+      struct timespec ts;
+      ts.tv_sec = static_cast<time_t>(left / 1e3);
+      ts.tv_nsec = static_cast<long>((left - ts.tv_sec * 1e3) * 1e6);
+      // Sleeps only while the word still holds v: no lost wake-up.
+      syscall(SYS_futex, word, FUTEX_WAIT, v, &ts, nullptr, 0);
+    }
+  }
+  napi_value result;
+  CHECK(napi_get_boolean(env, done, &result));
+  return result;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  const napi_property_descriptor props[] = {
+      {"map", nullptr, Map, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"unmap", nullptr, Unmap, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"signal", nullptr, Signal, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"wait", nullptr, Wait, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

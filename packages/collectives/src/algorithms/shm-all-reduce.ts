@@ -1,0 +1,199 @@
+import { PlexusCollectivesError } from '../errors.js';
+import { segmentBounds } from '../reduce.js';
+import { dtypeOf, type ElementArray } from '../reduction/dtype.js';
+import {
+  DTYPE_WORD,
+  HEADER_BYTES,
+  LENGTH_F64,
+  OP_WORD,
+  SEQ_WORD,
+  type ZeroCopyChannel,
+} from '../transport/shm/zero-copy.js';
+import type { ReduceOp } from '../types.js';
+
+const MODULE = 'shm-all-reduce';
+
+/** dtype codes of native/plexus_shm.cc. */
+const DTYPE_CODE = { f32: 0, f64: 1, i32: 2, i64: 3, u8: 4 } as const;
+/** op codes of native/plexus_shm.cc. */
+const OP_CODE: Record<ReduceOp, number> = { sum: 0, prod: 1, min: 2, max: 3, avg: 4 };
+
+/**
+ * Longest a single futex wait blocks the event loop before this rank looks
+ * at its control sockets again (a dead peer's closed socket is how a wait
+ * learns it will never be woken).
+ */
+const WAIT_SLICE_MS = 20;
+
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+type Ctor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => ElementArray;
+
+/**
+ * All-reduce in place over the shared-memory transport's zero-copy channel:
+ * every rank's segment is mapped into every process, so a rank reduces its
+ * own chunk straight out of the peers' copies instead of receiving them.
+ *
+ * The buffer is processed in pieces of `worldSize` chunks (one chunk per
+ * rank, at most `halfBytes / worldSize` bytes each), alternating between the
+ * two halves of each segment. For piece k, rank r
+ *   1. copies the chunks j != r of its input into half k%2 of its segment,
+ *   2. reduces chunk r in rank order from its own input and the peers' half
+ *      k%2, writing the result to its input and to chunk r of its half,
+ *   3. copies every peer's reduced chunk j out of the peer's half.
+ * One futex sequence counter per rank separates the steps: after waiting
+ * for every counter to reach step k, a rank copies piece k-1 out, reduces
+ * piece k, copies piece k+1 in, then signals k+1, so each piece costs one
+ * synchronisation and each byte moves once in, once through the reduction
+ * and once out (the copies are the only traffic beyond the reduction
+ * itself: `2 (n-1)/n` of the buffer, like the ring's sends, but as
+ * memory copies rather than syscalls). Chunks sit at fixed offsets in a
+ * half, so a short last piece never overlaps what a slower peer still reads.
+ *
+ * Every element is reduced in rank order by one rank, so the result is
+ * bit-identical on every rank and equal to a sequential reduction. The
+ * first step checks that all ranks called with the same dtype, op and
+ * length (`mismatch` otherwise). A peer that dies is noticed through its
+ * closed control socket within `WAIT_SLICE_MS`; one that stalls makes the
+ * call time out.
+ */
+export async function shmAllReduce<T extends ElementArray>(
+  channel: ZeroCopyChannel,
+  buf: T,
+  op: ReduceOp,
+  options: { timeoutMs?: number } = {},
+): Promise<T> {
+  const dtype = dtypeOf(buf);
+  if (dtype === undefined) {
+    throw new PlexusCollectivesError(
+      MODULE,
+      'invalid-argument',
+      'expected buf to be a Float32Array, Float64Array, Int32Array, BigInt64Array or Uint8Array',
+    );
+  }
+  const { rank, worldSize: n, native, halfBytes, segments, words, header64 } = channel;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const deadline = performance.now() + timeoutMs;
+  const Array_ = buf.constructor as Ctor;
+  const elem = buf.BYTES_PER_ELEMENT;
+  const chunkBytes = Math.floor(halfBytes / n / 64) * 64;
+  const chunkCap = chunkBytes / elem;
+  const pieceElems = chunkCap * n;
+  const pieces = Math.max(1, Math.ceil(buf.length / pieceElems));
+  const first = channel.pieces;
+
+  const fail = (peer: number) => {
+    const error = channel.failure(peer);
+    if (error !== undefined) throw error;
+  };
+  fail(rank);
+  const view = (owner: number, piece: number, chunk: number, length: number) =>
+    new Array_(
+      segments[owner]!,
+      HEADER_BYTES + ((first + piece) % 2) * halfBytes + chunk * chunkBytes,
+      length,
+    );
+  /** Element range of chunk `j` of piece `k` in `buf`. */
+  const range = (k: number, j: number): [number, number] => {
+    const start = k * pieceElems;
+    const [s, e] = segmentBounds(Math.min(pieceElems, buf.length - start), n, j);
+    return [start + s, start + e];
+  };
+  const copyIn = (k: number) => {
+    for (let j = 0; j < n; j++) {
+      if (j === rank) continue;
+      const [s, e] = range(k, j);
+      if (e > s) view(rank, k, j, e - s).set(buf.subarray(s, e) as never);
+    }
+  };
+  const reduce = (k: number) => {
+    const [s, e] = range(k, rank);
+    if (e === s) return;
+    const own = buf.subarray(s, e);
+    const sources: ArrayBufferView[] = [];
+    for (let j = 0; j < n; j++) sources.push(j === rank ? own : view(j, k, rank, e - s));
+    native.reduce(
+      DTYPE_CODE[dtype],
+      OP_CODE[op],
+      op === 'avg' ? n : 0,
+      own,
+      view(rank, k, rank, e - s),
+      sources,
+    );
+  };
+  const copyOut = (k: number) => {
+    for (let j = 0; j < n; j++) {
+      if (j === rank) continue;
+      const [s, e] = range(k, j);
+      if (e > s) buf.set(view(j, k, j, e - s) as never, s);
+    }
+  };
+  const signal = () => {
+    channel.seq = (channel.seq + 1) | 0;
+    native.signal(words[rank]!, SEQ_WORD, channel.seq);
+  };
+  const waitAll = async (step: number) => {
+    for (let p = 0; p < n; p++) {
+      if (p === rank) continue;
+      for (;;) {
+        const left = deadline - performance.now();
+        const slice = channel.blocking ? Math.max(0, Math.min(WAIT_SLICE_MS, left)) : 0;
+        if (native.wait(words[p]!, SEQ_WORD, channel.seq, slice)) break;
+        // Let the control sockets' close events in: they mark a dead peer.
+        await yieldToIo();
+        fail(p);
+        fail(rank);
+        if (performance.now() >= deadline) {
+          throw new PlexusCollectivesError(
+            MODULE,
+            'timeout',
+            `rank ${p} did not reach step ${step + 1} of ${pieces + 1} within ${Math.round(timeoutMs)} ms`,
+          );
+        }
+      }
+    }
+  };
+
+  // Ranks compare what they were called with through their headers.
+  words[rank]![DTYPE_WORD] = DTYPE_CODE[dtype];
+  words[rank]![OP_WORD] = OP_CODE[op];
+  header64[rank]![LENGTH_F64] = buf.byteLength;
+  copyIn(0);
+  signal();
+  for (let k = 0; k < pieces; k++) {
+    await waitAll(k);
+    if (k === 0) checkSameCall(channel, dtype, op, buf.byteLength);
+    if (k > 0) copyOut(k - 1);
+    reduce(k);
+    if (k + 1 < pieces) copyIn(k + 1);
+    signal();
+  }
+  await waitAll(pieces);
+  copyOut(pieces - 1);
+  channel.pieces = first + pieces;
+  return buf;
+}
+
+const DTYPE_NAMES = Object.keys(DTYPE_CODE);
+const OP_NAMES = Object.keys(OP_CODE);
+
+function checkSameCall(channel: ZeroCopyChannel, dtype: string, op: ReduceOp, bytes: number): void {
+  const describe = (r: number) => {
+    const w = channel.words[r]!;
+    return `${channel.header64[r]![LENGTH_F64]} bytes of ${DTYPE_NAMES[w[DTYPE_WORD]!] ?? '?'} with op ${OP_NAMES[w[OP_WORD]!] ?? '?'}`;
+  };
+  for (let p = 0; p < channel.worldSize; p++) {
+    const w = channel.words[p]!;
+    if (
+      w[DTYPE_WORD] !== DTYPE_CODE[dtype as keyof typeof DTYPE_CODE] ||
+      w[OP_WORD] !== OP_CODE[op] ||
+      channel.header64[p]![LENGTH_F64] !== bytes
+    ) {
+      throw new PlexusCollectivesError(
+        MODULE,
+        'mismatch',
+        `rank ${p} called allReduce on ${describe(p)}, rank ${channel.rank} on ${describe(channel.rank)}: all ranks must pass the same length, type and op`,
+      );
+    }
+  }
+}

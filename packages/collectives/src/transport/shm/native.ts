@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A mapping made by the addon: the shared bytes and the handle that unmaps them. */
+export interface NativeMapping {
+  buffer: ArrayBuffer;
+  handle: object;
+}
+
+/** The functions of native/plexus_shm.cc (see there for the exact semantics). */
+export interface ShmNative {
+  /** Opens (or exclusively creates and sizes) `path` and maps `bytes` of it MAP_SHARED. */
+  map(path: string, bytes: number, create: boolean): NativeMapping;
+  /** Detaches `buffer` and unmaps it now instead of at garbage collection. */
+  unmap(handle: object, buffer: ArrayBuffer): void;
+  /** `out1 = out2 = sources[0] op sources[1] op ...` (then `/ divisor` when > 0), elementwise. */
+  reduce(
+    dtype: number,
+    op: number,
+    divisor: number,
+    out1: ArrayBufferView,
+    out2: ArrayBufferView | null,
+    sources: ArrayBufferView[],
+  ): void;
+  /** Stores `value` into `word[index]` with release order and wakes its futex waiters. */
+  signal(word: Int32Array, index: number, value: number): void;
+  /** Waits until `word[index] - target >= 0` (wrapping); false after `timeoutMs`. */
+  wait(word: Int32Array, index: number, target: number, timeoutMs: number): boolean;
+}
+
+/** File name of the addon built for this platform by scripts/build-native.mjs. */
+export const ADDON_FILE = `plexus_shm-${process.platform}-${process.arch}.node`;
+
+/**
+ * Set to `0` to keep the shared-memory transport on its pwrite/pread path
+ * even where the addon loads (for comparisons and to test the fallback).
+ */
+export const ZERO_COPY_ENV = 'PLEXUS_SHM_ZERO_COPY';
+
+let loaded: { native: ShmNative | undefined; why: string } | undefined;
+
+/** Where this module lives, in the ESM build, the CJS build and the sources alike. */
+function hereDir(): string {
+  // In the CJS bundle __filename exists and import.meta is empty.
+  if (typeof __filename === 'string') return dirname(__filename);
+  return dirname(fileURLToPath(import.meta.url));
+}
+
+/**
+ * The native addon, loaded once per process, or `undefined` with the reason:
+ * not built (no compiler when the package was built, or another platform),
+ * or failing to load. Looked for next to the bundle (`dist/native/`) and,
+ * when running from the sources, in the package's `dist/native/`.
+ */
+export function loadShmNative(): { native: ShmNative | undefined; why: string } {
+  if (loaded !== undefined) return loaded;
+  const here = hereDir();
+  const candidates = [
+    join(here, 'native', ADDON_FILE),
+    join(here, '..', '..', '..', 'dist', 'native', ADDON_FILE),
+  ];
+  const path = candidates.find((p) => existsSync(p));
+  if (path === undefined) {
+    loaded = {
+      native: undefined,
+      why: `${ADDON_FILE} was not built (run scripts/build-native.mjs with g++ and Node's headers installed); looked in ${candidates.join(', ')}`,
+    };
+    return loaded;
+  }
+  try {
+    const native = createRequire(join(here, 'noop.js'))(path) as ShmNative;
+    loaded = { native, why: `loaded ${path}` };
+  } catch (error) {
+    loaded = { native: undefined, why: `loading ${path} failed: ${(error as Error).message}` };
+  }
+  return loaded;
+}
