@@ -124,6 +124,17 @@ storeSuite(
   () => true,
 );
 
+storeSuite(
+  'TCP store with a shared secret',
+  async () => {
+    const secret = new TextEncoder().encode('a secret given as bytes');
+    const master = await createTcpStore({ host: '127.0.0.1', port: 0, isMaster: true, secret });
+    const other = await createTcpStore({ host: '127.0.0.1', port: master.server!.port, secret });
+    return [master, other];
+  },
+  () => true,
+);
+
 // PLEXUS_REDIS_SERVER picks another binary (a path that does not exist makes the tests skip).
 const REDIS = (
   process.env.PLEXUS_REDIS_SERVER
@@ -132,6 +143,24 @@ const REDIS = (
 ).find((p) => existsSync(p));
 let redis: ChildProcess | undefined;
 let redisPort = 0;
+let securedRedis: ChildProcess | undefined;
+let securedPort = 0;
+const REQUIRED_PASSWORD = 'pässword with spaces & @:/ signs';
+const ALICE_PASSWORD = 'alice-s3cret';
+
+/** Connects once redis-server listens (it needs a moment after spawning). */
+async function retryConnect<T>(make: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await make();
+    } catch (error) {
+      // An authentication failure means the server is up: that is the answer.
+      if (Date.now() > deadline || /authentication failed/.test(String(error))) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
 describe('Redis store', () => {
   beforeAll(async () => {
     if (!REDIS) {
@@ -148,9 +177,34 @@ describe('Redis store', () => {
         stdio: 'ignore',
       },
     );
+    // One with a password (requirepass) and an ACL user limited to keys under plexus*.
+    securedPort = await freePort();
+    securedRedis = spawn(
+      REDIS,
+      [
+        '--port',
+        String(securedPort),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--requirepass',
+        REQUIRED_PASSWORD,
+        '--user',
+        'alice',
+        'on',
+        `>${ALICE_PASSWORD}`,
+        '~plexus*',
+        '+@all',
+      ],
+      { stdio: 'ignore' },
+    );
   });
   afterAll(() => {
     redis?.kill('SIGKILL');
+    securedRedis?.kill('SIGKILL');
   });
   storeSuite(
     'Redis store',
@@ -172,6 +226,80 @@ describe('Redis store', () => {
     },
     () => REDIS !== undefined,
   );
+
+  storeSuite(
+    'Redis store with AUTH (ACL user and password in the options)',
+    async () => {
+      const url = `redis://127.0.0.1:${securedPort}`;
+      const make = () =>
+        createRedisStore({ url, username: 'alice', password: ALICE_PASSWORD, timeoutMs: 5_000 });
+      return [await retryConnect(make), await make()];
+    },
+    () => REDIS !== undefined,
+  );
+
+  describe('Redis AUTH', () => {
+    const secured = () => `redis://127.0.0.1:${securedPort}`;
+    const authFailure = async (options: Parameters<typeof createRedisStore>[0]) => {
+      const t0 = performance.now();
+      const error = await retryConnect(() => createRedisStore(options)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(PlexusCollectivesError.isInstance(error)).toBe(true);
+      expect((error as PlexusCollectivesError).code).toBe('broken');
+      expect((error as Error).message).toMatch(
+        /^@plexus\/collectives\/redis-store: authentication failed with redis:\/\/.*127\.0\.0\.1:\d+/,
+      );
+      expect(performance.now() - t0).toBeLessThan(4_000); // not the 20 s timeout
+      return (error as Error).message;
+    };
+
+    it('the password in the URL (percent-encoded) or in the options works', async (ctx) => {
+      if (!REDIS) return ctx.skip();
+      const encoded = encodeURIComponent(REQUIRED_PASSWORD);
+      const a = await retryConnect(() =>
+        createRedisStore({ url: `redis://:${encoded}@127.0.0.1:${securedPort}`, prefix: 'auth:' }),
+      );
+      const b = await createRedisStore({
+        url: secured(),
+        password: REQUIRED_PASSWORD,
+        prefix: 'auth:',
+      });
+      // The options win over a wrong password in the URL.
+      const c = await createRedisStore({
+        url: `redis://default:wrong@127.0.0.1:${securedPort}`,
+        password: REQUIRED_PASSWORD,
+        prefix: 'auth:',
+      });
+      await a.set('k', 'v');
+      expect(text(await b.get('k'))).toBe('v');
+      expect(await c.add('n', 2)).toBe(2);
+      await Promise.all([a.close(), b.close(), c.close()]);
+    });
+
+    it('no password or a wrong one fails fast with the typed error, without showing the password', async (ctx) => {
+      if (!REDIS) return ctx.skip();
+      expect(await authFailure({ url: secured(), timeoutMs: 20_000 })).toMatch(/NOAUTH/);
+      const wrong = await authFailure({ url: secured(), password: 'nope', timeoutMs: 20_000 });
+      expect(wrong).toMatch(/WRONGPASS/);
+      const inUrl = await authFailure({
+        url: `redis://alice:not-alices@127.0.0.1:${securedPort}`,
+        timeoutMs: 20_000,
+      });
+      expect(inUrl).not.toContain('not-alices');
+      expect(inUrl).toContain('alice:***@');
+    });
+
+    it('credentials with a client of your own are an argument error', async () => {
+      await expect(
+        createRedisStore({ client: { sendCommand: async () => null }, password: 'x' }),
+      ).rejects.toMatchObject({ code: 'invalid-argument' });
+      await expect(createRedisStore({ url: 'redis://h:1', password: '' })).rejects.toMatchObject({
+        code: 'invalid-argument',
+      });
+    });
+  });
 
   it('a wrong URL is a typed error', async (ctx) => {
     if (!REDIS) return ctx.skip();

@@ -11,8 +11,18 @@ export interface RedisCommandClient {
 
 /** Options for `createRedisStore`: a URL to connect to, or a client of your own. */
 export interface RedisStoreOptions {
-  /** `redis://host:port/db`; the store connects with `@redis/client` and closes it on `close()`. */
+  /**
+   * `redis://[[username]:password@]host:port/db` (or `rediss://` for TLS);
+   * the store connects with `@redis/client` and closes it on `close()`.
+   */
   url?: string;
+  /**
+   * Redis AUTH password (for servers started with `--requirepass`, or an ACL
+   * user's). Overrides one in `url`. Only with `url`.
+   */
+  password?: string;
+  /** Redis ACL user name (default `default`). Overrides one in `url`. Only with `url`. */
+  username?: string;
   /**
    * An already connected client, with byte replies (`withTypeMapping` of blob
    * strings to `Buffer`, or replies as strings); the caller keeps ownership.
@@ -176,15 +186,72 @@ class RedisStore implements StoreV1 {
   }
 }
 
+/** `url` without its password, for error messages. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+/** `url` with the credentials of the options in place of its own. */
+function withCredentials(options: RedisStoreOptions, url: string): string {
+  if (options.password === undefined && options.username === undefined) return url;
+  for (const [name, v] of [
+    ['password', options.password],
+    ['username', options.username],
+  ] as const) {
+    if (v !== undefined && (typeof v !== 'string' || v === '')) {
+      throw new PlexusCollectivesError(
+        MODULE,
+        'invalid-argument',
+        `expected options.${name} to be a non-empty string`,
+      );
+    }
+  }
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch (error) {
+    throw new PlexusCollectivesError(
+      MODULE,
+      'invalid-argument',
+      `expected options.url to be a redis:// URL, got ${redact(url)}`,
+      { cause: error },
+    );
+  }
+  // The URL setters percent-encode; @redis/client decodes them again.
+  if (options.username !== undefined) u.username = options.username;
+  if (options.password !== undefined) u.password = options.password;
+  return u.toString();
+}
+
+/** Redis's answers to a missing or wrong password (or ACL user). */
+const AUTH_REPLY = /\b(NOAUTH|WRONGPASS)\b|invalid password|Authentication required/i;
+
 /**
  * Creates a Redis-backed `StoreV1`. With `url`, connects through
- * `@redis/client` (an optional peer dependency: `npm install @redis/client`);
- * with `client`, uses yours.
+ * `@redis/client` (an optional peer dependency: `npm install @redis/client`),
+ * authenticating with the URL's or the options' credentials; a missing or
+ * wrong password rejects at once with a `broken` error whose message says
+ * `authentication failed`. With `client`, uses yours.
  */
 export async function createRedisStore(options: RedisStoreOptions): Promise<StoreV1> {
   const prefix = options.prefix ?? 'plexus:';
   const timeoutMs = options.timeoutMs ?? 30_000;
-  if (options.client) return new RedisStore(options.client, prefix, timeoutMs, undefined);
+  if (options.client) {
+    if (options.password !== undefined || options.username !== undefined) {
+      throw new PlexusCollectivesError(
+        MODULE,
+        'invalid-argument',
+        'options.password and options.username go with options.url; authenticate your own client yourself',
+      );
+    }
+    return new RedisStore(options.client, prefix, timeoutMs, undefined);
+  }
   if (typeof options.url !== 'string') {
     throw new PlexusCollectivesError(
       MODULE,
@@ -192,6 +259,8 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
       'expected options.url (redis://host:port) or options.client',
     );
   }
+  const url = withCredentials(options, options.url);
+  const shown = redact(options.url);
   let mod: typeof import('@redis/client');
   try {
     mod = await import('@redis/client');
@@ -206,7 +275,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
   let connected = false;
   const client = mod
     .createClient({
-      url: options.url,
+      url,
       socket: {
         connectTimeout: timeoutMs,
         // Fail the first connect at once; reconnect with backoff once it has worked.
@@ -218,15 +287,23 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
   client.on('error', () => undefined); // surfaced as rejected commands instead
   try {
     await client.connect();
+    // Some servers accept the connection and refuse only the first command.
+    await client.sendCommand(['PING']);
     connected = true;
   } catch (error) {
     client.destroy();
-    throw new PlexusCollectivesError(
-      MODULE,
-      'broken',
-      `cannot connect to ${options.url}: ${(error as Error).message}`,
-      { cause: error },
-    );
+    const message = (error as Error).message;
+    if (AUTH_REPLY.test(message)) {
+      throw new PlexusCollectivesError(
+        MODULE,
+        'broken',
+        `authentication failed with ${shown}: ${message.slice(0, 200)} (give the password in the URL or as options.password)`,
+        { cause: error },
+      );
+    }
+    throw new PlexusCollectivesError(MODULE, 'broken', `cannot connect to ${shown}: ${message}`, {
+      cause: error,
+    });
   }
   return new RedisStore(client as unknown as RedisCommandClient, prefix, timeoutMs, {
     close: () => client.close(),
