@@ -27,6 +27,23 @@ const WAIT_SLICE_MS = 20;
 
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Options of `shmAllReduce`. */
+export interface ShmAllReduceOptions {
+  /** Milliseconds before the call rejects with `timeout` (default 30 000). */
+  timeoutMs?: number;
+  /** When given, milliseconds spent in each step are added to it (for benchmarks). */
+  profile?: ShmAllReduceProfile;
+}
+
+/** Time per step of `shmAllReduce`, accumulated over calls. */
+export interface ShmAllReduceProfile {
+  copyIn: number;
+  reduce: number;
+  copyOut: number;
+  /** Waiting for the peers' step counters (synchronisation and imbalance). */
+  wait: number;
+}
+
 type Ctor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => ElementArray;
 
 /**
@@ -61,7 +78,7 @@ export async function shmAllReduce<T extends ElementArray>(
   channel: ZeroCopyChannel,
   buf: T,
   op: ReduceOp,
-  options: { timeoutMs?: number } = {},
+  options: ShmAllReduceOptions = {},
 ): Promise<T> {
   const dtype = dtypeOf(buf);
   if (dtype === undefined) {
@@ -158,18 +175,33 @@ export async function shmAllReduce<T extends ElementArray>(
   words[rank]![DTYPE_WORD] = DTYPE_CODE[dtype];
   words[rank]![OP_WORD] = OP_CODE[op];
   header64[rank]![LENGTH_F64] = buf.byteLength;
+  const prof = options.profile;
+  let t = prof === undefined ? 0 : performance.now();
+  const lap = (step: keyof ShmAllReduceProfile) => {
+    if (prof === undefined) return;
+    const now = performance.now();
+    prof[step] += now - t;
+    t = now;
+  };
   copyIn(0);
+  lap('copyIn');
   signal();
   for (let k = 0; k < pieces; k++) {
     await waitAll(k);
+    lap('wait');
     if (k === 0) checkSameCall(channel, dtype, op, buf.byteLength);
     if (k > 0) copyOut(k - 1);
+    lap('copyOut');
     reduce(k);
+    lap('reduce');
     if (k + 1 < pieces) copyIn(k + 1);
+    lap('copyIn');
     signal();
   }
   await waitAll(pieces);
+  lap('wait');
   copyOut(pieces - 1);
+  lap('copyOut');
   channel.pieces = first + pieces;
   return buf;
 }
