@@ -1,42 +1,62 @@
-// Shared memory vs TCP loopback between Node.js processes on one host, and an
-// in-process memcpy as the ceiling: one-way point-to-point bandwidth
-// (rank 0 sends, rank 1 receives) and all-reduce (float32 sum, ring/auto)
-// algorithm and bus bandwidth (algbw * 2 (n - 1) / n, as nccl-tests report
-// it) at 4 and 64 MiB, over `initProcessGroup({ transport })`.
+// All-reduce between Node.js processes on one host: the shared-memory
+// transport with its zero-copy path (native addon: every rank's segment
+// mapped into every process, shmAllReduce), the same transport forced onto
+// pwrite/pread (PLEXUS_SHM_ZERO_COPY=0, the generic algorithms), and TCP
+// loopback; beside a single-thread memcpy (Uint8Array.set) of the same size
+// as the ceiling. Float32 sum at 4 and 64 MiB, world sizes 2 and 4, reported
+// as nccl-tests do (time of rank 0 after a barrier before each iteration,
+// algbw = bytes / time, busbw = algbw * 2 (n - 1) / n), with busbw / memcpy
+// bandwidth and, for the zero-copy path, the time of each step per call
+// (copy in, reduce, copy out, waiting for the peers). One-way point-to-point
+// bandwidth (n = 2) for the two copying transports.
 // Writes bench/results/allreduce-shm.json.
-//   npx tsx bench/allreduce-shm.ts [--quick]
+//   npx tsx bench/allreduce-shm.ts [--quick] [--no-tcp]
 // The same file is the worker: plexus-run starts it with RANK set.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { initProcessGroup } from '../src/index.js';
+import { type ShmAllReduceProfile, shmAllReduce } from '../src/algorithms/shm-all-reduce.js';
+import { initProcessGroup, type ShmTransport } from '../src/index.js';
 import { launch } from '../src/launcher/launch.js';
+import { zeroCopyChannelOf } from '../src/transport/shm/shm-transport.js';
 
 const MIB = 1 << 20;
 const quick = process.argv.includes('--quick');
 const sizes = [4 * MIB, 64 * MIB];
-const itersOf = (bytes: number) => (bytes >= 64 * MIB ? (quick ? 2 : 4) : quick ? 5 : 12);
+const itersOf = (bytes: number) => (bytes >= 64 * MIB ? (quick ? 3 : 10) : quick ? 8 : 30);
+
+type Variant = 'shm-zero-copy' | 'shm-pwrite' | 'tcp';
 
 interface Row {
-  transport: string;
+  variant: Variant;
   worldSize: number;
   kind: 'p2p' | 'allReduce';
   bytes: number;
   iters: number;
   /** Per-iteration milliseconds (rank 0, after a barrier before each iteration). */
   ms: number[];
+  /** Zero-copy only: milliseconds per call in each step on rank 0, over `iters` extra calls. */
+  steps?: ShmAllReduceProfile;
 }
 
 async function worker(): Promise<void> {
-  const transport = process.argv[2] as 'shm' | 'tcp';
-  const group = await initProcessGroup({ transport, timeoutMs: 120_000 });
+  const variant = process.argv[2] as Variant;
+  const group = await initProcessGroup({
+    transport: variant === 'tcp' ? 'tcp' : 'shm',
+    timeoutMs: 120_000,
+  });
   const { rank, worldSize } = group;
+  if (variant === 'shm-zero-copy' && !(group.transport as ShmTransport).zeroCopy) {
+    throw new Error(
+      `zero-copy is off: ${(group.transport as ShmTransport).zeroCopyReason} (build the addon: node scripts/build-native.mjs)`,
+    );
+  }
   const rows: Row[] = [];
   for (const bytes of sizes) {
     const iters = itersOf(bytes);
     const buf = new Float32Array(bytes / 4).fill(rank + 1);
-    if (worldSize === 2) {
+    if (worldSize === 2 && variant !== 'shm-zero-copy') {
       const ms: number[] = [];
       for (let i = -1; i < iters; i++) {
         await group.barrier();
@@ -48,8 +68,9 @@ async function worker(): Promise<void> {
         else await group.recv(new Float32Array(1), 1);
         if (i >= 0) ms.push(performance.now() - t);
       }
-      rows.push({ transport, worldSize, kind: 'p2p', bytes, iters, ms });
+      rows.push({ variant, worldSize, kind: 'p2p', bytes, iters, ms });
     }
+    const want = (worldSize * (worldSize + 1)) / 2;
     const ms: number[] = [];
     for (let i = -1; i < iters; i++) {
       buf.fill(rank + 1);
@@ -57,19 +78,32 @@ async function worker(): Promise<void> {
       const t = performance.now();
       const out = await group.allReduce(buf, 'sum');
       if (i >= 0) ms.push(performance.now() - t);
-      const want = (worldSize * (worldSize + 1)) / 2;
       if (out[0] !== want || out[out.length - 1] !== want) {
         throw new Error(`allReduce gave ${out[0]}, expected ${want}`);
       }
     }
-    rows.push({ transport, worldSize, kind: 'allReduce', bytes, iters, ms });
+    const row: Row = { variant, worldSize, kind: 'allReduce', bytes, iters, ms };
+    const channel = zeroCopyChannelOf(group.transport);
+    if (variant === 'shm-zero-copy' && channel !== undefined) {
+      // The group's all-reduce is this very function; called directly to time its steps.
+      const steps: ShmAllReduceProfile = { copyIn: 0, reduce: 0, copyOut: 0, wait: 0 };
+      for (let i = 0; i < iters; i++) {
+        buf.fill(rank + 1);
+        await group.barrier();
+        await shmAllReduce(channel, buf, 'sum', { profile: steps });
+        if (buf[0] !== want) throw new Error(`shmAllReduce gave ${buf[0]}, expected ${want}`);
+      }
+      for (const k of Object.keys(steps) as (keyof ShmAllReduceProfile)[]) steps[k] /= iters;
+      row.steps = steps;
+    }
+    rows.push(row);
   }
   if (rank === 0) for (const r of rows) console.log(`RESULT ${JSON.stringify(r)}`);
   await group.barrier();
   await group.destroy();
 }
 
-async function run(transport: 'shm' | 'tcp', n: number): Promise<Row[]> {
+async function run(variant: Variant, n: number): Promise<Row[]> {
   let out = '';
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -84,11 +118,16 @@ async function run(transport: 'shm' | 'tcp', n: number): Promise<Row[]> {
       masterPort: undefined,
       prefix: true,
       script: fileURLToPath(import.meta.url),
-      scriptArgs: [transport],
+      scriptArgs: [variant],
     },
-    { stdout: sink, execArgv: ['--import', 'tsx'], forwardSignals: false },
+    {
+      stdout: sink,
+      execArgv: ['--import', 'tsx'],
+      forwardSignals: false,
+      env: { ...process.env, PLEXUS_SHM_ZERO_COPY: variant === 'shm-pwrite' ? '0' : '1' },
+    },
   );
-  if (result.exitCode !== 0) throw new Error(`${transport} workers failed:\n${out}`);
+  if (result.exitCode !== 0) throw new Error(`${variant} workers failed:\n${out}`);
   return out
     .split('\n')
     .filter((l) => l.includes('RESULT '))
@@ -111,37 +150,58 @@ function memcpy(): { bytes: number; ms: number[] }[] {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
 async function main(): Promise<void> {
   const loadBefore = loadavg()[0]!;
-  const copies = memcpy();
+  const variants: Variant[] = process.argv.includes('--no-tcp')
+    ? ['shm-zero-copy', 'shm-pwrite']
+    : ['shm-zero-copy', 'shm-pwrite', 'tcp'];
   const rows: Row[] = [];
-  for (const n of [2, 4]) for (const t of ['shm', 'tcp'] as const) rows.push(...(await run(t, n)));
+  const copiesBefore = memcpy();
+  for (const n of [2, 4]) for (const v of variants) rows.push(...(await run(v, n)));
+  // memcpy before and after the runs: the machine's load may change in between.
+  const copiesAfter = memcpy();
+  const copies = sizes.map((bytes, i) => ({
+    bytes,
+    ms: [...copiesBefore[i]!.ms, ...copiesAfter[i]!.ms],
+  }));
+  const memcpyGBps = new Map(copies.map((c) => [c.bytes, c.bytes / median(c.ms) / 1e6]));
   const table = [
     ...copies.map((c) => ({
-      what: 'memcpy (Uint8Array.set, one process)',
+      what: 'memcpy (Uint8Array.set, one thread)',
       worldSize: 1,
       bytes: c.bytes,
-      medianMs: median(c.ms),
-      algbwGBps: c.bytes / median(c.ms) / 1e6,
+      medianMs: round(median(c.ms)),
+      algbwGBps: round(memcpyGBps.get(c.bytes)!),
       busbwGBps: null as number | null,
+      busbwOverMemcpy: null as number | null,
+      stepsMs: undefined as ShmAllReduceProfile | undefined,
     })),
     ...rows.map((r) => {
       const ms = median(r.ms);
       const algbw = r.bytes / ms / 1e6;
+      const busbw = r.kind === 'allReduce' ? (algbw * 2 * (r.worldSize - 1)) / r.worldSize : null;
       return {
-        what: `${r.kind} over ${r.transport}`,
+        what: `${r.kind} over ${r.variant}`,
         worldSize: r.worldSize,
         bytes: r.bytes,
-        medianMs: ms,
-        algbwGBps: algbw,
-        busbwGBps: r.kind === 'allReduce' ? (algbw * 2 * (r.worldSize - 1)) / r.worldSize : null,
+        medianMs: round(ms),
+        algbwGBps: round(algbw),
+        busbwGBps: busbw === null ? null : round(busbw),
+        busbwOverMemcpy: busbw === null ? null : round(busbw / memcpyGBps.get(r.bytes)!),
+        stepsMs:
+          r.steps === undefined
+            ? undefined
+            : (Object.fromEntries(
+                Object.entries(r.steps).map(([k, v]) => [k, round(v)]),
+              ) as unknown as ShmAllReduceProfile),
       };
     }),
   ];
   for (const t of table) {
     console.log(
-      `${t.what.padEnd(40)} n=${t.worldSize} ${String(t.bytes / MIB).padStart(3)} MiB  ${t.medianMs.toFixed(2).padStart(9)} ms  algbw ${t.algbwGBps.toFixed(3)} GB/s${t.busbwGBps === null ? '' : `  busbw ${t.busbwGBps.toFixed(3)} GB/s`}`,
+      `${t.what.padEnd(36)} n=${t.worldSize} ${String(t.bytes / MIB).padStart(3)} MiB  ${t.medianMs.toFixed(2).padStart(8)} ms  algbw ${t.algbwGBps.toFixed(3)} GB/s${t.busbwGBps === null ? '' : `  busbw ${t.busbwGBps.toFixed(3)} GB/s = ${t.busbwOverMemcpy} x memcpy`}${t.stepsMs ? `  steps ${JSON.stringify(t.stepsMs)}` : ''}`,
     );
   }
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
@@ -152,6 +212,7 @@ async function main(): Promise<void> {
       {
         date: new Date().toISOString(),
         node: process.version,
+        cpu: cpus()[0]?.model,
         cpus: cpus().length,
         loadAverage: { before: loadBefore, after: loadavg()[0] },
         quick,
