@@ -24,7 +24,10 @@ async function server(options: TcpStoreServerOptions = {}) {
   const s = await startTcpStoreServer({
     host: '127.0.0.1',
     ...options,
-    onRejectedConnection: (e) => rejected.push(e),
+    onRejectedConnection: (e) => {
+      rejected.push(e);
+      options.onRejectedConnection?.(e);
+    },
   });
   cleanup.push(() => s.close());
   return { server: s, rejected };
@@ -260,6 +263,11 @@ describe('TCP store: shared-secret authentication', () => {
     await expect(startTcpStoreServer({ secret: 42 as unknown as string })).rejects.toThrow(
       /^@plexus\/collectives\/tcp-store: expected secret/,
     );
+    await expect(startTcpStoreServer({ handshakeTimeoutMs: -1 })).rejects.toMatchObject({
+      code: 'invalid-argument',
+      message: expect.stringMatching(/handshakeTimeoutMs/),
+    });
+    await expect(startTcpStoreServer({ maxMessageBytes: 100 })).rejects.toThrow(/>= 1024/);
   });
 });
 
@@ -316,8 +324,12 @@ describe('TCP store: garbage, oversized, truncated and replayed messages', () =>
     expect(text(await c.get('small'))).toBe('fits');
   });
 
-  it('garbage is refused and the server survives', async () => {
-    const { server: s, rejected } = await server();
+  it('garbage is refused and the server survives, even when the rejection observer throws', async () => {
+    const { server: s, rejected } = await server({
+      onRejectedConnection: () => {
+        throw new Error('observer bug');
+      },
+    });
     await expectClosed(s, rejected, frame('{"id": 1, "op": "se'), /malformed message/);
     await expectClosed(s, rejected, frame(Buffer.from([0xff, 0xfe, 0x00, 0x80])), /malformed/);
     await expectClosed(s, rejected, frame('[1, 2, 3]'), /without an integer id/);

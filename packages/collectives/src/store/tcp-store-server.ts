@@ -216,6 +216,13 @@ export async function startTcpStoreServer(
     );
   }
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+  if (!(handshakeTimeoutMs > 0 && handshakeTimeoutMs <= MAX_TIMER_MS)) {
+    throw new PlexusCollectivesError(
+      MODULE,
+      'invalid-argument',
+      `expected handshakeTimeoutMs in (0, ${MAX_TIMER_MS}], got ${String(handshakeTimeoutMs)}`,
+    );
+  }
 
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -238,13 +245,17 @@ export async function startTcpStoreServer(
         socket.end();
         setTimeout(() => socket.destroy(), 1_000).unref();
       } else socket.destroy();
-      options.onRejectedConnection?.(
-        new PlexusCollectivesError(
-          MODULE,
-          'broken',
-          `refused the connection from ${who}: ${reason}`,
-        ),
-      );
+      try {
+        options.onRejectedConnection?.(
+          new PlexusCollectivesError(
+            MODULE,
+            'broken',
+            `refused the connection from ${who}: ${reason}`,
+          ),
+        );
+      } catch {
+        // A throwing observer must not take the server (and every rank's rendezvous) down.
+      }
     };
     let lastId = HANDSHAKE_ID;
     const serve = (msg: StoreMessage) => {
