@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   type ElementArray,
   finishAverage,
@@ -28,15 +28,17 @@ afterEach(async () => {
   for (const g of groups.splice(0).reverse()) await g.destroy();
 });
 
-// `pnpm test` does not run this package's own build first: make sure the addon exists.
-let addonWhy = '';
-beforeAll(() => {
-  execFileSync(process.execPath, [join(pkg, 'scripts/build-native.mjs'), '--if-stale', '--quiet'], {
-    stdio: 'inherit',
-  });
-  addonWhy = loadShmNative().why;
-}, 60_000);
-const hasAddon = () => loadShmNative().native !== undefined;
+// `pnpm test` does not run this package's own build first: make sure the
+// addon exists. Without g++ or Node's headers the script says it skipped,
+// and so do the zero-copy tests.
+const built = execFileSync(
+  process.execPath,
+  [join(pkg, 'scripts/build-native.mjs'), '--if-stale', '--quiet'],
+  { encoding: 'utf8' },
+);
+const toolsMissing = built.includes('skipped (');
+const { native, why } = loadShmNative();
+if (native === undefined) console.warn(`zero-copy tests skipped: ${built.trim() || why}`);
 
 function shmFiles(): string[] {
   return readdirSync('/dev/shm').filter((f) => f.startsWith('plexus-shm-'));
@@ -122,58 +124,63 @@ function reference(inputs: ElementArray[], op: ReduceOp): ElementArray {
 const bytes = (a: ElementArray) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 describe('zero-copy shared-memory all-reduce', () => {
-  it('the addon builds and loads here', () => {
-    // Only a machine without g++ or Node's headers may skip the addon.
-    expect(hasAddon(), addonWhy).toBe(true);
+  it.skipIf(toolsMissing)('the addon builds and loads wherever g++ and node_api.h exist', () => {
+    expect(native, why).toBeDefined();
   });
 
   for (const worldSize of [1, 2, 3, 4]) {
-    it(`world size ${worldSize}: every dtype and op, lengths 0/1/odd/multi-piece, bit-identical to the reference`, async () => {
-      if (!hasAddon()) return;
-      // 4 KiB halves: 1024 bytes per chunk at 4 ranks, so 2003 elements take several pieces.
-      const gs = await initAll(worldSize, { slotBytes: 4096 });
-      for (const g of gs) {
-        const t = g.transport as ShmTransport;
-        expect(t.zeroCopy, t.zeroCopyReason).toBe(worldSize > 1);
-      }
-      let seed = worldSize * 1000;
-      for (const length of [0, 1, 7, 2003]) {
-        for (const dtype of DTYPES) {
-          for (const op of OPS) {
-            seed++;
-            const inputs = gs.map((_, r) => input(dtype, op, r, length, seed));
-            const want = reference(inputs, op);
-            const outs = await Promise.all(gs.map((g, r) => g.allReduce(inputs[r]!.slice(), op)));
-            for (let r = 0; r < worldSize; r++) {
-              const where = `${dtype}/${op}/len ${length} on rank ${r} of ${worldSize}`;
-              expect(outs[r]!.constructor, where).toBe(want.constructor);
-              expect(bytes(outs[r]!).equals(bytes(want)), where).toBe(true);
+    it.skipIf(native === undefined)(
+      `world size ${worldSize}: every dtype and op, lengths 0/1/odd/multi-piece, bit-identical to the reference`,
+      async () => {
+        // 4 KiB halves: 1024 bytes per chunk at 4 ranks, so 2003 elements take several pieces.
+        const gs = await initAll(worldSize, { slotBytes: 4096 });
+        for (const g of gs) {
+          const t = g.transport as ShmTransport;
+          expect(t.zeroCopy, t.zeroCopyReason).toBe(worldSize > 1);
+        }
+        let seed = worldSize * 1000;
+        for (const length of [0, 1, 7, 2003]) {
+          for (const dtype of DTYPES) {
+            for (const op of OPS) {
+              seed++;
+              const inputs = gs.map((_, r) => input(dtype, op, r, length, seed));
+              const want = reference(inputs, op);
+              const outs = await Promise.all(gs.map((g, r) => g.allReduce(inputs[r]!.slice(), op)));
+              for (let r = 0; r < worldSize; r++) {
+                const where = `${dtype}/${op}/len ${length} on rank ${r} of ${worldSize}`;
+                expect(outs[r]!.constructor, where).toBe(want.constructor);
+                expect(bytes(outs[r]!).equals(bytes(want)), where).toBe(true);
+              }
             }
           }
         }
-      }
-    }, 30_000);
+      },
+      30_000,
+    );
   }
 
-  it('a large buffer at the default slot size (several 4 MiB pieces), 8 ranks on a small one', async () => {
-    if (!hasAddon()) return;
-    const gs = await initAll(2);
-    const n = (9 << 20) / 4 + 3;
-    const inputs = gs.map((_, r) =>
-      Float32Array.from({ length: n }, (_, i) => ((i * 7 + r) % 23) - 11),
-    );
-    const want = reference(inputs, 'sum');
-    const outs = await Promise.all(gs.map((g, r) => g.allReduce(inputs[r]!, 'sum')));
-    for (const o of outs) expect(bytes(o).equals(bytes(want))).toBe(true);
-    for (const g of groups.splice(0).reverse()) await g.destroy();
+  it.skipIf(native === undefined)(
+    'a large buffer at the default slot size (several 4 MiB pieces), 8 ranks on a small one',
+    async () => {
+      const gs = await initAll(2);
+      const n = (9 << 20) / 4 + 3;
+      const inputs = gs.map((_, r) =>
+        Float32Array.from({ length: n }, (_, i) => ((i * 7 + r) % 23) - 11),
+      );
+      const want = reference(inputs, 'sum');
+      const outs = await Promise.all(gs.map((g, r) => g.allReduce(inputs[r]!, 'sum')));
+      for (const o of outs) expect(bytes(o).equals(bytes(want))).toBe(true);
+      for (const g of groups.splice(0).reverse()) await g.destroy();
 
-    const eight = await initAll(8, { slotBytes: 8192 });
-    expect((eight[0]!.transport as ShmTransport).zeroCopy).toBe(true);
-    const xs = eight.map((_, r) => input('f64', 'sum', r, 5001, 99) as Float64Array);
-    const want8 = reference(xs, 'sum');
-    const outs8 = await Promise.all(eight.map((g, r) => g.allReduce(xs[r]!, 'sum')));
-    for (const o of outs8) expect(bytes(o).equals(bytes(want8))).toBe(true);
-  }, 30_000);
+      const eight = await initAll(8, { slotBytes: 8192 });
+      expect((eight[0]!.transport as ShmTransport).zeroCopy).toBe(true);
+      const xs = eight.map((_, r) => input('f64', 'sum', r, 5001, 99) as Float64Array);
+      const want8 = reference(xs, 'sum');
+      const outs8 = await Promise.all(eight.map((g, r) => g.allReduce(xs[r]!, 'sum')));
+      for (const o of outs8) expect(bytes(o).equals(bytes(want8))).toBe(true);
+    },
+    30_000,
+  );
 
   it('forced fallback (zeroCopy: false or PLEXUS_SHM_ZERO_COPY=0) copies through pwrite/pread and is still correct', async () => {
     const off = await initAll(3, { zeroCopy: false, slotBytes: 4096 });
@@ -200,71 +207,76 @@ describe('zero-copy shared-memory all-reduce', () => {
     }
   }, 30_000);
 
-  it('ranks that disagree on length, dtype or op reject with mismatch on every rank', async () => {
-    if (!hasAddon()) return;
-    const gs = await initAll(3, { slotBytes: 4096 });
-    const results = await Promise.allSettled([
-      gs[0]!.allReduce(new Float32Array(100), 'sum'),
-      gs[1]!.allReduce(new Float32Array(101), 'sum'),
-      gs[2]!.allReduce(new Float32Array(100), 'sum'),
-    ]);
-    for (const r of results) {
-      expect(r.status).toBe('rejected');
-      const e = (r as PromiseRejectedResult).reason;
-      expect(PlexusCollectivesError.isInstance(e)).toBe(true);
-      expect(e.code).toBe('mismatch');
-      expect(e.message).toMatch(
-        /^@plexus\/collectives\/process-group: allReduce on rank \d failed: .*same length, type and op/,
+  it.skipIf(native === undefined)(
+    'ranks that disagree on length, dtype or op reject with mismatch on every rank',
+    async () => {
+      const gs = await initAll(3, { slotBytes: 4096 });
+      const results = await Promise.allSettled([
+        gs[0]!.allReduce(new Float32Array(100), 'sum'),
+        gs[1]!.allReduce(new Float32Array(101), 'sum'),
+        gs[2]!.allReduce(new Float32Array(100), 'sum'),
+      ]);
+      for (const r of results) {
+        expect(r.status).toBe('rejected');
+        const e = (r as PromiseRejectedResult).reason;
+        expect(PlexusCollectivesError.isInstance(e)).toBe(true);
+        expect(e.code).toBe('mismatch');
+        expect(e.message).toMatch(
+          /^@plexus\/collectives\/process-group: allReduce on rank \d failed: .*same length, type and op/,
+        );
+      }
+    },
+  );
+
+  it.skipIf(native === undefined)(
+    'a rank that never calls makes the others time out with a typed error',
+    async () => {
+      const gs = await initAll(3, {}, 400);
+      const t = performance.now();
+      const results = await Promise.allSettled([
+        gs[0]!.allReduce(new Float64Array(10), 'sum'),
+        gs[1]!.allReduce(new Float64Array(10), 'sum'),
+      ]);
+      expect(performance.now() - t).toBeLessThan(3_000);
+      for (const r of results) {
+        const e = (r as PromiseRejectedResult).reason;
+        expect(e.code).toBe('timeout');
+      }
+    },
+  );
+
+  it.skipIf(native === undefined)(
+    'sub-groups and a forced algorithm run the generic algorithms over the same transport',
+    async () => {
+      const port = await freePort();
+      const gs = await Promise.all(
+        [0, 1, 2].map((rank) =>
+          initProcessGroup({
+            rank,
+            worldSize: 3,
+            masterAddr: '127.0.0.1',
+            masterPort: port,
+            transport: 'shm',
+            env: {},
+            collectives: { algorithm: 'ring' },
+          }),
+        ),
       );
-    }
-  });
+      groups.push(...gs);
+      const xs = gs.map((_, r) => input('f64', 'sum', r, 50, 8) as Float64Array);
+      const outs = await Promise.all(gs.map((g, r) => g.allReduce(xs[r]!.slice(), 'sum')));
+      // The ring reduces in another order: equal within rounding, not bit for bit.
+      const want = reference(xs, 'sum') as Float64Array;
+      for (const o of outs) for (let i = 0; i < 50; i++) expect(o[i]).toBeCloseTo(want[i]!, 9);
+      const subs = [gs[0]!, gs[2]!].map((g) => g.newSubGroup([0, 2]));
+      const sub = await Promise.all(
+        subs.map((s, i) => s.allReduce(new Int32Array([i + 1, 5]), 'sum')),
+      );
+      for (const o of sub) expect(Array.from(o)).toEqual([3, 10]);
+    },
+  );
 
-  it('a rank that never calls makes the others time out with a typed error', async () => {
-    if (!hasAddon()) return;
-    const gs = await initAll(3, {}, 400);
-    const t = performance.now();
-    const results = await Promise.allSettled([
-      gs[0]!.allReduce(new Float64Array(10), 'sum'),
-      gs[1]!.allReduce(new Float64Array(10), 'sum'),
-    ]);
-    expect(performance.now() - t).toBeLessThan(3_000);
-    for (const r of results) {
-      const e = (r as PromiseRejectedResult).reason;
-      expect(e.code).toBe('timeout');
-    }
-  });
-
-  it('sub-groups and a forced algorithm run the generic algorithms over the same transport', async () => {
-    if (!hasAddon()) return;
-    const port = await freePort();
-    const gs = await Promise.all(
-      [0, 1, 2].map((rank) =>
-        initProcessGroup({
-          rank,
-          worldSize: 3,
-          masterAddr: '127.0.0.1',
-          masterPort: port,
-          transport: 'shm',
-          env: {},
-          collectives: { algorithm: 'ring' },
-        }),
-      ),
-    );
-    groups.push(...gs);
-    const xs = gs.map((_, r) => input('f64', 'sum', r, 50, 8) as Float64Array);
-    const outs = await Promise.all(gs.map((g, r) => g.allReduce(xs[r]!.slice(), 'sum')));
-    // The ring reduces in another order: equal within rounding, not bit for bit.
-    const want = reference(xs, 'sum') as Float64Array;
-    for (const o of outs) for (let i = 0; i < 50; i++) expect(o[i]).toBeCloseTo(want[i]!, 9);
-    const subs = [gs[0]!, gs[2]!].map((g) => g.newSubGroup([0, 2]));
-    const sub = await Promise.all(
-      subs.map((s, i) => s.allReduce(new Int32Array([i + 1, 5]), 'sum')),
-    );
-    for (const o of sub) expect(Array.from(o)).toEqual([3, 10]);
-  });
-
-  it('leaves no files in /dev/shm after destroy', async () => {
-    if (!hasAddon()) return;
+  it.skipIf(native === undefined)('leaves no files in /dev/shm after destroy', async () => {
     const gs = await initAll(4, { slotBytes: 8192 });
     const ids = gs.map((g) => (g.transport as ShmTransport).id);
     await Promise.all(gs.map((g) => g.allReduce(new Float32Array(10_000).fill(1), 'sum')));
@@ -272,13 +284,16 @@ describe('zero-copy shared-memory all-reduce', () => {
     expect(shmFiles().filter((f) => ids.some((id) => f.includes(id)))).toEqual([]);
   });
 
-  it('a SIGKILLed peer mid zero-copy all-reduce: survivors reject with broken, no files left', async () => {
-    if (!hasAddon()) return;
-    const before = new Set(shmFiles());
-    await expectSurvivorsRejectAfterKill(children, {
-      PLEXUS_COLLECTIVES_TRANSPORT: 'shm',
-      PLEXUS_SHM_ZERO_COPY: '1',
-    });
-    expect(shmFiles().filter((f) => !before.has(f))).toEqual([]);
-  }, 40_000);
+  it.skipIf(native === undefined)(
+    'a SIGKILLed peer mid zero-copy all-reduce: survivors reject with broken, no files left',
+    async () => {
+      const before = new Set(shmFiles());
+      await expectSurvivorsRejectAfterKill(children, {
+        PLEXUS_COLLECTIVES_TRANSPORT: 'shm',
+        PLEXUS_SHM_ZERO_COPY: '1',
+      });
+      expect(shmFiles().filter((f) => !before.has(f))).toEqual([]);
+    },
+    40_000,
+  );
 });
