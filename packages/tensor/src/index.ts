@@ -12,6 +12,7 @@ export { PlexusTensorError } from './errors.js';
 export { spmmHost } from './kernels/host/spmm-host.js';
 export { PLEXUS_KERNELS, SDDMM, SEGMENT_MAX, SEGMENT_SUM, SPMM, TOP_K } from './kernels/names.js';
 export { registerPlexusKernels } from './kernels/register.js';
+export { setWasmMatMulEnabled, wasmMatMulActive } from './kernels/wasm-matmul/install.js';
 export type { WebGpuKernelLimits } from './kernels/webgpu/limits.js';
 export { setWebGpuKernelLimits } from './kernels/webgpu/limits.js';
 export type { MemoryReport } from './memory.js';

@@ -63,6 +63,8 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   for (const name of candidates) {
     try {
       const loaded = await loaderFor(name, allowSoftware)();
+      // Loading tfjs-backend-wasm registers its kernels; swap in ours now.
+      registerPlexusKernels();
       attempts.push({ backend: name, ok: true, reason: `chosen: ${loaded.device}` });
       return { backend: name, ...loaded, attempts };
     } catch (error) {

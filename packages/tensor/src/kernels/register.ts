@@ -6,6 +6,7 @@ import '@tensorflow/tfjs';
 import { hostKernelConfigs } from './host/host-kernels.js';
 import { cpuHostMemory, wasmHostMemory } from './host/host-memory.js';
 import { unsortedSegmentSumConfig } from './host/unsorted-segment-sum.js';
+import { syncWasmMatMul } from './wasm-matmul/install.js';
 import { webgpuKernelConfigs } from './webgpu/index.js';
 
 let registered = false;
@@ -15,8 +16,12 @@ let registered = false;
  * lazily by every op (so importing the package has no side effect); calling it
  * again is free. Backends without a registered kernel (e.g. tfjs-node's
  * `tensorflow`) run the op's composite of native tfjs ops instead.
+ * On wasm it also swaps in the SIMD GEMM as `BatchMatMul` (see
+ * `setWasmMatMulEnabled`), on every call, since tfjs-backend-wasm may be
+ * loaded after the first registration.
  */
 export function registerPlexusKernels(): void {
+  syncWasmMatMul();
   if (registered) return;
   registered = true;
   const configs = [
