@@ -188,6 +188,8 @@ export async function shmAllReduce<T extends ElementArray>(
   signal();
   for (let k = 0; k < pieces; k++) {
     await waitAll(k);
+    // close() may have run while this call awaited: its mappings are gone then.
+    fail(rank);
     lap('wait');
     if (k === 0) checkSameCall(channel, dtype, op, buf.byteLength);
     if (k > 0) copyOut(k - 1);
@@ -199,6 +201,7 @@ export async function shmAllReduce<T extends ElementArray>(
     signal();
   }
   await waitAll(pieces);
+  fail(rank);
   lap('wait');
   copyOut(pieces - 1);
   lap('copyOut');
