@@ -9,4 +9,6 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   external: [/^@plexus\//, '@redis/client'],
+  // A working import.meta.url in the CJS build: the shm addon is found relative to the bundle.
+  shims: true,
 });

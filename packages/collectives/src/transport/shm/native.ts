@@ -41,13 +41,6 @@ export const ZERO_COPY_ENV = 'PLEXUS_SHM_ZERO_COPY';
 
 let loaded: { native: ShmNative | undefined; why: string } | undefined;
 
-/** Where this module lives, in the ESM build, the CJS build and the sources alike. */
-function hereDir(): string {
-  // In the CJS bundle __filename exists and import.meta is empty.
-  if (typeof __filename === 'string') return dirname(__filename);
-  return dirname(fileURLToPath(import.meta.url));
-}
-
 /**
  * The native addon, loaded once per process, or `undefined` with the reason:
  * not built (no compiler when the package was built, or another platform),
@@ -56,7 +49,8 @@ function hereDir(): string {
  */
 export function loadShmNative(): { native: ShmNative | undefined; why: string } {
   if (loaded !== undefined) return loaded;
-  const here = hereDir();
+  // dist/ in the ESM and CJS builds (tsup shims import.meta.url there), src/transport/shm/ from the sources.
+  const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [
     join(here, 'native', ADDON_FILE),
     join(here, '..', '..', '..', 'dist', 'native', ADDON_FILE),
