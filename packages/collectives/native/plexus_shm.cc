@@ -8,7 +8,7 @@
 //   unmap(handle, buffer)                                          detach + munmap now
 //   reduce(dtype, op, divisor, out1, out2|null, [src0, src1, ...]) out = src0 op src1 op ...
 //   signal(int32array, index, value)                               store-release + FUTEX_WAKE
-//   wait(int32array, index, target, timeoutMs) -> boolean          until value - target >= 0
+//   wait(int32array, index, target, timeoutMs, spins) -> boolean   until value - target >= 0
 //
 // Built by scripts/build-native.mjs with g++ against Node's headers (N-API is
 // ABI-stable, so one binary serves every Node >= 20).
@@ -355,25 +355,27 @@ napi_value Signal(napi_env env, napi_callback_info info) {
 }
 
 napi_value Wait(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   int32_t* word = nullptr;
-  int32_t target = 0;
+  int32_t target = 0, spins = 0;
   double timeoutMs = 0;
-  if (argc < 4 || !counterAt(env, argv[0], argv[1], &word) ||
+  if (argc < 5 || !counterAt(env, argv[0], argv[1], &word) ||
       napi_get_value_int32(env, argv[2], &target) != napi_ok ||
-      napi_get_value_double(env, argv[3], &timeoutMs) != napi_ok)
-    return fail(env, "wait(int32array, index, target, timeoutMs): bad arguments");
+      napi_get_value_double(env, argv[3], &timeoutMs) != napi_ok ||
+      napi_get_value_int32(env, argv[4], &spins) != napi_ok)
+    return fail(env, "wait(int32array, index, target, timeoutMs, spins): bad arguments");
   // Sequence numbers wrap: compare by signed difference.
   auto reached = [&](int32_t v) {
     return static_cast<int32_t>(static_cast<uint32_t>(v) - static_cast<uint32_t>(target)) >= 0;
   };
   bool done = false;
   // A short spin catches a peer that is a few microseconds behind without a
-  // sleep and a wake-up; past it, sleep in the kernel (other ranks may need
-  // this core).
-  for (int i = 0; i < 2000 && !done; i++) {
+  // sleep and a wake-up; past it, sleep in the kernel. The caller passes 0
+  // spins when ranks outnumber cores: spinning would take the core the peer
+  // needs to get there.
+  for (int32_t i = 0; i < spins && !done; i++) {
     if (reached(__atomic_load_n(word, __ATOMIC_ACQUIRE))) done = true;
     else __builtin_ia32_pause();
   }

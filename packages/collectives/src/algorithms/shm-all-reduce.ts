@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { PlexusCollectivesError } from '../errors.js';
 import { segmentBounds } from '../reduce.js';
 import { dtypeOf, type ElementArray } from '../reduction/dtype.js';
@@ -24,6 +25,9 @@ const OP_CODE: Record<ReduceOp, number> = { sum: 0, prod: 1, min: 2, max: 3, avg
  * learns it will never be woken).
  */
 const WAIT_SLICE_MS = 20;
+
+/** Polls of a peer's counter before sleeping on it (a few microseconds). */
+const SPINS = 2000;
 
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -98,6 +102,9 @@ export async function shmAllReduce<T extends ElementArray>(
   const pieceElems = chunkCap * n;
   const pieces = Math.max(1, Math.ceil(buf.length / pieceElems));
   const first = channel.pieces;
+  // Spin briefly before sleeping only when every rank can have a core (and
+  // never when a peer shares this thread: it cannot move while we spin).
+  const spins = channel.blocking && n <= availableParallelism() ? SPINS : 0;
 
   const fail = (peer: number) => {
     const error = channel.failure(peer);
@@ -155,7 +162,7 @@ export async function shmAllReduce<T extends ElementArray>(
       for (;;) {
         const left = deadline - performance.now();
         const slice = channel.blocking ? Math.max(0, Math.min(WAIT_SLICE_MS, left)) : 0;
-        if (native.wait(words[p]!, SEQ_WORD, channel.seq, slice)) break;
+        if (native.wait(words[p]!, SEQ_WORD, channel.seq, slice, spins)) break;
         // Let the control sockets' close events in: they mark a dead peer.
         await yieldToIo();
         fail(p);

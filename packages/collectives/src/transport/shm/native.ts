@@ -26,8 +26,11 @@ export interface ShmNative {
   ): void;
   /** Stores `value` into `word[index]` with release order and wakes its futex waiters. */
   signal(word: Int32Array, index: number, value: number): void;
-  /** Waits until `word[index] - target >= 0` (wrapping); false after `timeoutMs`. */
-  wait(word: Int32Array, index: number, target: number, timeoutMs: number): boolean;
+  /**
+   * Waits until `word[index] - target >= 0` (wrapping), polling `spins`
+   * times before sleeping on the futex; false after `timeoutMs`.
+   */
+  wait(word: Int32Array, index: number, target: number, timeoutMs: number, spins: number): boolean;
 }
 
 /** File name of the addon built for this platform by scripts/build-native.mjs. */
