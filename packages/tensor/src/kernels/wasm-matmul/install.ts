@@ -1,7 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { wasmBatchMatMulConfig } from './batch-matmul-kernel.js';
 
-let wanted = true;
+/**
+ * On unless the environment variable `PLEXUS_WASM_MATMUL` is `0` or `off`
+ * (for A/B runs of whole programs against tfjs' kernel).
+ */
+function defaultEnabled(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env?.PLEXUS_WASM_MATMUL;
+  return env !== '0' && env !== 'off';
+}
+
+let wanted = defaultEnabled();
 let ours: tf.KernelConfig | undefined;
 let original: tf.KernelConfig | undefined;
 
