@@ -19,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { type ShmAllReduceProfile, shmAllReduce } from '../src/algorithms/shm-all-reduce.js';
 import { initProcessGroup, type ShmTransport } from '../src/index.js';
 import { launch } from '../src/launcher/launch.js';
+import { reduceElements } from '../src/reduction/reducer.js';
+import { loadShmNative } from '../src/transport/shm/native.js';
 import { zeroCopyChannelOf } from '../src/transport/shm/shm-transport.js';
 
 const MIB = 1 << 20;
@@ -149,6 +151,31 @@ function memcpy(): { bytes: number; ms: number[] }[] {
   });
 }
 
+/**
+ * The reduction alone, in one process: the addon's kernel (what the zero-copy
+ * path runs on mapped memory) against the package's wasm SIMD reducer, which
+ * can only work on its own linear memory and so stages both inputs through
+ * it. `acc += src` on float32, per size.
+ */
+function reduction(): { bytes: number; nativeMs: number[]; wasmMs: number[] }[] {
+  const native = loadShmNative().native;
+  return sizes.map((bytes) => {
+    const acc = new Float32Array(bytes / 4).fill(1);
+    const src = new Float32Array(bytes / 4).fill(2);
+    const nativeMs: number[] = [];
+    const wasmMs: number[] = [];
+    for (let i = -1; i < itersOf(bytes); i++) {
+      let t = performance.now();
+      native?.reduce(0, 0, 0, acc, null, [acc, src]);
+      if (i >= 0 && native !== undefined) nativeMs.push(performance.now() - t);
+      t = performance.now();
+      reduceElements(acc, src, 'sum');
+      if (i >= 0) wasmMs.push(performance.now() - t);
+    }
+    return { bytes, nativeMs, wasmMs };
+  });
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -159,6 +186,7 @@ async function main(): Promise<void> {
     : ['shm-zero-copy', 'shm-pwrite', 'tcp'];
   const rows: Row[] = [];
   const copiesBefore = memcpy();
+  const reductions = reduction();
   for (const n of [2, 4]) for (const v of variants) rows.push(...(await run(v, n)));
   // memcpy before and after the runs: the machine's load may change in between.
   const copiesAfter = memcpy();
@@ -199,6 +227,16 @@ async function main(): Promise<void> {
       };
     }),
   ];
+  const reductionTable = reductions.map((r) => ({
+    bytes: r.bytes,
+    nativeMs: r.nativeMs.length > 0 ? round(median(r.nativeMs)) : null,
+    wasmMs: round(median(r.wasmMs)),
+  }));
+  for (const r of reductionTable) {
+    console.log(
+      `reduce acc += src (f32, ${r.bytes / MIB} MiB, one process): addon ${r.nativeMs} ms, wasm SIMD ${r.wasmMs} ms`,
+    );
+  }
   for (const t of table) {
     console.log(
       `${t.what.padEnd(36)} n=${t.worldSize} ${String(t.bytes / MIB).padStart(3)} MiB  ${t.medianMs.toFixed(2).padStart(8)} ms  algbw ${t.algbwGBps.toFixed(3)} GB/s${t.busbwGBps === null ? '' : `  busbw ${t.busbwGBps.toFixed(3)} GB/s = ${t.busbwOverMemcpy} x memcpy`}${t.stepsMs ? `  steps ${JSON.stringify(t.stepsMs)}` : ''}`,
@@ -217,7 +255,8 @@ async function main(): Promise<void> {
         loadAverage: { before: loadBefore, after: loadavg()[0] },
         quick,
         table,
-        raw: { memcpy: copies, rows },
+        reduction: reductionTable,
+        raw: { memcpy: copies, rows, reduction: reductions },
       },
       null,
       2,

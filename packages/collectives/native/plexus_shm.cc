@@ -138,8 +138,8 @@ napi_value Unmap(napi_env env, napi_callback_info info) {
   if (argc < 2 || napi_get_value_external(env, argv[0], &data) != napi_ok)
     return fail(env, "unmap: expected the handle that map() returned");
   // Detach first, so that no JS view can touch the region once it is gone.
-  bool detachable = false;
-  if (napi_is_detached_arraybuffer(env, argv[1], &detachable) == napi_ok && !detachable)
+  bool detached = false;
+  if (napi_is_detached_arraybuffer(env, argv[1], &detached) == napi_ok && !detached)
     CHECK(napi_detach_arraybuffer(env, argv[1]));
   unmapOnce(static_cast<Mapping*>(data));
   return nullptr;
