@@ -181,7 +181,7 @@ describe('fault-tolerant group rounds (in process)', () => {
     const silent = connect({ host: c.host, port: c.port });
     cleanup.push(() => silent.destroy());
     await new Promise((r) => silent.once('connect', r));
-    writeMessage(silent, { id: 0, t: 'hello', name: 'silent' });
+    writeMessage(silent, { id: 0, t: 'hello', name: 'silent', nonce: '0'.repeat(32) });
     const gs = [0, 1].map(() =>
       createFaultTolerantGroup({ host: c.host, port: c.port, timeoutMs: 5_000 }),
     );

@@ -4,14 +4,15 @@ import { readMessages, type StoreMessage, writeMessage } from '../store/wire.js'
 import { newNonce, proof, proofMatches, type Secret } from './auth.js';
 import type { CoordinatorMessage, PeerMessage } from './protocol.js';
 import { FT_MODULE } from './protocol.js';
+import { coordinatorAuthError } from './secret.js';
 
 type Welcome = Extract<CoordinatorMessage, { t: 'welcome' }>;
 
 /**
  * A peer's connection to the coordinator: answers its challenge (with an
- * HMAC proof when there is a secret, and checks the coordinator's), sends heartbeats and
- * hands every message to `onMessage`. When the connection ends, `onLost`
- * gets the reason once; nothing can be sent afterwards.
+ * HMAC proof when there is a secret, and checks the coordinator's), sends
+ * heartbeats and hands every message to `onMessage`. When the connection
+ * ends, `onLost` gets the reason once; nothing can be sent afterwards.
  */
 export class CoordinatorChannel {
   private lost: PlexusCollectivesError | undefined;
@@ -23,9 +24,11 @@ export class CoordinatorChannel {
   ) {}
 
   /**
-   * Connects to `host:port`, runs `beforeHello` with the port of the
-   * coordinator's store (so the peer is ready before it can be admitted),
-   * registers as `name` and waits for the welcome (rejects after `timeoutMs`).
+   * Connects to `host:port`, registers as `name` and waits for the welcome
+   * (rejects after `timeoutMs`). Authentication failures reject at once with
+   * `coordinatorAuthError`: a coordinator that requires a secret this peer
+   * lacks or refuses its proof, or (when this peer has a secret) one that
+   * has none or cannot prove it.
    */
   static async open(
     host: string,
@@ -35,7 +38,6 @@ export class CoordinatorChannel {
     timeoutMs: number,
     onMessage: (msg: CoordinatorMessage) => void,
     onLost: (error: PlexusCollectivesError) => void,
-    beforeHello: (storePort: number) => Promise<void>,
   ): Promise<CoordinatorChannel> {
     const where = `${host}:${port}`;
     const socket = await connectRetrying(host, port, performance.now() + timeoutMs, where);
@@ -53,6 +55,11 @@ export class CoordinatorChannel {
           ),
         );
       }, timeoutMs);
+      const refuse = (why: string) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(coordinatorAuthError(where, why));
+      };
       const lose = (why: string) => {
         clearTimeout(timer);
         const error = new PlexusCollectivesError(
@@ -72,38 +79,35 @@ export class CoordinatorChannel {
         socket,
         (raw: StoreMessage) => {
           const msg = raw as unknown as CoordinatorMessage;
-          if (!channel) {
-            if (msg.t === 'challenge') {
-              const hello: PeerMessage = { id: 0, t: 'hello', name, nonce };
-              if (secret !== undefined) hello.proof = proof(secret, 'peer', msg.nonce);
-              beforeHello(msg.storePort).then(
-                () => {
-                  if (!socket.destroyed) writeMessage(socket, hello);
-                },
-                (error: unknown) => {
-                  socket.destroy();
-                  clearTimeout(timer);
-                  reject(error);
-                },
+          if (channel) return onMessage(msg);
+          if (msg.t === 'challenge') {
+            if (secret !== undefined && msg.auth !== true) {
+              // Proving the secret to a coordinator that cannot check it would only help an impostor.
+              return refuse(
+                'the coordinator did not prove the shared secret: it was started without one (give it the same secret, or PLEXUS_COLLECTIVES_SECRET)',
               );
-              return;
             }
-            if (msg.t !== 'welcome') return;
-            if (secret !== undefined && !proofMatches(secret, 'coordinator', nonce, msg.proof)) {
-              lose('did not prove the shared secret');
-              socket.destroy();
-              return;
-            }
-            clearTimeout(timer);
-            channel = new CoordinatorChannel(socket, msg);
-            channel.heartbeat = setInterval(
-              () => channel?.send({ id: 0, t: 'hb' }),
-              msg.heartbeatMs,
-            );
-            resolve(channel);
+            const hello: PeerMessage = { id: 0, t: 'hello', name, nonce };
+            if (secret !== undefined) hello.proof = proof(secret, 'peer', String(msg.nonce));
+            writeMessage(socket, hello);
             return;
           }
-          onMessage(msg);
+          if (msg.t === 'refuse') {
+            const said = String(msg.message).slice(0, 200);
+            return refuse(
+              secret === undefined
+                ? `the coordinator requires a shared secret and none was given (option secret, or PLEXUS_COLLECTIVES_SECRET); it said: ${said}`
+                : `the coordinator refused this peer (${said}); wrong shared secret?`,
+            );
+          }
+          if (msg.t !== 'welcome') return;
+          if (secret !== undefined && !proofMatches(secret, 'coordinator', nonce, msg.proof)) {
+            return refuse('the coordinator did not prove the shared secret (wrong secret?)');
+          }
+          clearTimeout(timer);
+          channel = new CoordinatorChannel(socket, msg);
+          channel.heartbeat = setInterval(() => channel?.send({ id: 0, t: 'hb' }), msg.heartbeatMs);
+          resolve(channel);
         },
         (reason) => {
           lose(`sent a bad message: ${reason}`);

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
 import { PlexusCollectivesError } from '../errors.js';
 import { startTcpStoreServer } from '../store/tcp-store-server.js';
-import { readMessages, writeMessage } from '../store/wire.js';
-import { newNonce, proof, proofMatches, type Secret } from './auth.js';
+import { writeMessage } from '../store/wire.js';
+import { acceptPeer } from './admission.js';
+import type { Secret } from './auth.js';
 import { electState } from './election.js';
 import {
   type CoordinatorMessage,
@@ -13,6 +14,7 @@ import {
   type StateDigest,
   type Transfer,
 } from './protocol.js';
+import { resolveSecret } from './secret.js';
 
 /** Options for `startCoordinator`. */
 export interface CoordinatorOptions {
@@ -27,10 +29,26 @@ export interface CoordinatorOptions {
   /** A peer silent for this long is dropped as dead (ms, default 5 000). */
   heartbeatTimeoutMs?: number;
   /**
-   * Shared secret: peers must prove it (HMAC-SHA256 challenge-response, both
-   * ways) before they are registered; others are disconnected.
+   * Shared secret of the run (default: `PLEXUS_COLLECTIVES_SECRET` from
+   * `env`). Peers must prove it (HMAC-SHA256 challenge-response, both ways)
+   * before they are registered, and the rendezvous store of their per-epoch
+   * transports requires it too (`startTcpStoreServer`'s `secret`); others
+   * are refused and disconnected.
    */
   secret?: Secret;
+  /** Environment to read (default `process.env`). `PLEXUS_COLLECTIVES_SECRET` sets `secret`. */
+  env?: Record<string, string | undefined>;
+  /**
+   * Milliseconds a new connection (to the coordinator or its store) has to
+   * complete its handshake before it is dropped (default 10 000).
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * Told about every refused connection, to the coordinator or its store:
+   * a missing or wrong secret proof, no handshake in time, garbage or an
+   * oversized message before the handshake. A throwing observer is ignored.
+   */
+  onRejectedConnection?: (error: PlexusCollectivesError) => void;
 }
 
 /** What the coordinator has seen, for tests and monitoring. */
@@ -41,7 +59,10 @@ export interface CoordinatorStats {
   revision: number;
   committedRounds: number;
   abortedRounds: number;
-  /** Connections refused for a missing or wrong secret proof. */
+  /**
+   * Connections refused (see `onRejectedConnection`), to the coordinator
+   * and to its store together.
+   */
   rejectedConnections: number;
   /** Every epoch's membership, oldest first. */
   epochs: { epoch: number; members: number[] }[];
@@ -117,7 +138,24 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       `expected heartbeatTimeoutMs (${heartbeatTimeoutMs}) > heartbeatMs (${heartbeatMs})`,
     );
   }
-  const store = await startTcpStoreServer({ host, port: 0 });
+  const handshakeTimeoutMs = positiveInt('handshakeTimeoutMs', options.handshakeTimeoutMs, 10_000);
+  const secret = resolveSecret(options.secret, options.env);
+  let rejectedConnections = 0;
+  const rejected = (error: PlexusCollectivesError) => {
+    rejectedConnections++;
+    try {
+      options.onRejectedConnection?.(error);
+    } catch {
+      // A throwing observer must not take the coordinator (and the whole run) down.
+    }
+  };
+  const store = await startTcpStoreServer({
+    host,
+    port: 0,
+    handshakeTimeoutMs,
+    onRejectedConnection: rejected,
+    ...(secret !== undefined ? { secret } : {}),
+  });
   const runId = randomBytes(6).toString('hex');
   const peers = new Map<number, Peer>();
   let pending: number[] = [];
@@ -129,8 +167,6 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   let nextRound = 0;
   let committedRounds = 0;
   let abortedRounds = 0;
-  let rejectedConnections = 0;
-  const secret = options.secret;
   const epochs: CoordinatorStats['epochs'] = [];
   const votes = new Map<number, Vote>();
   let running: Running | undefined;
@@ -318,62 +354,49 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     }
   };
 
+  const settings = { secret, handshakeTimeoutMs, rejected };
+  // Every connection, admitted or not, so close() does not wait on a stranger's handshake.
+  const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     socket.setNoDelay(true);
     const id = nextPeerId++;
-    let registered = false;
-    const nonce = newNonce();
+    sockets.add(socket);
     socket.on('error', () => undefined);
-    socket.on('close', () => drop(id, 'disconnected'));
-    readMessages(
-      socket,
-      (raw) => {
-        const msg = raw as unknown as PeerMessage;
-        if (!registered) {
-          if (msg.t !== 'hello') return socket.destroy();
-          if (secret !== undefined && !proofMatches(secret, 'peer', nonce, msg.proof)) {
-            rejectedConnections++;
-            return socket.destroy();
-          }
-          registered = true;
-          peers.set(id, { id, socket, lastSeen: performance.now(), synced: false });
-          send(id, {
-            id: 0,
-            t: 'welcome',
-            peerId: id,
-            ...(secret !== undefined
-              ? { proof: proof(secret, 'coordinator', String(msg.nonce)) }
-              : {}),
-            runId,
-            storePort: store.port,
-            heartbeatMs,
-            heartbeatTimeoutMs,
-          });
-          pending.push(id);
-          bootstrap();
-          return;
-        }
-        onMessage(id, msg);
-      },
-      () => drop(id, 'sent a malformed message'),
-    );
-    writeMessage(socket, {
-      id: 0,
-      t: 'challenge',
-      nonce,
-      storePort: store.port,
-    } satisfies CoordinatorMessage);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      drop(id, 'disconnected');
+    });
+    acceptPeer(socket, settings, (admitted) => {
+      admitted.listen(
+        (msg) => onMessage(id, msg),
+        (reason) => drop(id, `sent a malformed message (${reason})`),
+      );
+      peers.set(id, { id, socket, lastSeen: performance.now(), synced: false });
+      send(id, {
+        id: 0,
+        t: 'welcome',
+        peerId: id,
+        ...(admitted.proof !== undefined ? { proof: admitted.proof } : {}),
+        runId,
+        storePort: store.port,
+        heartbeatMs,
+        heartbeatTimeoutMs,
+      });
+      pending.push(id);
+      bootstrap();
+    });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) =>
+    server.once('error', (error) => {
+      void store.close();
       reject(
         new PlexusCollectivesError(
           FT_MODULE,
           'invalid-argument',
           `coordinator cannot listen on ${host}:${options.port ?? 0}: ${error.message}`,
         ),
-      ),
-    );
+      );
+    });
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const sweep = setInterval(
@@ -405,7 +428,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     }),
     async close() {
       clearInterval(sweep);
-      for (const p of peers.values()) p.socket.destroy();
+      for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await store.close();
     },

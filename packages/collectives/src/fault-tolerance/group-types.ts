@@ -13,16 +13,21 @@ export interface FaultTolerantGroupOptions {
   /** Coordinator address (`startCoordinator`). */
   host: string;
   port: number;
-  /** Shown in the coordinator's diagnostics. */
+  /** Sent to the coordinator in this peer's hello (at most 256 characters). */
   name?: string;
   /** Default per-call timeout in ms (default 30 000); `join` waits as long for admission. */
   timeoutMs?: number;
   /**
-   * Shared secret of the run: proves this peer to the coordinator and the
-   * coordinator to it (HMAC-SHA256 challenge-response), and authenticates
-   * the per-epoch TCP connections between peers (unless `tcp.secret` is set).
+   * Shared secret of the run (default: `tcp.secret`, else
+   * `PLEXUS_COLLECTIVES_SECRET` from `env`): proves this peer to the
+   * coordinator and the coordinator to it (HMAC-SHA256 challenge-response),
+   * authenticates the connection to the coordinator's rendezvous store the
+   * same way, and the per-epoch TCP connections between peers (unless
+   * `tcp.secret` is set). A peer with a secret refuses a coordinator without one.
    */
   secret?: string | Uint8Array;
+  /** Environment to read (default `process.env`). `PLEXUS_COLLECTIVES_SECRET` sets `secret`. */
+  env?: Record<string, string | undefined>;
   /** Settings of the per-epoch TCP transports (`connectionsPerPeer` defaults to 1 here). */
   tcp?: Omit<TcpTransportOptions, 'rank' | 'worldSize' | 'store' | 'timeoutMs' | 'prefix'>;
   /** Told about admissions, epochs and rounds. */

@@ -12,7 +12,8 @@ import type {
   SyncResult,
   TopologyResult,
 } from './group-types.js';
-import { FT_MODULE } from './protocol.js';
+import { FT_MODULE, MAX_NAME_LENGTH } from './protocol.js';
+import { resolveSecret } from './secret.js';
 import { clampLeft, PeerSession } from './session.js';
 import { checkState, digestState, layoutSignature, type SharedState } from './state-hash.js';
 import { transferState } from './state-transfer.js';
@@ -65,7 +66,19 @@ export class FaultTolerantGroup {
         `expected the coordinator's host and port, got ${String(options.host)}:${String(options.port)}`,
       );
     }
-    this.session = new PeerSession(options, t);
+    if (
+      options.name !== undefined &&
+      !(typeof options.name === 'string' && options.name.length <= MAX_NAME_LENGTH)
+    ) {
+      throw new PlexusCollectivesError(
+        FT_MODULE,
+        'invalid-argument',
+        `expected name to be a string of at most ${MAX_NAME_LENGTH} characters`,
+      );
+    }
+    if (options.tcp?.secret !== undefined) resolveSecret(options.tcp.secret, {}, 'tcp.secret');
+    const secret = resolveSecret(options.secret ?? options.tcp?.secret, options.env);
+    this.session = new PeerSession(options, t, secret);
   }
 
   /** This peer's id, assigned by the coordinator (-1 before `join`). */

@@ -11,6 +11,16 @@
 /** Module name in this directory's error messages. */
 export const FT_MODULE = 'fault-tolerance';
 
+/** Longest peer name (characters) a `hello` may carry. */
+export const MAX_NAME_LENGTH = 256;
+
+/**
+ * Largest message the coordinator reads before a connection has said a
+ * valid `hello`: that message is under 2 KiB even with the longest name
+ * fully escaped, so a stranger cannot make the coordinator buffer more.
+ */
+export const HELLO_MESSAGE_BYTES = 2048;
+
 /** What a round does. */
 export type RoundKind = 'topology' | 'allReduce' | 'allToAll' | 'sync';
 
@@ -51,7 +61,15 @@ export type Membership = {
 
 /** Coordinator to peer. */
 export type CoordinatorMessage =
-  | { id: number; t: 'challenge'; nonce: string; storePort: number }
+  | {
+      id: number;
+      t: 'challenge';
+      nonce: string;
+      /** Whether the coordinator has a secret, so a peer with one can refuse a coordinator without. */
+      auth: boolean;
+    }
+  /** Sent before closing a connection that failed the handshake, so an honest peer learns why. */
+  | { id: number; t: 'refuse'; message: string }
   | {
       id: number;
       t: 'welcome';

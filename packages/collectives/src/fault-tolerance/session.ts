@@ -1,6 +1,7 @@
 import { PlexusCollectivesError } from '../errors.js';
 import { createTcpStore, type TcpStore } from '../store/tcp-store.js';
 import { createTcpTransport, type TcpTransport } from '../transport/tcp/tcp-transport.js';
+import type { Secret } from './auth.js';
 import { CoordinatorChannel } from './channel.js';
 import type {
   FaultTolerantCallOptions,
@@ -51,9 +52,15 @@ export class PeerSession {
   private _revision = 0;
   private _lastRound: RoundInfo | undefined;
 
+  /**
+   * `secret` is the run's (already resolved: option, `tcp.secret` or the
+   * environment); it covers the coordinator channel, its store and, unless
+   * `tcp.secret` is set, the per-epoch transports.
+   */
   constructor(
     private readonly options: FaultTolerantGroupOptions,
     private readonly timeoutMs: number,
+    private readonly secret: Secret | undefined,
   ) {}
 
   /** This peer's id, assigned by the coordinator (-1 before `join`). */
@@ -187,19 +194,19 @@ export class PeerSession {
         this.options.host,
         this.options.port,
         this.options.name ?? `pid ${process.pid}`,
-        this.options.secret,
+        this.secret,
         timeoutMs,
         (m) => this.onMessage(m),
         (e) => this.onLost(e),
-        async (storePort) => {
-          this.store = await createTcpStore({
-            host: this.options.host,
-            port: storePort,
-            timeoutMs: clampLeft(deadline),
-          });
-        },
       );
       this.channel = channel;
+      // Only after the coordinator proved the secret; an admission meanwhile waits in `admitted`.
+      this.store = await createTcpStore({
+        host: this.options.host,
+        port: channel.welcome.storePort,
+        timeoutMs: clampLeft(deadline),
+        ...(this.secret !== undefined ? { secret: this.secret } : {}),
+      });
       const msg = await Promise.race([
         admitted,
         new Promise<never>((_, reject) => {
@@ -354,8 +361,8 @@ export class PeerSession {
     const building = createTcpTransport({
       connectionsPerPeer: 1,
       host: this.channel?.localAddress ?? '127.0.0.1',
-      ...(this.options.secret !== undefined ? { secret: this.options.secret } : {}),
       ...tcp,
+      ...(tcp.secret === undefined && this.secret !== undefined ? { secret: this.secret } : {}),
       rank: go.members.indexOf(this.peerId),
       worldSize: go.members.length,
       store: this.store!,
