@@ -1,7 +1,8 @@
 // Per-kernel profile of one training step (forward + backward + AdamW) on a
 // backend: kernel counts and summed kernel times by name, and the split of
 // wall time between forward+backward and the optimizer.
-// Run: node --import tsx bench/profile-step.ts [tiny|tiny-moe] [wasm|cpu]
+// Run: node --import tsx bench/profile-step.ts [tiny|tiny-moe] [wasm|cpu] [steps]
+// (steps: how many timed steps give the CPU-ms medians, default 9).
 import { initBackend, SeededRandom } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, CausalLM, presetConfig } from '../src/model/index.js';
@@ -24,11 +25,19 @@ const step = () => {
   const c2 = process.cpuUsage(c0);
   return { grads: (c1.user + c1.system) / 1000, total: (c2.user + c2.system) / 1000 };
 };
+const steps = Number(process.argv[4] ?? 9);
 step();
-const times = [step(), step(), step()];
+const times = Array.from({ length: steps }, step);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+};
 console.log(
   'cpu ms (fwd+bwd, total):',
   times.map((t) => `${t.grads.toFixed(0)}/${t.total.toFixed(0)}`).join(' '),
+);
+console.log(
+  `median cpu ms: fwd+bwd ${median(times.map((t) => t.grads)).toFixed(1)}, total ${median(times.map((t) => t.total)).toFixed(1)}; min total ${Math.min(...times.map((t) => t.total)).toFixed(1)}`,
 );
 const info = await tf.profile(() => {
   step();

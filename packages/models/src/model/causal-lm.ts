@@ -3,17 +3,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { PlexusModelsError } from '../errors.js';
 import { causalAttention } from './attention.js';
 import { isMoE, type ModelConfig } from './config.js';
+import { linearCat } from './fused/linear.js';
+import { rmsNorm } from './fused/rms-norm.js';
+import { swiglu } from './fused/swiglu.js';
 import { moeBlock } from './moe-block.js';
-import {
-  applyRope,
-  crossEntropy,
-  gatherRows,
-  linear,
-  rmsNorm,
-  ropeTables,
-  silu,
-  splitColumns,
-} from './ops.js';
+import { applyRope, crossEntropy, gatherRows, ropeTables, splitColumns } from './ops.js';
 import { EMBED, FINAL_NORM, initParamValues, LM_HEAD, layerNames, paramSpecs } from './params.js';
 
 /** Token ids `[batch, seq]`, row-major. */
@@ -272,15 +266,12 @@ export class CausalLM {
         const names = layerNames(l);
         const h = rmsNorm(x, this.param(names.inputNorm), c.rms_norm_eps);
         // One product for Q, K and V (and below for gate and up): fewer, larger kernels.
-        const qkv = linear(
-          h,
-          tf.concat([this.param(names.q), this.param(names.k), this.param(names.v)], 0),
-        );
+        const qkv = linearCat(h, [this.param(names.q), this.param(names.k), this.param(names.v)]);
         const [qf, kf, vf] = splitColumns(qkv, [H * d, kvH * d, kvH * d]);
         const q = applyRope(tf.reshape(qf!, [n, H, d]), cos, sin);
         const k = applyRope(tf.reshape(kf!, [n, kvH, d]), cos, sin);
         const v = tf.reshape(vf!, [n, kvH, d]) as tf.Tensor3D;
-        x = tf.add(x, linear(attend(l, q, k, v), this.param(names.o)));
+        x = tf.add(x, linearCat(attend(l, q, k, v), [this.param(names.o)]));
         const h2 = rmsNorm(x, this.param(names.postNorm), c.rms_norm_eps);
         if (this.router) {
           const r = moeBlock(
@@ -300,11 +291,8 @@ export class CausalLM {
             entropy: r.entropy,
           });
         } else {
-          const I = c.intermediate_size;
-          const gu = linear(h2, tf.concat([this.param(names.gate), this.param(names.up)], 0));
-          const [g, up] = splitColumns(gu, [I, I]);
-          const gate = silu(g!);
-          x = tf.add(x, linear(tf.mul(gate, up!) as tf.Tensor2D, this.param(names.down)));
+          const gu = linearCat(h2, [this.param(names.gate), this.param(names.up)]);
+          x = tf.add(x, linearCat(swiglu(gu), [this.param(names.down)]));
         }
       }
       const auxLoss =
@@ -320,7 +308,7 @@ export class CausalLM {
   head(hidden: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
       const h = rmsNorm(hidden, this.param(FINAL_NORM), this.config.rms_norm_eps);
-      return linear(h, this.param(this.config.tie_word_embeddings ? EMBED : LM_HEAD));
+      return linearCat(h, [this.param(this.config.tie_word_embeddings ? EMBED : LM_HEAD)]);
     });
   }
 

@@ -1,7 +1,9 @@
 import { loadBalancingLoss, type RouterV1, type Routing, routingStats } from '@plexus/moe-routing';
 import { segmentSum } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-import { gatherRows, linear, silu } from './ops.js';
+import { linearCat } from './fused/linear.js';
+import { swiglu } from './fused/swiglu.js';
+import { gatherRows } from './ops.js';
 import { layerNames } from './params.js';
 
 /** One MoE layer's output and host statistics. */
@@ -35,17 +37,13 @@ export function moeBlock(
   const n = layerNames(layer);
   let stats: ReturnType<typeof routingStats> | undefined;
   const out = tf.tidy(() => {
-    const logits = linear(x, param(n.router));
+    const logits = linearCat(x, [param(n.router)]);
     const routing = router.route({ logits, training, autoregressive: true });
     stats = routingStats(routing);
     const output = dropless(x, routing, (e, rows) =>
-      linear(
-        tf.mul(
-          silu(linear(rows, param(n.expert(e, 'w1')))),
-          linear(rows, param(n.expert(e, 'w3'))),
-        ) as tf.Tensor2D,
+      linearCat(swiglu(linearCat(rows, [param(n.expert(e, 'w1')), param(n.expert(e, 'w3'))])), [
         param(n.expert(e, 'w2')),
-      ),
+      ]),
     );
     const auxLoss = loadBalancingLoss(routing, alpha);
     return { output, auxLoss };

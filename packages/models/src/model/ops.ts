@@ -1,62 +1,26 @@
 import { segmentSum } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-
-/**
- * RMSNorm over the last axis, `x / sqrt(mean(x²) + eps) · weight`
- * ("Root Mean Square Layer Normalization", Zhang & Sennrich, 2019).
- */
-export function rmsNorm(x: tf.Tensor2D, weight: tf.Tensor, eps: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const ms = tf.mean(tf.square(x), -1, true);
-    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, eps))), weight);
-  });
-}
-
-/** Swap the last two axes. */
-function swapLast(x: tf.Tensor): tf.Tensor {
-  const perm = x.shape.map((_, i) => i);
-  const r = perm.length;
-  [perm[r - 2], perm[r - 1]] = [perm[r - 1]!, perm[r - 2]!];
-  return tf.transpose(x, perm);
-}
-
-/**
- * `a · b` (rank 2, or batched with equal leading dims) whose gradients are
- * plain matmuls of explicitly transposed operands. tfjs' own gradient uses
- * `matMul` with `transposeA`/`transposeB`, which the wasm backend runs 5–10×
- * slower than a plain product (measured on `[512, 128] × [128, 344]`),
- * while the transposes cost one copy of an operand.
- */
-export function matmul<T extends tf.Tensor>(a: T, b: tf.Tensor): T {
-  const f = tf.customGrad((x, y, save) => {
-    (save as tf.GradSaveFunc)([x as tf.Tensor, y as tf.Tensor]);
-    return {
-      value: tf.matMul(x as tf.Tensor, y as tf.Tensor),
-      gradFunc: (dy, saved) => {
-        const [sx, sy] = saved as [tf.Tensor, tf.Tensor];
-        return [tf.matMul(dy as tf.Tensor, swapLast(sy)), tf.matMul(swapLast(sx), dy as tf.Tensor)];
-      },
-    };
-  });
-  return f(a, b) as T;
-}
+import { onHost, runHostOp } from './host/host-op.js';
 
 /**
  * The `[M, K]` slices `x[0], x[1], …` of a `[G, M, K]` tensor. On wasm and
- * cpu the values are read once and each slice made from a subarray: the
- * wasm backend's Slice (and SplitV, which slices) copies the whole input
+ * cpu one host kernel copies every slice straight from the input's memory:
+ * the wasm backend's Slice (and SplitV, which slices) copies the whole input
  * out of the heap for every slice it takes, G full copies for G slices,
- * and its GatherV2 moves one element at a time.
+ * and its GatherV2 moves one element at a time; reading the input to JS
+ * first (as this did before) left ~10 MB of garbage per training step.
  */
 function unstack3d(x: tf.Tensor3D): tf.Tensor2D[] {
   const [g, m, k] = x.shape;
-  const backend = tf.getBackend();
-  if (backend === 'wasm' || backend === 'cpu') {
-    const data = x.dataSync() as Float32Array;
-    return Array.from({ length: g }, (_, i) =>
-      tf.tensor2d(data.subarray(i * m * k, (i + 1) * m * k), [m, k]),
-    );
-  }
+  if (onHost())
+    return runHostOp(
+      'PlexusUnstack',
+      [x],
+      Array.from({ length: g }, () => [m, k]),
+      ([src], outs) => {
+        for (let i = 0; i < g; i++) outs[i]!.set(src!.subarray(i * m * k, (i + 1) * m * k));
+      },
+    ) as tf.Tensor2D[];
   return Array.from(
     { length: g },
     (_, i) => tf.reshape(tf.slice(x, [i, 0, 0], [1, m, k]), [m, k]) as tf.Tensor2D,
@@ -71,7 +35,11 @@ function sliceMatmuls(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
     const as = unstack3d(a);
     const bs = unstack3d(b);
     const products = as.map((ai, i) => tf.matMul(ai, bs[i]!));
-    return tf.reshape(tf.concat(products, 0), [g, m, n]) as tf.Tensor3D;
+    if (!onHost()) return tf.reshape(tf.concat(products, 0), [g, m, n]) as tf.Tensor3D;
+    // One host copy per product: tfjs-backend-wasm's Concat copies in JS row by row.
+    return runHostOp('PlexusStack', products, [[g, m, n]], (ins, [out]) => {
+      for (let i = 0; i < g; i++) out!.set(ins[i]!, i * m * n);
+    })[0] as tf.Tensor3D;
   });
 }
 
@@ -100,42 +68,25 @@ export function batchMatmul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
 }
 
 /**
- * `x · Wᵀ` for a weight in `nn.Linear`'s `[out, in]` layout. The weight is
- * transposed (a small copy) so the product itself is a plain matmul; see
- * {@link matmul}.
- */
-export function linear(x: tf.Tensor2D, weight: tf.Tensor): tf.Tensor2D {
-  return tf.tidy(() => matmul(x, tf.transpose(weight)));
-}
-
-/** Whether tensors live in host memory, so reading them is a plain copy. */
-function onHost(): boolean {
-  const backend = tf.getBackend();
-  return backend === 'wasm' || backend === 'cpu';
-}
-
-/**
  * Split a `[n, w]` tensor into column blocks of the given widths (summing to
  * `w`), each differentiable (its gradient pads `dy` back to `w` columns). On
- * wasm and cpu the values are read once and every block copied from them:
- * the wasm backend's SplitV slices, and each slice copies the whole input
- * out of the heap first.
+ * wasm and cpu each block is one host kernel copying rows of the input's
+ * memory: the wasm backend's SplitV slices, and each slice copies the whole
+ * input out of the heap first.
  */
 export function splitColumns(x: tf.Tensor2D, widths: readonly number[]): tf.Tensor2D[] {
   const [n, w] = x.shape;
-  const data = onHost() ? (x.dataSync() as Float32Array) : undefined;
   let start = 0;
   return widths.map((width) => {
     const from = start;
     start += width;
     const f = tf.customGrad((t) => {
-      let value: tf.Tensor2D;
-      if (data) {
-        const out = new Float32Array(n * width);
-        for (let r = 0; r < n; r++)
-          out.set(data.subarray(r * w + from, r * w + from + width), r * width);
-        value = tf.tensor2d(out, [n, width]);
-      } else value = tf.slice(t as tf.Tensor2D, [0, from], [n, width]);
+      const value = onHost()
+        ? runHostOp('PlexusSliceColumns', [t as tf.Tensor], [[n, width]], ([src], [out]) => {
+            for (let r = 0; r < n; r++)
+              out!.set(src!.subarray(r * w + from, r * w + from + width), r * width);
+          })[0]!
+        : tf.slice(t as tf.Tensor2D, [0, from], [n, width]);
       return {
         value,
         gradFunc: (dy) =>
@@ -147,11 +98,6 @@ export function splitColumns(x: tf.Tensor2D, widths: readonly number[]): tf.Tens
     });
     return f(x) as tf.Tensor2D;
   });
-}
-
-/** SiLU, `x · sigmoid(x)`. */
-export function silu(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
 }
 
 /**
@@ -208,25 +154,26 @@ export function applyRope(x: tf.Tensor3D, cos: tf.Tensor, sin: tf.Tensor): tf.Te
  * Rows `table[idx[i]]` for host indices, with the gradient as one segment
  * sum over the same indices: tfjs' own gather gradient
  * (`unsortedSegmentSum`) makes one pass per table row on the cpu backend,
- * O(vocab · tokens · width) for an embedding. On wasm and cpu the rows are
- * copied on the host: the wasm backend's GatherV2 moves one element at a
+ * O(vocab · tokens · width) for an embedding. On wasm and cpu one host
+ * kernel copies the rows: the wasm backend's GatherV2 moves one element at a
  * time.
  */
 export function gatherRows(table: tf.Tensor2D, idx: Int32Array): tf.Tensor2D {
   const [rows, w] = table.shape;
+  for (let i = 0; i < idx.length; i++) {
+    const r = idx[i]!;
+    if (!(r >= 0 && r < rows))
+      throw new RangeError(`gatherRows: index ${r} at ${i} is outside [0, ${rows})`);
+  }
   const f = tf.customGrad((t) => {
-    let value: tf.Tensor2D;
-    if (onHost()) {
-      const data = (t as tf.Tensor2D).dataSync() as Float32Array;
-      const out = new Float32Array(idx.length * w);
-      for (let i = 0; i < idx.length; i++) {
-        const r = idx[i]!;
-        if (!(r >= 0 && r < rows))
-          throw new RangeError(`gatherRows: index ${r} at ${i} is outside [0, ${rows})`);
-        out.set(data.subarray(r * w, (r + 1) * w), i * w);
-      }
-      value = tf.tensor2d(out, [idx.length, w]);
-    } else value = tf.gather(t as tf.Tensor2D, tf.tensor1d(idx, 'int32'));
+    const value = onHost()
+      ? runHostOp('PlexusGatherRows', [t as tf.Tensor], [[idx.length, w]], ([src], [out]) => {
+          for (let i = 0; i < idx.length; i++) {
+            const r = idx[i]!;
+            out!.set(src!.subarray(r * w, (r + 1) * w), i * w);
+          }
+        })[0]!
+      : tf.gather(t as tf.Tensor2D, tf.tensor1d(idx, 'int32'));
     return { value, gradFunc: (dy) => segmentSum(dy as tf.Tensor2D, idx, rows) };
   });
   return f(table) as tf.Tensor2D;

@@ -1,0 +1,146 @@
+import { initBackend, SeededRandom } from '@plexus/tensor';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { linearCat } from '../src/model/fused/linear.js';
+import { rmsNorm } from '../src/model/fused/rms-norm.js';
+import { swiglu } from '../src/model/fused/swiglu.js';
+import { batchMatmul, gatherRows, splitColumns } from '../src/model/ops.js';
+
+// Each fused op against the plain tfjs chain it replaces (values) and its
+// hand-written gradient against central finite differences of a weighted
+// sum of its output, on both host backends.
+
+const rng = new SeededRandom(3);
+const randn = (size: number) => Float32Array.from({ length: size }, () => rng.normal());
+
+/** `Σ out ⊙ R` for a fixed random `R`, so every output entry matters. */
+function weightedSum(out: tf.Tensor, r: Float32Array): tf.Scalar {
+  return tf.sum(tf.mul(out, tf.tensor(r, out.shape))) as tf.Scalar;
+}
+
+/**
+ * Check every input's analytic gradient of `f` at two random coordinates
+ * against central differences; `inputs` are host arrays with shapes, and
+ * `asVariable` marks the ones passed as `tf.Variable`s (as model weights are).
+ */
+function checkGradients(
+  f: (xs: tf.Tensor[]) => tf.Tensor,
+  inputs: { values: Float32Array; shape: number[]; asVariable?: boolean }[],
+): void {
+  const outSize = tf.tidy(() => f(inputs.map((x) => tf.tensor(x.values, x.shape))).size);
+  const r = randn(outSize);
+  const lossAt = (vals: Float32Array[]): number =>
+    tf.tidy(
+      () => weightedSum(f(vals.map((v, i) => tf.tensor(v, inputs[i]!.shape))), r).dataSync()[0]!,
+    );
+  const vars = inputs.map((x) =>
+    x.asVariable
+      ? tf.tidy(() => tf.variable(tf.tensor(x.values, x.shape)))
+      : tf.tensor(x.values, x.shape),
+  );
+  const { grads } = tf.tidy(() => {
+    const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => weightedSum(f(xs), r))(vars);
+    value.dispose();
+    return { grads: grads.map((g) => g.dataSync().slice() as Float32Array) };
+  });
+  tf.dispose(vars);
+  const eps = 1e-2;
+  inputs.forEach((x, k) => {
+    for (let j = 0; j < 3; j++) {
+      const i = rng.int(x.values.length);
+      const vals = inputs.map((y) => y.values.slice());
+      vals[k]![i] = x.values[i]! + eps;
+      const up = lossAt(vals);
+      vals[k]![i] = x.values[i]! - eps;
+      const down = lossAt(vals);
+      const numeric = (up - down) / (2 * eps);
+      const analytic = grads[k]![i]!;
+      expect(
+        Math.abs(numeric - analytic),
+        `input ${k}[${i}]: ${numeric} vs ${analytic}`,
+      ).toBeLessThan(2e-3 + 0.02 * Math.abs(numeric));
+    }
+  });
+}
+
+function expectClose(a: tf.Tensor, b: tf.Tensor, tol = 1e-5): void {
+  expect(a.shape).toEqual(b.shape);
+  const x = a.dataSync();
+  const y = b.dataSync();
+  for (let i = 0; i < x.length; i++)
+    expect(Math.abs(x[i]! - y[i]!), `at ${i}`).toBeLessThanOrEqual(tol * (1 + Math.abs(y[i]!)));
+}
+
+describe.each(['cpu', 'wasm'] as const)('fused ops on %s', (backend) => {
+  beforeAll(async () => {
+    await initBackend({ backend });
+  });
+
+  it('rmsNorm: values and gradients (weight as variable and as tensor)', () => {
+    const before = tf.memory().numTensors;
+    const x = { values: randn(5 * 6), shape: [5, 6] };
+    const w = { values: randn(6), shape: [6] };
+    tf.tidy(() => {
+      const xt = tf.tensor2d(x.values, [5, 6]);
+      const wt = tf.tensor1d(w.values);
+      const ref = tf.mul(tf.mul(xt, tf.rsqrt(tf.add(tf.mean(tf.square(xt), -1, true), 1e-5))), wt);
+      expectClose(rmsNorm(xt, wt, 1e-5), ref);
+    });
+    const f = ([a, b]: tf.Tensor[]) => rmsNorm(a as tf.Tensor2D, b!, 1e-5);
+    checkGradients(f, [x, w]);
+    checkGradients(f, [x, { ...w, asVariable: true }]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('swiglu: values and gradients', () => {
+    const before = tf.memory().numTensors;
+    const gu = { values: randn(4 * 10), shape: [4, 10] };
+    tf.tidy(() => {
+      const t = tf.tensor2d(gu.values, [4, 10]);
+      const g = tf.slice(t, [0, 0], [4, 5]);
+      const u = tf.slice(t, [0, 5], [4, 5]);
+      expectClose(swiglu(t), tf.mul(tf.mul(g, tf.sigmoid(g)), u));
+    });
+    checkGradients(([a]) => swiglu(a as tf.Tensor2D), [gu]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('linearCat: values and gradients for one variable weight and three tensor weights', () => {
+    const before = tf.memory().numTensors;
+    const x = { values: randn(4 * 3), shape: [4, 3] };
+    const ws = [2, 5, 1].map((o) => ({ values: randn(o * 3), shape: [o, 3] }));
+    tf.tidy(() => {
+      const xt = tf.tensor2d(x.values, [4, 3]);
+      const wt = ws.map((w) => tf.tensor2d(w.values, w.shape as [number, number]));
+      expectClose(linearCat(xt, wt), tf.matMul(xt, tf.concat(wt, 0), false, true));
+    });
+    checkGradients(
+      ([a, b]) => linearCat(a as tf.Tensor2D, [b!]),
+      [x, { ...ws[1]!, asVariable: true }],
+    );
+    checkGradients(([a, ...b]) => linearCat(a as tf.Tensor2D, b), [x, ...ws]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('host copies: splitColumns, gatherRows and batchMatmul equal tfjs slice, gather and matMul', () => {
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const x = tf.tensor2d(randn(4 * 7), [4, 7]);
+      const parts = splitColumns(x, [2, 4, 1]);
+      expectClose(parts[1]!, tf.slice(x, [0, 2], [4, 4]), 0);
+      const idx = Int32Array.from([3, 0, 3, 1]);
+      expectClose(gatherRows(x, idx), tf.gather(x, tf.tensor1d(idx, 'int32')), 0);
+      const a = tf.tensor3d(randn(3 * 4 * 5), [3, 4, 5]);
+      const b = tf.tensor3d(randn(3 * 5 * 2), [3, 5, 2]);
+      expectClose(batchMatmul(a, b), tf.matMul(a, b), 1e-5);
+    });
+    checkGradients(
+      ([a, b]) => batchMatmul(a as tf.Tensor3D, b as tf.Tensor3D),
+      [
+        { values: randn(2 * 3 * 4), shape: [2, 3, 4] },
+        { values: randn(2 * 4 * 2), shape: [2, 4, 2] },
+      ],
+    );
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
