@@ -6,7 +6,14 @@ import type { GemmExports } from './gemm-module.js';
  * (kc·32 bytes) stays in L1 while mc x kc of packed A streams from L2, and a
  * kc x nc block of packed B is reused by every row block.
  */
-export const GEMM_BLOCKS = { mc: 128, kc: 256, nc: 1024 } as const;
+export const GEMM_BLOCKS: GemmBlocks = { mc: 128, kc: 512, nc: 1024 };
+
+/** Row, depth and column block sizes of the loop nest (mc multiple of 4, nc of 8). */
+export interface GemmBlocks {
+  readonly mc: number;
+  readonly kc: number;
+  readonly nc: number;
+}
 
 /** One `C = op(A) · op(B)` on the kernel's memory; sizes in elements, pointers in bytes. */
 export interface GemmCall {
@@ -21,10 +28,15 @@ export interface GemmCall {
 }
 
 /** Scratch bytes `gemmInto` needs for an `m x n x k` product. */
-export function gemmScratchBytes(m: number, n: number, k: number): number {
-  const mc = Math.min(m, GEMM_BLOCKS.mc);
-  const nc = Math.min(n, GEMM_BLOCKS.nc);
-  const kc = Math.min(k, GEMM_BLOCKS.kc);
+export function gemmScratchBytes(
+  m: number,
+  n: number,
+  k: number,
+  blocks: GemmBlocks = GEMM_BLOCKS,
+): number {
+  const mc = Math.min(m, blocks.mc);
+  const nc = Math.min(n, blocks.nc);
+  const kc = Math.min(k, blocks.kc);
   const aBytes = Math.ceil(mc / 4) * 4 * kc * 4;
   const bBytes = Math.ceil(nc / 8) * 8 * kc * 4;
   return aBytes + bBytes + 128;
@@ -35,9 +47,14 @@ export function gemmScratchBytes(m: number, n: number, k: number): number {
  * transA) and `B` `[k, n]` (`[n, k]` when transB), all row-major. `scratch`
  * points at `gemmScratchBytes(m, n, k)` bytes of the same memory. Needs k > 0.
  */
-export function gemmInto(ex: GemmExports, call: GemmCall, scratch: number): void {
+export function gemmInto(
+  ex: GemmExports,
+  call: GemmCall,
+  scratch: number,
+  blocks: GemmBlocks = GEMM_BLOCKS,
+): void {
   const { a, b, c, m, n, k, transA, transB } = call;
-  const { mc: MC, kc: KC, nc: NC } = GEMM_BLOCKS;
+  const { mc: MC, kc: KC, nc: NC } = blocks;
   // Strides in bytes of element (row, depth) of A and (depth, column) of B.
   const smA = transA ? 4 : k * 4;
   const skA = transA ? m * 4 : 4;

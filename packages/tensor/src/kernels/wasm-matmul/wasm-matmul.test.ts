@@ -39,6 +39,7 @@ const SIZES: ReadonlyArray<readonly [number, number, number]> = [
   [2, 1030, 3],
   [9, 17, 257],
   [33, 65, 513],
+  [5, 9, 1100],
 ];
 
 describe('wasm SIMD BatchMatMul', () => {
