@@ -232,6 +232,7 @@ describe('fault-tolerant group: shared-secret authentication of every connection
     expect(c.stats().epochs).toEqual([]);
     // An impostor that claims to check a secret but cannot answer the peer's challenge.
     let hello: StoreMessage | undefined;
+    let challengeNonce = '0'.repeat(32);
     const impostor = createServer((s) => {
       s.on('error', () => undefined);
       readMessagesInto(s, {
@@ -253,26 +254,32 @@ describe('fault-tolerant group: shared-secret authentication of every connection
         },
         bad: () => undefined,
       });
-      s.write(encodeMessage({ id: 0, t: 'challenge', nonce: '0'.repeat(32), auth: true }));
+      s.write(encodeMessage({ id: 0, t: 'challenge', nonce: challengeNonce, auth: true }));
     });
     await new Promise<void>((r) => impostor.listen(0, '127.0.0.1', r));
     cleanup.push(() => new Promise<void>((r) => impostor.close(() => r())));
     const port = (impostor.address() as { port: number }).port;
-    const fooled = createFaultTolerantGroup({
-      host: '127.0.0.1',
-      port,
-      timeoutMs: 60_000,
-      secret: SECRET,
-      env: NO_ENV,
-    });
+    const fooled = () =>
+      createFaultTolerantGroup({
+        host: '127.0.0.1',
+        port,
+        timeoutMs: 60_000,
+        secret: SECRET,
+        env: NO_ENV,
+      });
     await expectRefused(
-      fooled.join(),
+      fooled().join(),
       /did not prove the shared secret \(wrong secret\?\)/,
       60_000,
     );
     // The peer proved itself over the impostor's nonce only: that proof is useless against the real one.
     expect(hello).toMatchObject({ t: 'hello', proof: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(JSON.stringify(hello)).not.toContain(SECRET);
+    // A challenge that is not a fresh nonce gets no proof at all.
+    hello = undefined;
+    challengeNonce = 'not a nonce';
+    await expectRefused(fooled().join(), /malformed challenge from the coordinator/, 60_000);
+    expect(hello).toBeUndefined();
   });
 
   it('a recorded hello replayed on a new connection is refused (fresh challenge per connection)', async () => {

@@ -6,7 +6,7 @@ import {
   readMessagesInto,
   writeMessage,
 } from '../store/wire.js';
-import { newNonce, proof, proofMatches, type Secret } from './auth.js';
+import { isNonce, newNonce, proof, proofMatches, type Secret } from './auth.js';
 import {
   type CoordinatorMessage,
   FT_MODULE,
@@ -14,8 +14,6 @@ import {
   MAX_NAME_LENGTH,
   type PeerMessage,
 } from './protocol.js';
-
-const NONCE = /^[0-9a-f]{32}$/;
 
 /** How the coordinator admits connections. */
 export interface AdmissionSettings {
@@ -79,12 +77,7 @@ export function acceptPeer(
   socket.once('close', () => clearTimeout(timer));
   const hello = (msg: PeerMessage) => {
     if (msg.t !== 'hello') return refuse(`expected hello first, got ${String(msg.t)}`, true);
-    if (
-      typeof msg.nonce !== 'string' ||
-      !NONCE.test(msg.nonce) ||
-      typeof msg.name !== 'string' ||
-      msg.name.length > MAX_NAME_LENGTH
-    ) {
+    if (!isNonce(msg.nonce) || typeof msg.name !== 'string' || msg.name.length > MAX_NAME_LENGTH) {
       return refuse('malformed hello', true);
     }
     if (secret !== undefined) {

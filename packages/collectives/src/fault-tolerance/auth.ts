@@ -8,6 +8,11 @@ export function newNonce(): string {
   return randomBytes(16).toString('hex');
 }
 
+/** Whether `v` has the shape of a `newNonce` nonce (32 lowercase hex digits). */
+export function isNonce(v: unknown): v is string {
+  return typeof v === 'string' && /^[0-9a-f]{32}$/.test(v);
+}
+
 /**
  * Who computes a proof. Distinct roles keep one side's answer from being
  * replayed as the other's, and one protocol's (fault-tolerance coordinator,

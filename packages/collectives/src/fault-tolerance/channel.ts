@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { PlexusCollectivesError } from '../errors.js';
 import { readMessages, type StoreMessage, writeMessage } from '../store/wire.js';
-import { newNonce, proof, proofMatches, type Secret } from './auth.js';
+import { isNonce, newNonce, proof, proofMatches, type Secret } from './auth.js';
 import type { CoordinatorMessage, PeerMessage } from './protocol.js';
 import { FT_MODULE } from './protocol.js';
 import { coordinatorAuthError } from './secret.js';
@@ -81,6 +81,9 @@ export class CoordinatorChannel {
           const msg = raw as unknown as CoordinatorMessage;
           if (channel) return onMessage(msg);
           if (msg.t === 'challenge') {
+            if (!isNonce(msg.nonce)) {
+              return refuse('malformed challenge from the coordinator');
+            }
             if (secret !== undefined && msg.auth !== true) {
               // Proving the secret to a coordinator that cannot check it would only help an impostor.
               return refuse(
@@ -88,7 +91,7 @@ export class CoordinatorChannel {
               );
             }
             const hello: PeerMessage = { id: 0, t: 'hello', name, nonce };
-            if (secret !== undefined) hello.proof = proof(secret, 'peer', String(msg.nonce));
+            if (secret !== undefined) hello.proof = proof(secret, 'peer', msg.nonce);
             writeMessage(socket, hello);
             return;
           }
