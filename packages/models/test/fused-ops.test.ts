@@ -1,10 +1,12 @@
 import { initBackend, SeededRandom } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { causalAttention } from '../src/model/attention.js';
 import { linearCat } from '../src/model/fused/linear.js';
 import { rmsNorm } from '../src/model/fused/rms-norm.js';
+import { qkvRopeTables, rotateQK } from '../src/model/fused/rope.js';
 import { swiglu } from '../src/model/fused/swiglu.js';
-import { batchMatmul, gatherRows, splitColumns } from '../src/model/ops.js';
+import { batchMatmul, gatherRows, ropeTables, splitColumns } from '../src/model/ops.js';
 
 // Each fused op against the plain tfjs chain it replaces (values) and its
 // hand-written gradient against central finite differences of a weighted
@@ -119,6 +121,54 @@ describe.each(['cpu', 'wasm'] as const)('fused ops on %s', (backend) => {
       [x, { ...ws[1]!, asVariable: true }],
     );
     checkGradients(([a, ...b]) => linearCat(a as tf.Tensor2D, b), [x, ...ws]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rotateQK: HF rotate_half rotation of the Q and K heads, V unchanged, and gradients', () => {
+    const before = tf.memory().numTensors;
+    const [n, d, rotated, plain] = [3, 4, 3, 1];
+    const W = (rotated + plain) * d;
+    const x = { values: randn(n * W), shape: [n, W] };
+    const rope = ropeTables(Int32Array.from([0, 5, 2]), d, 10000);
+    const host = qkvRopeTables(rope.cos, rope.sin, n, d, rotated, plain);
+    // Plain reference: q·cos + rotate_half(q)·sin per head, rotate_half(q) = [−q₂, q₁].
+    const expected = new Float32Array(n * W);
+    for (let i = 0; i < n; i++)
+      for (let h = 0; h < rotated + plain; h++)
+        for (let e = 0; e < d; e++) {
+          const o = i * W + h * d;
+          const xv = x.values[o + e]!;
+          if (h >= rotated) expected[o + e] = xv;
+          else {
+            const rot = e < d / 2 ? -x.values[o + e + d / 2]! : x.values[o + e - d / 2]!;
+            expected[o + e] = xv * rope.cos[i * d + e]! + rot * rope.sin[i * d + e]!;
+          }
+        }
+    const f = ([a]: tf.Tensor[]) => {
+      const tables = {
+        cos: tf.tensor2d(host.cos, [n, W]),
+        sin: tf.tensor2d(host.sin, [n, W]),
+        cosHost: host.cos,
+        sinHost: host.sin,
+      };
+      return rotateQK(a as tf.Tensor2D, tables, d);
+    };
+    tf.tidy(() => expectClose(f([tf.tensor2d(x.values, [n, W])]), tf.tensor2d(expected, [n, W])));
+    checkGradients(f, [x]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('causalAttention (masked softmax gradient): gradients of Q, K and V', () => {
+    const before = tf.memory().numTensors;
+    const [B, T, H, kvH, d] = [2, 3, 4, 2, 2];
+    checkGradients(
+      ([q, k, v]) => causalAttention(q as tf.Tensor3D, k as tf.Tensor3D, v as tf.Tensor3D, B, T),
+      [
+        { values: randn(B * T * H * d), shape: [B * T, H, d] },
+        { values: randn(B * T * kvH * d), shape: [B * T, kvH, d] },
+        { values: randn(B * T * kvH * d), shape: [B * T, kvH, d] },
+      ],
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 

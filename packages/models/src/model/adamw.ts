@@ -53,16 +53,31 @@ export class AdamW {
     const c1 = 1 - beta1 ** this.t;
     const c2 = 1 - beta2 ** this.t;
     tf.tidy(() => {
+      // Scalars made once per step (each number operand would otherwise be
+      // uploaded as a new tensor per use), and the update folded into 14
+      // kernels per parameter:
+      // p·(1 − lr·wd) − (lr/c1)·m / (√v·(1/√c2) + eps).
+      const s = (x: number) => tf.scalar(x);
+      const [oneMinusB1, oneMinusB2, stepScale, vScale, epsT, decayScale] = [
+        s(1 - beta1),
+        s(1 - beta2),
+        s(lr / c1),
+        s(1 / Math.sqrt(c2)),
+        s(eps),
+        s(1 - lr * weightDecay),
+      ];
       for (const [name, p] of this.params) {
         const g = grads.get(name);
         if (!g) throw new PlexusModelsError('adamw', `no gradient for parameter '${name}'`);
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
-        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
-        v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
-        let update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), eps));
-        if (weightDecay > 0 && p.rank >= 2) update = tf.add(update, tf.mul(p, weightDecay));
-        p.assign(tf.sub(p, tf.mul(update, lr)));
+        const m1 = tf.add(m, tf.mul(tf.sub(g, m), oneMinusB1));
+        const v1 = tf.add(v, tf.mul(tf.sub(tf.square(g), v), oneMinusB2));
+        const update = tf.div(tf.mul(m1, stepScale), tf.add(tf.mul(tf.sqrt(v1), vScale), epsT));
+        const decayed = weightDecay > 0 && p.rank >= 2 ? tf.mul(p, decayScale) : p;
+        m.assign(m1);
+        v.assign(v1);
+        p.assign(tf.sub(decayed, update));
       }
     });
   }

@@ -8,10 +8,40 @@ const MASKED = -1e9;
  * copies of positions `0..T-1` (the query heads that share one KV head).
  */
 function causalMask(T: number, rep: number): tf.Tensor2D {
-  const m = new Float32Array(rep * T * T);
-  for (let r = 0; r < rep; r++)
-    for (let i = 0; i < T; i++) m.fill(MASKED, (r * T + i) * T + i + 1, (r * T + i + 1) * T);
+  const key = `${T}x${rep}`;
+  let m = masks.get(key);
+  if (!m) {
+    m = new Float32Array(rep * T * T);
+    for (let r = 0; r < rep; r++)
+      for (let i = 0; i < T; i++) m.fill(MASKED, (r * T + i) * T + i + 1, (r * T + i + 1) * T);
+    if (masks.size > 16) masks.clear();
+    masks.set(key, m);
+  }
   return tf.tensor2d(m, [rep * T, T]);
+}
+
+const masks = new Map<string, Float32Array>();
+
+/**
+ * `softmax(scores·scale + mask)` over the last axis with a hand-written
+ * gradient `scale·p ⊙ (dy − Σ dy ⊙ p)` that keeps only `p`: autodiff of the
+ * scale, the mask addition and the softmax cloned the `[G, rep·T, T]` scores
+ * four times for gradients that need none of them.
+ */
+function maskedSoftmax(scores: tf.Tensor3D, scale: number, mask: tf.Tensor2D): tf.Tensor3D {
+  const f = tf.customGrad((s, save) => {
+    const p = tf.tidy(() => tf.softmax(tf.add(tf.mul(s as tf.Tensor, scale), mask)));
+    (save as tf.GradSaveFunc)([p]);
+    return {
+      value: p,
+      gradFunc: (dy, saved) => {
+        const sp = saved[0]!;
+        const d = dy as tf.Tensor;
+        return tf.mul(tf.mul(sp, tf.sub(d, tf.sum(tf.mul(d, sp), -1, true))), scale);
+      },
+    };
+  });
+  return f(scores) as tf.Tensor3D;
 }
 
 /**
@@ -52,8 +82,8 @@ export function causalAttention(
       seq,
       d,
     ]) as tf.Tensor3D;
-    const scores = tf.add(tf.mul(batchMatmul(qg, kt), 1 / Math.sqrt(d)), causalMask(seq, rep));
-    const out = batchMatmul(tf.softmax(scores) as tf.Tensor3D, vt);
+    const probs = maskedSoftmax(batchMatmul(qg, kt), 1 / Math.sqrt(d), causalMask(seq, rep));
+    const out = batchMatmul(probs, vt);
     return tf.reshape(tf.transpose(tf.reshape(out, [batch, H, seq, d]), [0, 2, 1, 3]), [
       batch * seq,
       H * d,

@@ -5,9 +5,10 @@ import { causalAttention } from './attention.js';
 import { isMoE, type ModelConfig } from './config.js';
 import { linearCat } from './fused/linear.js';
 import { rmsNorm } from './fused/rms-norm.js';
+import { qkvRopeTables, rotateQK } from './fused/rope.js';
 import { swiglu } from './fused/swiglu.js';
 import { moeBlock } from './moe-block.js';
-import { applyRope, crossEntropy, gatherRows, ropeTables, splitColumns } from './ops.js';
+import { crossEntropy, gatherRows, ropeTables, splitColumns } from './ops.js';
 import { EMBED, FINAL_NORM, initParamValues, LM_HEAD, layerNames, paramSpecs } from './params.js';
 
 /** Token ids `[batch, seq]`, row-major. */
@@ -257,9 +258,15 @@ export class CausalLM {
     const d = c.head_dim;
     const expertLoad: ExpertLoad[] = [];
     const out = tf.tidy(() => {
-      const { cos: cosHost, sin: sinHost } = ropeTables(positions, d, c.rope_theta);
-      const cos = tf.tensor3d(cosHost, [n, 1, d]);
-      const sin = tf.tensor3d(sinHost, [n, 1, d]);
+      const rope = ropeTables(positions, d, c.rope_theta);
+      const host = qkvRopeTables(rope.cos, rope.sin, n, d, H + kvH, kvH);
+      const W = (H + 2 * kvH) * d;
+      const tables = {
+        cos: tf.tensor2d(host.cos, [n, W]),
+        sin: tf.tensor2d(host.sin, [n, W]),
+        cosHost: host.cos,
+        sinHost: host.sin,
+      };
       let x = gatherRows(this.param(EMBED) as tf.Tensor2D, ids);
       const auxLosses: tf.Scalar[] = [];
       for (let l = 0; l < c.num_hidden_layers; l++) {
@@ -267,9 +274,9 @@ export class CausalLM {
         const h = rmsNorm(x, this.param(names.inputNorm), c.rms_norm_eps);
         // One product for Q, K and V (and below for gate and up): fewer, larger kernels.
         const qkv = linearCat(h, [this.param(names.q), this.param(names.k), this.param(names.v)]);
-        const [qf, kf, vf] = splitColumns(qkv, [H * d, kvH * d, kvH * d]);
-        const q = applyRope(tf.reshape(qf!, [n, H, d]), cos, sin);
-        const k = applyRope(tf.reshape(kf!, [n, kvH, d]), cos, sin);
+        const [qf, kf, vf] = splitColumns(rotateQK(qkv, tables, d), [H * d, kvH * d, kvH * d]);
+        const q = tf.reshape(qf!, [n, H, d]) as tf.Tensor3D;
+        const k = tf.reshape(kf!, [n, kvH, d]) as tf.Tensor3D;
         const v = tf.reshape(vf!, [n, kvH, d]) as tf.Tensor3D;
         x = tf.add(x, linearCat(attend(l, q, k, v), [this.param(names.o)]));
         const h2 = rmsNorm(x, this.param(names.postNorm), c.rms_norm_eps);

@@ -136,21 +136,6 @@ export function ropeTables(
 }
 
 /**
- * Apply rotary embeddings to `x` `[..., n, heads, headDim]`-shaped as
- * `[n, heads, headDim]` (token-major): `x·cos + rotate_half(x)·sin` with
- * `rotate_half(x) = cat(−x₂, x₁)`. `cos`/`sin` are `[n, 1, headDim]` tensors.
- */
-export function applyRope(x: tf.Tensor3D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor3D {
-  return tf.tidy(() => {
-    const [n, heads, d] = x.shape;
-    const half = d / 2;
-    const [x1, x2] = splitColumns(tf.reshape(x, [n * heads, d]) as tf.Tensor2D, [half, half]);
-    const rotated = tf.reshape(tf.concat([tf.neg(x2!), x1!], 1), [n, heads, d]);
-    return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)) as tf.Tensor3D;
-  });
-}
-
-/**
  * Rows `table[idx[i]]` for host indices, with the gradient as one segment
  * sum over the same indices: tfjs' own gather gradient
  * (`unsortedSegmentSum`) makes one pass per table row on the cpu backend,
