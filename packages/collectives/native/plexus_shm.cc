@@ -15,6 +15,8 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include "crc32.h"
+
 #include <atomic>
 #include <cerrno>
 #include <climits>
@@ -406,6 +408,25 @@ napi_value Wait(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// crc32(crc, view) -> number: zlib's crc32(view, crc), for the TCP
+// transport's frame checksums (native/crc32.h; 3-6x Node's zlib here).
+napi_value Crc32(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  uint32_t crc = 0;
+  void* data = nullptr;
+  size_t bytes = 0;
+  if (argc < 2 || napi_get_value_uint32(env, argv[0], &crc) != napi_ok ||
+      !viewData(env, argv[1], &data, &bytes)) {
+    return fail(env, "crc32(crc, view): expected a uint32 and a typed array");
+  }
+  napi_value result;
+  CHECK(napi_create_uint32(
+      env, plexus_crc32::update(crc, static_cast<const uint8_t*>(data), bytes), &result));
+  return result;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"map", nullptr, Map, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
@@ -413,6 +434,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"signal", nullptr, Signal, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"wait", nullptr, Wait, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"crc32", nullptr, Crc32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -11,7 +11,7 @@
 //   node scripts/build-native.mjs [--if-stale] [--quiet]
 //   CXX=clang++ NODE_INCLUDE=/path/to/include/node node scripts/build-native.mjs
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,7 +31,11 @@ const skip = (why) => {
 };
 
 if (process.argv.includes('--if-stale') && existsSync(out)) {
-  if (statSync(out).mtimeMs >= statSync(source).mtimeMs) {
+  // The addon includes every header in native/, so any of them makes it stale.
+  const inputs = readdirSync(join(pkg, 'native')).map(
+    (f) => statSync(join(pkg, 'native', f)).mtimeMs,
+  );
+  if (statSync(out).mtimeMs >= Math.max(...inputs)) {
     log(`${out} is up to date`);
     process.exit(0);
   }

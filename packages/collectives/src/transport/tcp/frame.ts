@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { frameCrc32 } from './crc32.js';
 
 /** `PLXF` as a little-endian u32: the first four bytes of every frame. */
 export const FRAME_MAGIC = 0x46584c50;
@@ -54,13 +54,14 @@ function getU64(view: DataView, at: number): number {
 
 /** CRC32 of the header bytes other than the CRC field itself, continued over the payload by the caller. */
 export function headerCrc(header: Uint8Array): number {
-  return crc32(header.subarray(20, HEADER_BYTES), crc32(header.subarray(0, 16)));
+  const crc32 = frameCrc32().fn;
+  return crc32(header.subarray(20, HEADER_BYTES), crc32(header.subarray(0, 16), 0));
 }
 
 /** Continues `crc` over `bytes`. */
 export function crcUpdate(bytes: Uint8Array, crc: number): number {
   // Node 20's crc32 returns 0 for some empty views (no backing store) instead of `crc`.
-  return bytes.byteLength === 0 ? crc : crc32(bytes, crc);
+  return bytes.byteLength === 0 ? crc : frameCrc32().fn(bytes, crc);
 }
 
 /**
