@@ -1,6 +1,7 @@
 import type { ReduceOp } from '../types.js';
 import type { ElementArray } from './dtype.js';
 import { jsReduceInto } from './js-reduce.js';
+import { nativeReducer } from './native-reduce.js';
 import { createWasmReductionKernel, type WasmReductionKernel } from './wasm-kernel.js';
 
 /**
@@ -10,6 +11,14 @@ import { createWasmReductionKernel, type WasmReductionKernel } from './wasm-kern
  * JS loop's speed on 1-4 MiB (and 9-78x when the arrays live in wasm memory).
  */
 export const WASM_MIN_ELEMENTS = 256;
+
+/**
+ * From this many elements the native addon's loop runs where it is built
+ * (`nativeReducer`): it reads the arrays in place, where the wasm kernel
+ * stages them through its memory; below it the N-API call costs more than
+ * it saves.
+ */
+export const NATIVE_MIN_ELEMENTS = 4096;
 
 let kernel: WasmReductionKernel | null | undefined;
 
@@ -21,11 +30,19 @@ export function defaultWasmKernel(): WasmReductionKernel | null {
 
 /**
  * The default element-wise reduction `acc[i] = acc[i] (op) src[i]` used by
- * every algorithm: the wasm SIMD kernel from `WASM_MIN_ELEMENTS` elements
- * up where the runtime has it, the JS loop otherwise. Both give
- * bit-identical results, so ranks on different runtimes still agree.
+ * every algorithm: the native addon from `NATIVE_MIN_ELEMENTS` elements up
+ * where it is built, the wasm SIMD kernel from `WASM_MIN_ELEMENTS` where the
+ * runtime has it, the JS loop otherwise. All give bit-identical results, so
+ * ranks on different hosts still agree.
  */
 export function reduceElements(acc: ElementArray, src: ElementArray, op: ReduceOp): void {
+  if (acc.length >= NATIVE_MIN_ELEMENTS) {
+    const native = nativeReducer();
+    if (native) {
+      native(acc, src, op);
+      return;
+    }
+  }
   if (acc.length >= WASM_MIN_ELEMENTS) {
     const k = defaultWasmKernel();
     if (k) {

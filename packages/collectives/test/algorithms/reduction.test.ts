@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jsReduceInto } from '../../src/reduction/js-reduce.js';
+import { nativeReducer } from '../../src/reduction/native-reduce.js';
 import { reduceElements } from '../../src/reduction/reducer.js';
 import {
   createWasmReductionKernel,
@@ -103,4 +104,47 @@ describe('wasm kernel over a shared memory', () => {
     expect(allIdentical([outside, viaJs])).toBe(true);
     expect(() => createWasmReductionKernel({ memory, arenaBytes: 64 })).toThrow(/external memory/);
   });
+});
+
+describe('native addon reduction', () => {
+  const native = nativeReducer();
+  it.skipIf(native === null)(
+    'equals the JS loop bit for bit on every dtype and op, with NaN and signed zeros',
+    () => {
+      for (const dtype of DTYPES) {
+        for (const op of OPS) {
+          for (const n of [0, 1, 4095, 4096, 70_001]) {
+            if (n > 1000 && dtype === 'i64' && op === 'prod') continue;
+            const a = makeData(dtype, op, n, 0, 5);
+            const b = makeData(dtype, op, n, 1, 5);
+            if (a instanceof Float32Array || a instanceof Float64Array) {
+              if (n > 10) {
+                a[3] = Number.NaN;
+                (b as typeof a)[4] = Number.NaN;
+                a[5] = 0;
+                (b as typeof a)[5] = -0;
+                a[6] = -0;
+                (b as typeof a)[6] = 0;
+              }
+            }
+            const viaJs = a.slice();
+            jsReduceInto(viaJs, b, op);
+            const viaNative = a.slice();
+            native!(viaNative, b, op);
+            const viaDefault = a.slice();
+            reduceElements(viaDefault, b, op);
+            const tag = `${dtype} ${op} n=${n}`;
+            for (let i = 0; i < n; i++) {
+              const x = viaJs[i] as number;
+              const y = viaNative[i] as number;
+              const same = Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y));
+              if (!same) expect(`${tag} [${i}]: ${y}`).toBe(`${tag} [${i}]: ${x}`);
+            }
+            if (!(a instanceof Float32Array || a instanceof Float64Array) || n < 10)
+              expect(allIdentical([viaJs, viaNative, viaDefault]), tag).toBe(true);
+          }
+        }
+      }
+    },
+  );
 });
