@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { onHost, runHostOp } from './host/host-op.js';
 import { batchMatmul } from './ops.js';
 
 const MASKED = -1e9;
@@ -45,6 +46,73 @@ function maskedSoftmax(scores: tf.Tensor3D, scale: number, mask: tf.Tensor2D): t
 }
 
 /**
+ * Copy `d`-long rows between token-major `[B·T, Hkv·rep, d]` and grouped
+ * `[B·Hkv, rep·T, d]` layouts (query head `kh·rep + j` of token `t` is row
+ * `j·T + t` of group `b·Hkv + kh`); `toGroups` picks the direction.
+ */
+function copyGroupRows(
+  src: Float32Array,
+  dst: Float32Array,
+  [B, T, kvH, rep, d]: readonly [number, number, number, number, number],
+  toGroups: boolean,
+): void {
+  for (let b = 0; b < B; b++)
+    for (let kh = 0; kh < kvH; kh++)
+      for (let j = 0; j < rep; j++)
+        for (let t = 0; t < T; t++) {
+          const tok = ((b * T + t) * kvH * rep + kh * rep + j) * d;
+          const grp = ((b * kvH + kh) * rep * T + j * T + t) * d;
+          const from = toGroups ? tok : grp;
+          const to = toGroups ? grp : tok;
+          for (let e = 0; e < d; e++) dst[to + e] = src[from + e]!;
+        }
+}
+
+/**
+ * Copy between token-major K `[B·T, Hkv, d]` and transposed groups
+ * `[B·Hkv, d, T]`; `toGroups` picks the direction.
+ */
+function copyKeyColumns(
+  src: Float32Array,
+  dst: Float32Array,
+  [B, T, kvH, d]: readonly [number, number, number, number],
+  toGroups: boolean,
+): void {
+  for (let b = 0; b < B; b++)
+    for (let kh = 0; kh < kvH; kh++)
+      for (let t = 0; t < T; t++) {
+        const tok = ((b * T + t) * kvH + kh) * d;
+        const grp = (b * kvH + kh) * d * T + t;
+        for (let e = 0; e < d; e++)
+          if (toGroups) dst[grp + e * T] = src[tok + e]!;
+          else dst[tok + e] = src[grp + e * T]!;
+      }
+}
+
+/**
+ * A layout permutation as one host kernel each way (its gradient is the
+ * inverse permutation), or `fallback` and its autodiff off the host. On
+ * wasm, tfjs' Transpose of these small 4-D permutations cost about as much
+ * as the products they feed.
+ */
+function relayout(
+  x: tf.Tensor,
+  name: string,
+  outShape: number[],
+  copy: (src: Float32Array, dst: Float32Array, forward: boolean) => void,
+  fallback: () => tf.Tensor,
+): tf.Tensor {
+  if (!onHost()) return fallback();
+  const inShape = x.shape;
+  const f = tf.customGrad((t) => ({
+    value: runHostOp(name, [t as tf.Tensor], [outShape], ([a], [b]) => copy(a!, b!, true))[0]!,
+    gradFunc: (dy) =>
+      runHostOp(`${name}Grad`, [dy as tf.Tensor], [inShape], ([a], [b]) => copy(a!, b!, false))[0]!,
+  }));
+  return f(x);
+}
+
+/**
  * Causal grouped-query attention over full sequences ("GQA: Training
  * Generalized Multi-Query Transformer Models from Multi-Head Checkpoints",
  * Ainslie et al., 2023). `q` is `[B·T, H, d]`, `k` and `v` `[B·T, Hkv, d]`
@@ -66,27 +134,48 @@ export function causalAttention(
     const kvH = k.shape[1];
     const rep = H / kvH;
     const G = batch * kvH;
-    const qg = tf.reshape(tf.transpose(tf.reshape(q, [batch, seq, H, d]), [0, 2, 1, 3]), [
-      G,
-      rep * seq,
-      d,
-    ]) as tf.Tensor3D;
+    const groups = [batch, seq, kvH, rep, d] as const;
+    const qg = relayout(
+      q,
+      'PlexusAttnQueryGroups',
+      [G, rep * seq, d],
+      (a, b, fwd) => copyGroupRows(a, b, groups, fwd),
+      () =>
+        tf.reshape(tf.transpose(tf.reshape(q, [batch, seq, H, d]), [0, 2, 1, 3]), [
+          G,
+          rep * seq,
+          d,
+        ]),
+    ) as tf.Tensor3D;
     // K as [G, d, T]: the score product is then a plain matmul.
-    const kt = tf.reshape(tf.transpose(tf.reshape(k, [batch, seq, kvH, d]), [0, 2, 3, 1]), [
-      G,
-      d,
-      seq,
-    ]) as tf.Tensor3D;
-    const vt = tf.reshape(tf.transpose(tf.reshape(v, [batch, seq, kvH, d]), [0, 2, 1, 3]), [
-      G,
-      seq,
-      d,
-    ]) as tf.Tensor3D;
+    const kt = relayout(
+      k,
+      'PlexusAttnKeyColumns',
+      [G, d, seq],
+      (a, b, fwd) => copyKeyColumns(a, b, [batch, seq, kvH, d], fwd),
+      () =>
+        tf.reshape(tf.transpose(tf.reshape(k, [batch, seq, kvH, d]), [0, 2, 3, 1]), [G, d, seq]),
+    ) as tf.Tensor3D;
+    const vt = relayout(
+      v,
+      'PlexusAttnValueGroups',
+      [G, seq, d],
+      (a, b, fwd) => copyGroupRows(a, b, [batch, seq, kvH, 1, d], fwd),
+      () =>
+        tf.reshape(tf.transpose(tf.reshape(v, [batch, seq, kvH, d]), [0, 2, 1, 3]), [G, seq, d]),
+    ) as tf.Tensor3D;
     const probs = maskedSoftmax(batchMatmul(qg, kt), 1 / Math.sqrt(d), causalMask(seq, rep));
     const out = batchMatmul(probs, vt);
-    return tf.reshape(tf.transpose(tf.reshape(out, [batch, H, seq, d]), [0, 2, 1, 3]), [
-      batch * seq,
-      H * d,
-    ]);
+    return relayout(
+      out,
+      'PlexusAttnMergeGroups',
+      [batch * seq, H * d],
+      (a, b, fwd) => copyGroupRows(a, b, groups, !fwd),
+      () =>
+        tf.reshape(tf.transpose(tf.reshape(out, [batch, H, seq, d]), [0, 2, 1, 3]), [
+          batch * seq,
+          H * d,
+        ]),
+    ) as tf.Tensor2D;
   });
 }

@@ -41,10 +41,14 @@ function swapHalves(x: tf.Tensor2D, d: number): tf.Tensor2D {
   const half = d / 2;
   if (!onHost()) return tf.reshape(tf.reverse(tf.reshape(x, [n * (w / d), 2, half]), 1), [n, w]);
   return runHostOp('PlexusSwapHalves', [x], [[n, w]], ([src], [out]) => {
-    for (let o = 0; o < n * w; o += d) {
-      out!.set(src!.subarray(o + half, o + d), o);
-      out!.set(src!.subarray(o, o + half), o + half);
-    }
+    // Element loop: heads are short, and a subarray per half costs more than the copy.
+    const a = src!;
+    const b = out!;
+    for (let o = 0; o < n * w; o += d)
+      for (let e = 0; e < half; e++) {
+        b[o + e] = a[o + half + e]!;
+        b[o + half + e] = a[o + e]!;
+      }
   })[0] as tf.Tensor2D;
 }
 
