@@ -131,6 +131,51 @@
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $tl))))
 
+  ;; Transpose-pack 4 rows of a row-major matrix (row stride $ld bytes) into
+  ;; kc x 4, k-major: dst[k*4 + r] = src[r*ld + k]. A untransposed.
+  (func $pack_t4
+    (param $src i32) (param $dst i32) (param $kc i32) (param $ld i32)
+    (local $k i32) (local $k4 i32) (local $r i32)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
+    (local $y0 v128) (local $y1 v128) (local $y2 v128) (local $y3 v128)
+    (local.set $k4 (i32.and (local.get $kc) (i32.const -4)))
+    (block $done
+      (loop $kl
+        (br_if $done (i32.ge_s (local.get $k) (local.get $k4)))
+        (local.set $r (i32.add (local.get $src) (i32.shl (local.get $k) (i32.const 2))))
+        (local.set $x0 (v128.load (local.get $r)))
+        (local.set $x1 (v128.load (i32.add (local.get $r) (local.get $ld))))
+        (local.set $x2 (v128.load (i32.add (local.get $r) (i32.shl (local.get $ld) (i32.const 1)))))
+        (local.set $x3 (v128.load (i32.add (local.get $r) (i32.mul (local.get $ld) (i32.const 3)))))
+        (local.set $y0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $x0) (local.get $x1)))
+        (local.set $y1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $x2) (local.get $x3)))
+        (local.set $y2 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $x0) (local.get $x1)))
+        (local.set $y3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $x2) (local.get $x3)))
+        (v128.store offset=0 (local.get $dst)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $y0) (local.get $y1)))
+        (v128.store offset=16 (local.get $dst)
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $y0) (local.get $y1)))
+        (v128.store offset=32 (local.get $dst)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $y2) (local.get $y3)))
+        (v128.store offset=48 (local.get $dst)
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $y2) (local.get $y3)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+        (br $kl)))
+    (block $tdone
+      (loop $tl
+        (br_if $tdone (i32.ge_s (local.get $k) (local.get $kc)))
+        (local.set $r (i32.const 0))
+        (loop $rl
+          (f32.store (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 2)))
+            (f32.load (i32.add (local.get $src)
+              (i32.add (i32.shl (local.get $k) (i32.const 2)) (i32.mul (local.get $r) (local.get $ld))))))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br_if $rl (i32.lt_s (local.get $r) (i32.const 4))))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $tl))))
+
   ;; Pack an mc x kc block of A into ceil(mc/4) panels of kc x 4 floats
   ;; (k-major). Element (m, k) is at src + m*sm + k*sk. Rows past mc are zero.
   (func $pack_a (export "pack_a")
@@ -156,7 +201,13 @@
                 (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
                 (local.set $k (i32.add (local.get $k) (i32.const 1)))
                 (br $kl))))
+          (else (if (i32.and (i32.eq (local.get $h) (i32.const 4)) (i32.eq (local.get $sk) (i32.const 4)))
+          (then
+            ;; A untransposed: each row is contiguous in k; 4x4 transposes.
+            (call $pack_t4 (local.get $s) (local.get $dst) (local.get $kc) (local.get $sm))
+            (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $kc) (i32.const 4)))))
           (else
+            ;; Remainder panel (or unusual strides): scalar, zero-padded.
             (block $kdone2
               (loop $kl2
                 (br_if $kdone2 (i32.ge_s (local.get $k) (local.get $kc)))
@@ -174,7 +225,7 @@
                 (local.set $s (i32.add (local.get $s) (local.get $sk)))
                 (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
                 (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                (br $kl2)))))
+                (br $kl2)))))))
         (local.set $m0 (i32.add (local.get $m0) (i32.const 4)))
         (br $panels))))
 
