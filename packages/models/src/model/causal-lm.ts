@@ -94,6 +94,8 @@ export class CausalLM {
   readonly params: ReadonlyMap<string, tf.Variable>;
   private readonly router: RouterV1 | undefined;
   private disposed = false;
+  /** Rotary tables of the last positions seen: training repeats `0..T-1` in every batch. */
+  private ropeCache: { positions: Int32Array; cos: Float32Array; sin: Float32Array } | undefined;
 
   /**
    * Build from parameter values by name (host arrays or tensors, which are
@@ -258,8 +260,7 @@ export class CausalLM {
     const d = c.head_dim;
     const expertLoad: ExpertLoad[] = [];
     const out = tf.tidy(() => {
-      const rope = ropeTables(positions, d, c.rope_theta);
-      const host = qkvRopeTables(rope.cos, rope.sin, n, d, H + kvH, kvH);
+      const host = this.qkvRope(positions);
       const W = (H + 2 * kvH) * d;
       const tables = {
         cos: tf.tensor2d(host.cos, [n, W]),
@@ -309,6 +310,30 @@ export class CausalLM {
       return { hidden: x, auxLoss };
     });
     return { ...out, expertLoad };
+  }
+
+  /** {@link qkvRopeTables} for `positions`, reused while the positions repeat. */
+  private qkvRope(positions: Int32Array): { cos: Float32Array; sin: Float32Array } {
+    const cached = this.ropeCache;
+    if (
+      cached &&
+      cached.positions.length === positions.length &&
+      cached.positions.every((p, i) => p === positions[i])
+    )
+      return cached;
+    const c = this.config;
+    const rope = ropeTables(positions, c.head_dim, c.rope_theta);
+    const kvH = c.num_key_value_heads;
+    const tables = qkvRopeTables(
+      rope.cos,
+      rope.sin,
+      positions.length,
+      c.head_dim,
+      c.num_attention_heads + kvH,
+      kvH,
+    );
+    this.ropeCache = { positions: positions.slice(), ...tables };
+    return tables;
   }
 
   /** Final RMSNorm and the output projection (the embedding when tied): `[n, D]` → `[n, vocab]`. */
