@@ -178,6 +178,19 @@ describe('wasm SIMD BatchMatMul', () => {
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([a, b, bt]);
   });
+
+  it('frees its packing scratch (the wasm heap does not grow over repeated calls)', () => {
+    const heap = () =>
+      (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
+    const a = tf.randomNormal([300, 400]);
+    const b = tf.randomNormal([500, 400]);
+    // Each call packs ~1.4 MB; 40 leaked scratch buffers would grow the heap.
+    tf.matMul(a, b, false, true).dispose();
+    const before = heap();
+    for (let i = 0; i < 40; i++) tf.matMul(a, b, false, true).dispose();
+    expect(heap()).toBe(before);
+    tf.dispose([a, b]);
+  });
 });
 
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number): void {
