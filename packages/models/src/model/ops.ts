@@ -1,6 +1,7 @@
 import { segmentSum } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { onHost, runHostOp } from './host/host-op.js';
+import { matMulFlagsFast } from './host/matmul-flags.js';
 
 /**
  * The `[M, K]` slices `x[0], x[1], …` of a `[G, M, K]` tensor. On wasm and
@@ -44,19 +45,25 @@ function sliceMatmuls(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
 }
 
 /**
- * Batched `a · b` for `[G, M, K] × [G, K, N]` computed as G plain 2-D
- * matmuls, forward and backward. tfjs' wasm `BatchMatMul` with a batch
- * above one ran the attention shapes here (`[128, 32] × [32, 64]`, G = 16)
- * at 0.2 GFLOP/s; G slices and 2-D products took half the time.
+ * Batched `a · b` for `[G, M, K] × [G, K, N]`, forward and backward: one
+ * batched `matMul` (transposes as flags) where that is fast
+ * ({@link matMulFlagsFast}: `@plexus/tensor`'s wasm GEMM), otherwise G plain
+ * 2-D matmuls of explicitly transposed operands: tfjs' own wasm
+ * `BatchMatMul` with a batch above one ran the attention shapes here
+ * (`[128, 32] × [32, 64]`, G = 16) at 0.2 GFLOP/s, and G slices and 2-D
+ * products took half the time.
  */
 export function batchMatmul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  const batched = matMulFlagsFast();
   const f = tf.customGrad((x, y, save) => {
     (save as tf.GradSaveFunc)([x as tf.Tensor, y as tf.Tensor]);
+    const [xt, yt] = [x as tf.Tensor3D, y as tf.Tensor3D];
     return {
-      value: sliceMatmuls(x as tf.Tensor3D, y as tf.Tensor3D),
+      value: batched ? tf.matMul(xt, yt) : sliceMatmuls(xt, yt),
       gradFunc: (dy, saved) => {
         const [sx, sy] = saved as [tf.Tensor3D, tf.Tensor3D];
         const d = dy as tf.Tensor3D;
+        if (batched) return [tf.matMul(d, sy, false, true), tf.matMul(sx, d, true, false)];
         return [
           sliceMatmuls(d, tf.transpose(sy, [0, 2, 1])),
           sliceMatmuls(tf.transpose(sx, [0, 2, 1]), d),

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { onHost, runHostOp } from '../host/host-op.js';
+import { matMulFlagsFast } from '../host/matmul-flags.js';
 
 /** Row blocks of a `[Σ rows, w]` tensor; a host copy on wasm/cpu (wasm's split copies the input per piece). */
 function splitRows(x: tf.Tensor2D, rows: readonly number[]): tf.Tensor2D[] {
@@ -22,12 +23,13 @@ function splitRows(x: tf.Tensor2D, rows: readonly number[]): tf.Tensor2D[] {
 /**
  * `x · [W₁; W₂; …]ᵀ` for weights in `nn.Linear`'s `[out, in]` layout: one
  * product for several projections of the same input (Q, K and V; gate and
- * up), `[n, in]` → `[n, Σ out]`. The forward transposes the concatenated
- * weight once so the product is a plain matmul (tfjs' transposed `matMul`
- * runs 5–10× slower on wasm); the hand-written gradient is `dx = dy · W`
- * (no transpose) and `dW = dyᵀ · x` (already in `[out, in]` layout), split
- * into the weights' row blocks by a host copy. Autodiff of the transposed
- * product needed three more transposes, a clone of the transposed weight
+ * up), `[n, in]` → `[n, Σ out]`, with the hand-written gradient
+ * `dx = dy · W` and `dW = dyᵀ · x` (already in `[out, in]` layout), split
+ * into the weights' row blocks by a host copy. Transposed operands go to
+ * `matMul` as flags where that is fast ({@link matMulFlagsFast}); with
+ * tfjs-backend-wasm's own kernel (5–10× slower transposed) `W` and `dy` are
+ * transposed explicitly instead. Autodiff of the transposed product needed
+ * three more transposes, a clone of the transposed weight
  * and a split that copies the whole gradient once per weight on wasm. A
  * weight that is a `tf.Variable` is read directly in the backward pass
  * rather than cloned (a variable is neither disposed nor reassigned
@@ -36,6 +38,7 @@ function splitRows(x: tf.Tensor2D, rows: readonly number[]): tf.Tensor2D[] {
 export function linearCat(x: tf.Tensor2D, weights: readonly tf.Tensor[]): tf.Tensor2D {
   const rows = weights.map((w) => w.shape[0]!);
   const single = weights.length === 1 && weights[0] instanceof tf.Variable;
+  const flags = matMulFlagsFast();
   const f = tf.customGrad((...args) => {
     const xt = args[0] as tf.Tensor2D;
     const ws = args.slice(1, weights.length + 1) as tf.Tensor2D[];
@@ -43,12 +46,12 @@ export function linearCat(x: tf.Tensor2D, weights: readonly tf.Tensor[]): tf.Ten
     const w = ws.length === 1 ? ws[0]! : (tf.concat(ws, 0) as tf.Tensor2D);
     save(single ? [xt] : [xt, w]);
     return {
-      value: tf.tidy(() => tf.matMul(xt, tf.transpose(w))),
+      value: flags ? tf.matMul(xt, w, false, true) : tf.tidy(() => tf.matMul(xt, tf.transpose(w))),
       gradFunc: (dy, saved) => {
         const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D | undefined];
         const d = dy as tf.Tensor2D;
         const dx = tf.matMul(d, sw ?? (weights[0] as tf.Tensor2D));
-        const dw = tf.matMul(tf.transpose(d), sx);
+        const dw = flags ? tf.matMul(d, sx, true, false) : tf.matMul(tf.transpose(d), sx);
         return [dx, ...(weights.length === 1 ? [dw] : splitRows(dw as tf.Tensor2D, rows))];
       },
     };
