@@ -9,7 +9,7 @@ const g = await initProcessGroup({ timeoutMs: 120_000, tcp: { connectionsPerPeer
 
 for (const bytes of sizes) {
   const buf = new Float32Array(bytes / 4).fill(1);
-  const iters = bytes >= 16 << 20 ? 3 : bytes >= 1 << 20 ? 8 : 30;
+  const iters = bytes >= 16 << 20 ? 10 : bytes >= 1 << 20 ? 20 : 50;
   await g.allReduce(buf, 'sum'); // warm-up: JIT, buffers, TCP windows
   await g.barrier();
   const perIter = new Float64Array(iters);

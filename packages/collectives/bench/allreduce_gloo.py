@@ -14,7 +14,7 @@ rank, world = dist.get_rank(), dist.get_world_size()
 torch.set_num_threads(1)
 for nbytes in sizes:
     buf = torch.ones(nbytes // 4, dtype=torch.float32)
-    iters = 3 if nbytes >= 16 << 20 else 8 if nbytes >= 1 << 20 else 30
+    iters = 10 if nbytes >= 16 << 20 else 20 if nbytes >= 1 << 20 else 50
     dist.all_reduce(buf)
     dist.barrier()
     per_iter = torch.zeros(iters, dtype=torch.float64)
