@@ -61,10 +61,10 @@ export function moeBlock(
  * Training with Mixture-of-Experts", Gale et al., 2022), the same sums as
  * `@plexus/moe-routing`'s `dispatchDropless`: assignments sorted by expert,
  * each expert runs on exactly its rows, outputs are scaled by the gates and
- * summed back per token. Here every expert's rows are gathered directly by
- * {@link gatherRows} (a host copy on wasm and cpu) instead of one gather of
- * all rows and a slice per expert: on wasm both of those copy element by
- * element or the whole input.
+ * summed back per token. All rows are gathered at once by
+ * {@link gatherRows} (a host copy on wasm and cpu, whose gradient is one
+ * segment sum) and split into the experts' contiguous blocks: gathering
+ * per expert ran one full-size segment sum per expert in the backward pass.
  */
 function dropless(
   x: tf.Tensor2D,
@@ -83,11 +83,19 @@ function dropless(
   const tokens = perm.map((a) => routing.tokenIndex[a]!);
   return tf.tidy(() => {
     if (A === 0) return tf.zeros([routing.numTokens, x.shape[1]]) as tf.Tensor2D;
-    const pieces: tf.Tensor2D[] = [];
-    for (let e = 0; e < E; e++) {
-      if (counts[e] === 0) continue;
-      pieces.push(expert(e, gatherRows(x, tokens.subarray(start[e]!, start[e]! + counts[e]!))));
-    }
+    const used = Array.from({ length: E }, (_, e) => e).filter((e) => counts[e]! > 0);
+    // One gather of every assignment's row (one segment sum in the backward
+    // pass), then each expert's contiguous block.
+    const rows = gatherRows(x, tokens);
+    const blocks =
+      used.length === 1
+        ? [rows]
+        : tf.split(
+            rows,
+            used.map((e) => counts[e]!),
+            0,
+          );
+    const pieces = used.map((e, i) => expert(e, blocks[i] as tf.Tensor2D));
     const ys = pieces.length === 1 ? pieces[0]! : tf.concat(pieces, 0);
     const gates = gatherRows(tf.reshape(routing.gates, [A, 1]) as tf.Tensor2D, perm);
     return combine(tf.mul(ys, gates) as tf.Tensor2D, tokens, routing.numTokens);
