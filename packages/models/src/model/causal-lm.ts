@@ -299,8 +299,9 @@ export class CausalLM {
             entropy: r.entropy,
           });
         } else {
-          const gu = linearCat(h2, [this.param(names.gate), this.param(names.up)]);
-          x = tf.add(x, linearCat(swiglu(gu), [this.param(names.down)]));
+          const gate = linearCat(h2, [this.param(names.gate)]);
+          const up = linearCat(h2, [this.param(names.up)]);
+          x = tf.add(x, linearCat(swiglu(gate, up), [this.param(names.down)]));
         }
       }
       const auxLoss =

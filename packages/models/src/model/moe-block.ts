@@ -41,9 +41,13 @@ export function moeBlock(
     const routing = router.route({ logits, training, autoregressive: true });
     stats = routingStats(routing);
     const output = dropless(x, routing, (e, rows) =>
-      linearCat(swiglu(linearCat(rows, [param(n.expert(e, 'w1')), param(n.expert(e, 'w3'))])), [
-        param(n.expert(e, 'w2')),
-      ]),
+      linearCat(
+        swiglu(
+          linearCat(rows, [param(n.expert(e, 'w1'))]),
+          linearCat(rows, [param(n.expert(e, 'w3'))]),
+        ),
+        [param(n.expert(e, 'w2'))],
+      ),
     );
     const auxLoss = loadBalancingLoss(routing, alpha);
     return { output, auxLoss };
