@@ -144,7 +144,7 @@ for (const s of [...TRAINING, ...LARGE]) {
           release: () => tf.dispose(copies),
         }
       : { run: () => tf.matMul(a, b, ta, tb).dispose() };
-    const [ours, theirs] = timeBoth(bench, flops, s.m === 2048 ? 3 : quick ? 5 : 11);
+    const [ours, theirs] = timeBoth(bench, flops, s.m === 2048 ? 3 : quick ? 5 : 15);
     const shape = `${s.batch.length > 0 ? `${s.batch.join('x')} x ` : ''}[${s.m},${s.k}]x[${s.k},${s.n}]`;
     rows.push({
       shape,
