@@ -6,7 +6,13 @@ import { linearCat } from '../src/model/fused/linear.js';
 import { rmsNorm } from '../src/model/fused/rms-norm.js';
 import { qkvRopeTables, rotateQK } from '../src/model/fused/rope.js';
 import { swiglu } from '../src/model/fused/swiglu.js';
-import { batchMatmul, gatherRows, ropeTables, splitColumns } from '../src/model/ops.js';
+import {
+  batchMatmul,
+  crossEntropy,
+  gatherRows,
+  ropeTables,
+  splitColumns,
+} from '../src/model/ops.js';
 
 // Each fused op against the plain tfjs chain it replaces (values) and its
 // hand-written gradient against central finite differences of a weighted
@@ -169,6 +175,31 @@ describe.each(['cpu', 'wasm'] as const)('fused ops on %s', (backend) => {
         { values: randn(B * T * kvH * d), shape: [B * T, kvH, d] },
       ],
     );
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('crossEntropy: mean NLL over counted targets (negative ignored) and gradients', () => {
+    const before = tf.memory().numTensors;
+    const [n, V] = [5, 7];
+    const logits = { values: randn(n * V), shape: [n, V] };
+    const targets = Int32Array.from([3, -1, 0, 6, -100]);
+    // Plain reference in float64.
+    let total = 0;
+    for (let r = 0; r < n; r++) {
+      if (targets[r]! < 0) continue;
+      const row = Array.from(logits.values.subarray(r * V, (r + 1) * V));
+      const max = Math.max(...row);
+      const lse = max + Math.log(row.reduce((a, x) => a + Math.exp(x - max), 0));
+      total += lse - row[targets[r]!]!;
+    }
+    const got = tf.tidy(
+      () => crossEntropy(tf.tensor2d(logits.values, [n, V]), targets).dataSync()[0]!,
+    );
+    expect(got).toBeCloseTo(total / 3, 5);
+    checkGradients(([x]) => crossEntropy(x as tf.Tensor2D, targets), [logits]);
+    expect(
+      tf.tidy(() => crossEntropy(tf.zeros([2, 3]), Int32Array.from([-1, -1])).dataSync()[0]),
+    ).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -3,6 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { onHost, runHostOp } from './host/host-op.js';
 import { matMulFlagsFast } from './host/matmul-flags.js';
 
+export { crossEntropy } from './fused/cross-entropy.js';
+
 /**
  * The `[M, K]` slices `x[0], x[1], …` of a `[G, M, K]` tensor. On wasm and
  * cpu one host kernel copies every slice straight from the input's memory:
@@ -169,23 +171,4 @@ export function gatherRows(table: tf.Tensor2D, idx: Int32Array): tf.Tensor2D {
     return { value, gradFunc: (dy) => segmentSum(dy as tf.Tensor2D, idx, rows) };
   });
   return f(table) as tf.Tensor2D;
-}
-
-/**
- * Mean cross-entropy of `logits` `[n, vocab]` against host `targets`;
- * targets < 0 are ignored (Hugging Face's `ignore_index = -100`). Returns
- * the mean over the counted targets (0 when none count).
- */
-export function crossEntropy(logits: tf.Tensor2D, targets: Int32Array): tf.Scalar {
-  return tf.tidy(() => {
-    let count = 0;
-    for (const t of targets) if (t >= 0) count++;
-    // tf.oneHot gives an all-zero row for a negative index: ignored targets add nothing.
-    const onehot = tf.oneHot(tf.tensor1d(targets, 'int32'), logits.shape[1]);
-    // logSoftmax rather than logSumExp: the latter's max-gradient builds a
-    // broadcast Equal mask that the wasm backend runs slowly.
-    const nll = tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), 1));
-    const mask = tf.tensor1d(Float32Array.from(targets, (t) => (t >= 0 ? 1 : 0)));
-    return tf.div(tf.sum(tf.mul(nll, mask)), Math.max(count, 1)) as tf.Scalar;
-  });
 }
