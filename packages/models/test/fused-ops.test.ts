@@ -27,13 +27,14 @@ function weightedSum(out: tf.Tensor, r: Float32Array): tf.Scalar {
 }
 
 /**
- * Check every input's analytic gradient of `f` at two random coordinates
- * against central differences; `inputs` are host arrays with shapes, and
+ * Check every input's analytic gradient of `f` at every coordinate (three
+ * random ones without `every`) against central differences; `inputs` are host arrays with shapes, and
  * `asVariable` marks the ones passed as `tf.Variable`s (as model weights are).
  */
 function checkGradients(
   f: (xs: tf.Tensor[]) => tf.Tensor,
   inputs: { values: Float32Array; shape: number[]; asVariable?: boolean }[],
+  every = true,
 ): void {
   const outSize = tf.tidy(() => f(inputs.map((x) => tf.tensor(x.values, x.shape))).size);
   const r = randn(outSize);
@@ -54,8 +55,10 @@ function checkGradients(
   tf.dispose(vars);
   const eps = 1e-2;
   inputs.forEach((x, k) => {
-    for (let j = 0; j < 3; j++) {
-      const i = rng.int(x.values.length);
+    const coords = every
+      ? Array.from(x.values, (_, i) => i)
+      : Array.from({ length: 3 }, () => rng.int(x.values.length));
+    for (const i of coords) {
       const vals = inputs.map((y) => y.values.slice());
       vals[k]![i] = x.values[i]! + eps;
       const up = lossAt(vals);
