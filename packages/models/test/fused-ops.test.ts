@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { causalAttention } from '../src/model/attention.js';
 import { linearCat } from '../src/model/fused/linear.js';
+import { residualAdd } from '../src/model/fused/residual.js';
 import { rmsNorm } from '../src/model/fused/rms-norm.js';
 import { qkvRopeTables, rotateQK } from '../src/model/fused/rope.js';
 import { swiglu } from '../src/model/fused/swiglu.js';
@@ -203,6 +204,24 @@ describe.each(['cpu', 'wasm'] as const)('fused ops on %s', (backend) => {
     expect(
       tf.tidy(() => crossEntropy(tf.zeros([2, 3]), Int32Array.from([-1, -1])).dataSync()[0]),
     ).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('residualAdd: values and gradients, including an input used twice', () => {
+    const before = tf.memory().numTensors;
+    const a = { values: randn(3 * 4), shape: [3, 4] };
+    const b = { values: randn(3 * 4), shape: [3, 4] };
+    tf.tidy(() => {
+      const [at, bt] = [tf.tensor2d(a.values, [3, 4]), tf.tensor2d(b.values, [3, 4])];
+      expectClose(residualAdd(at, bt), tf.add(at, bt), 0);
+    });
+    checkGradients(
+      ([x, y]) => {
+        const h = residualAdd(x as tf.Tensor2D, y as tf.Tensor2D);
+        return residualAdd(h, tf.mul(h, x!) as tf.Tensor2D);
+      },
+      [a, b],
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 

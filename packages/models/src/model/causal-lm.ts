@@ -4,6 +4,7 @@ import { PlexusModelsError } from '../errors.js';
 import { causalAttention } from './attention.js';
 import { isMoE, type ModelConfig } from './config.js';
 import { linearCat } from './fused/linear.js';
+import { residualAdd } from './fused/residual.js';
 import { rmsNorm } from './fused/rms-norm.js';
 import { qkvRopeTables, rotateQK } from './fused/rope.js';
 import { swiglu } from './fused/swiglu.js';
@@ -279,7 +280,7 @@ export class CausalLM {
         const q = tf.reshape(qf!, [n, H, d]) as tf.Tensor3D;
         const k = tf.reshape(kf!, [n, kvH, d]) as tf.Tensor3D;
         const v = tf.reshape(vf!, [n, kvH, d]) as tf.Tensor3D;
-        x = tf.add(x, linearCat(attend(l, q, k, v), [this.param(names.o)]));
+        x = residualAdd(x, linearCat(attend(l, q, k, v), [this.param(names.o)]));
         const h2 = rmsNorm(x, this.param(names.postNorm), c.rms_norm_eps);
         if (this.router) {
           const r = moeBlock(
@@ -290,7 +291,7 @@ export class CausalLM {
             c.router_aux_loss_coef,
             training,
           );
-          x = tf.add(x, r.output);
+          x = residualAdd(x, r.output);
           auxLosses.push(r.auxLoss);
           expertLoad.push({
             layer: l,
@@ -301,7 +302,7 @@ export class CausalLM {
         } else {
           const gate = linearCat(h2, [this.param(names.gate)]);
           const up = linearCat(h2, [this.param(names.up)]);
-          x = tf.add(x, linearCat(swiglu(gate, up), [this.param(names.down)]));
+          x = residualAdd(x, linearCat(swiglu(gate, up), [this.param(names.down)]));
         }
       }
       const auxLoss =
