@@ -274,7 +274,7 @@ export class CausalLM {
       for (let l = 0; l < c.num_hidden_layers; l++) {
         const names = layerNames(l);
         const h = rmsNorm(x, this.param(names.inputNorm), c.rms_norm_eps);
-        // One product for Q, K and V (and below for gate and up): fewer, larger kernels.
+        // One product for Q, K and V, rotated in one pass (separate products measured the same).
         const qkv = linearCat(h, [this.param(names.q), this.param(names.k), this.param(names.v)]);
         const [qf, kf, vf] = splitColumns(rotateQK(qkv, tables, d), [H * d, kvH * d, kvH * d]);
         const q = tf.reshape(qf!, [n, H, d]) as tf.Tensor3D;
