@@ -128,6 +128,16 @@ describe('zero-copy shared-memory all-reduce', () => {
     expect(native, why).toBeDefined();
   });
 
+  it('the build script skips with the reason, and exit code 0, when the compiler is missing', () => {
+    const out = execFileSync(process.execPath, [join(pkg, 'scripts/build-native.mjs')], {
+      encoding: 'utf8',
+      env: { ...process.env, CXX: 'plexus-no-such-compiler' },
+    });
+    expect(out).toMatch(
+      /^build-native: skipped \(no C\+\+ compiler: `plexus-no-such-compiler --version` failed\)/,
+    );
+  });
+
   for (const worldSize of [1, 2, 3, 4]) {
     it.skipIf(native === undefined)(
       `world size ${worldSize}: every dtype and op, lengths 0/1/odd/multi-piece, bit-identical to the reference`,
