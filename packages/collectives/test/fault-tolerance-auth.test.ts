@@ -1,4 +1,4 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type Coordinator,
@@ -13,6 +13,7 @@ import {
 } from '../src/index.js';
 import { encodeMessage, readMessagesInto, type StoreMessage } from '../src/store/wire.js';
 import { connectHandshake } from '../src/transport/tcp/handshake.js';
+import { rawMessageSocket, recordingProxy } from './fixtures/message-sockets.js';
 
 const SECRET = 'fault-tolerant run secret';
 const SECRET_ENV = { PLEXUS_COLLECTIVES_SECRET: SECRET };
@@ -84,62 +85,6 @@ async function allReduceChecked(gs: FaultTolerantGroup[], length: number, seed: 
   const want = sumOf(bufs);
   await Promise.all(gs.map((g, r) => g.allReduce(bufs[r]!, 'sum')));
   for (const b of bufs) expect(Array.from(b)).toEqual(want);
-}
-
-/** A raw socket speaking the coordinator's framing, collecting what it receives. */
-async function raw(port: number) {
-  const socket = await new Promise<Socket>((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
-    s.on('error', reject);
-  });
-  socket.on('error', () => undefined);
-  cleanup.push(() => void socket.destroy());
-  const inbox: StoreMessage[] = [];
-  let wake = () => {};
-  readMessagesInto(socket, {
-    maxBytes: 1 << 20,
-    onMessage: (m) => {
-      inbox.push(m);
-      wake();
-    },
-    bad: () => undefined,
-  });
-  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-  const next = async (): Promise<StoreMessage> => {
-    while (inbox.length === 0) await new Promise<void>((r) => (wake = r));
-    return inbox.shift()!;
-  };
-  return { socket, next, closed, send: (m: StoreMessage) => socket.write(encodeMessage(m)) };
-}
-
-/** A TCP proxy in front of `port` that records what the client sent, as an eavesdropper would. */
-async function recordingProxy(port: number) {
-  const up: Buffer[] = [];
-  const proxy: Server = createServer((inbound) => {
-    const outbound = connect({ host: '127.0.0.1', port });
-    inbound.on('data', (d: Buffer) => {
-      up.push(d);
-      outbound.write(d);
-    });
-    outbound.on('data', (d: Buffer) => inbound.write(d));
-    inbound.on('close', () => outbound.destroy());
-    outbound.on('close', () => inbound.destroy());
-    inbound.on('error', () => undefined);
-    outbound.on('error', () => undefined);
-  });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  cleanup.push(() => new Promise<void>((r) => proxy.close(() => r())));
-  const sent = () => {
-    const all = Buffer.concat(up);
-    const out: StoreMessage[] = [];
-    for (let at = 0; at + 4 <= all.length; ) {
-      const n = all.readUInt32LE(at);
-      out.push(JSON.parse(all.subarray(at + 4, at + 4 + n).toString('utf8')) as StoreMessage);
-      at += 4 + n;
-    }
-    return out;
-  };
-  return { port: (proxy.address() as { port: number }).port, sent };
 }
 
 /** The listening address of a member's current per-epoch TCP transport (internal, for the intruder test). */
@@ -284,7 +229,7 @@ describe('fault-tolerant group: shared-secret authentication of every connection
 
   it('a recorded hello replayed on a new connection is refused (fresh challenge per connection)', async () => {
     const { c, rejected } = await coordinator({ secret: SECRET });
-    const proxy = await recordingProxy(c.port);
+    const proxy = await recordingProxy(c.port, cleanup);
     const honest = createFaultTolerantGroup({
       host: '127.0.0.1',
       port: proxy.port,
@@ -297,7 +242,7 @@ describe('fault-tolerant group: shared-secret authentication of every connection
     await honest.join();
     const recorded = proxy.sent().find((m) => m.t === 'hello')!;
     expect(recorded.proof).toMatch(/^[0-9a-f]{64}$/);
-    const attacker = await raw(c.port);
+    const attacker = await rawMessageSocket(c.port, cleanup);
     const challenge = await attacker.next();
     expect(challenge).toMatchObject({ t: 'challenge', auth: true });
     attacker.send(recorded);
@@ -312,27 +257,27 @@ describe('fault-tolerant group: shared-secret authentication of every connection
 
   it('before its hello a connection may send only a small message, a hello, and within handshakeTimeoutMs', async () => {
     const { c, rejected } = await coordinator({ secret: SECRET, handshakeTimeoutMs: 300 });
-    const big = await raw(c.port);
+    const big = await rawMessageSocket(c.port, cleanup);
     await big.next();
     big.send({ id: 0, t: 'hello', name: 'x'.repeat(4096), nonce: '0'.repeat(32) });
     await big.closed;
     expect(rejected.at(-1)!.message).toMatch(/exceeds 2048/);
-    const early = await raw(c.port);
+    const early = await rawMessageSocket(c.port, cleanup);
     await early.next();
     early.send({ id: 0, t: 'vote', ticket: 1, kind: 'allReduce', sig: 'x' });
     expect(await early.next()).toMatchObject({ t: 'refuse', message: /expected hello first/ });
     await early.closed;
-    const silent = await raw(c.port);
+    const silent = await rawMessageSocket(c.port, cleanup);
     await silent.next();
     await silent.closed;
     expect(rejected.at(-1)!.message).toMatch(/no hello within 300 ms/);
-    const badNonce = await raw(c.port);
+    const badNonce = await rawMessageSocket(c.port, cleanup);
     await badNonce.next();
     badNonce.send({ id: 0, t: 'hello', name: 'n', nonce: 'zz', proof: 'ab' });
     expect(await badNonce.next()).toMatchObject({ t: 'refuse', message: 'malformed hello' });
     expect(c.stats().rejectedConnections).toBe(4);
     // A stranger mid-handshake does not hold up close().
-    await raw(c.port);
+    await rawMessageSocket(c.port, cleanup);
   });
 
   it('the per-epoch peer links need the secret: a stranger is refused and the next all-reduce commits', async () => {

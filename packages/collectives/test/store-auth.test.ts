@@ -1,4 +1,4 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createTcpStore,
@@ -8,7 +8,8 @@ import {
   type TcpStoreServer,
   type TcpStoreServerOptions,
 } from '../src/index.js';
-import { encodeMessage, readMessagesInto, type StoreMessage } from '../src/store/wire.js';
+import { encodeMessage } from '../src/store/wire.js';
+import { rawMessageSocket, recordingProxy } from './fixtures/message-sockets.js';
 
 const SECRET = 'correct horse battery staple';
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -54,32 +55,6 @@ async function failure(p: Promise<unknown>) {
   return { error: error as PlexusCollectivesError, ms: performance.now() - t0 };
 }
 
-/** A raw socket that collects the store messages it receives. */
-async function raw(port: number) {
-  const socket = await new Promise<Socket>((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
-    s.on('error', reject);
-  });
-  socket.on('error', () => undefined);
-  cleanup.push(() => void socket.destroy());
-  const inbox: StoreMessage[] = [];
-  let wake = () => {};
-  readMessagesInto(socket, {
-    maxBytes: 1 << 20,
-    onMessage: (m) => {
-      inbox.push(m);
-      wake();
-    },
-    bad: () => undefined,
-  });
-  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-  const next = async (): Promise<StoreMessage> => {
-    while (inbox.length === 0) await new Promise<void>((r) => (wake = r));
-    return inbox.shift()!;
-  };
-  return { socket, next, closed, send: (m: StoreMessage) => socket.write(encodeMessage(m)) };
-}
-
 /** The server still serves: a fresh client (with `secret`) sets and reads back a key. */
 async function stillServes(port: number, secret?: string) {
   const c = await client(port, secret);
@@ -94,47 +69,6 @@ function expectAuthError(error: unknown) {
   expect((error as Error).message).toMatch(
     /^@plexus\/collectives\/tcp-store: authentication failed with the store at 127\.0\.0\.1:\d+: /,
   );
-}
-
-/**
- * A TCP proxy in front of `port` that records what the client sent and
- * what the server answered, as an eavesdropper on the network would.
- */
-async function recordingProxy(port: number) {
-  const up: Buffer[] = [];
-  const down: Buffer[] = [];
-  const proxy: Server = createServer((inbound) => {
-    const outbound = connect({ host: '127.0.0.1', port });
-    inbound.on('data', (d: Buffer) => {
-      up.push(d);
-      outbound.write(d);
-    });
-    outbound.on('data', (d: Buffer) => {
-      down.push(d);
-      inbound.write(d);
-    });
-    inbound.on('close', () => outbound.destroy());
-    outbound.on('close', () => inbound.destroy());
-    inbound.on('error', () => undefined);
-    outbound.on('error', () => undefined);
-  });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  cleanup.push(() => new Promise<void>((r) => proxy.close(() => r())));
-  const decode = (chunks: Buffer[]) => {
-    const all = Buffer.concat(chunks);
-    const out: StoreMessage[] = [];
-    for (let at = 0; at + 4 <= all.length; ) {
-      const n = all.readUInt32LE(at);
-      out.push(JSON.parse(all.subarray(at + 4, at + 4 + n).toString('utf8')) as StoreMessage);
-      at += 4 + n;
-    }
-    return out;
-  };
-  return {
-    port: (proxy.address() as { port: number }).port,
-    sent: () => decode(up),
-    received: () => decode(down),
-  };
 }
 
 describe('TCP store: shared-secret authentication', () => {
@@ -192,13 +126,13 @@ describe('TCP store: shared-secret authentication', () => {
 
   it('a recorded client answer replayed to a new nonce is refused', async () => {
     const { server: s, rejected } = await server({ secret: SECRET });
-    const proxy = await recordingProxy(s.port);
+    const proxy = await recordingProxy(s.port, cleanup);
     const legit = await client(proxy.port, SECRET);
     await legit.set('k', 'v');
     const answer = proxy.sent()[0]!;
     expect(answer.op).toBe('auth');
 
-    const attacker = await raw(s.port);
+    const attacker = await rawMessageSocket(s.port, cleanup);
     const hello = await attacker.next();
     expect(hello.op).toBe('hello');
     expect(hello.nonce).not.toBe(proxy.received()[0]!.nonce); // a fresh challenge
@@ -214,7 +148,7 @@ describe('TCP store: shared-secret authentication', () => {
 
   it('a recorded server greeting and welcome replayed to a new client are refused', async () => {
     const { server: s } = await server({ secret: SECRET });
-    const proxy = await recordingProxy(s.port);
+    const proxy = await recordingProxy(s.port, cleanup);
     await client(proxy.port, SECRET);
     const [hello, welcome] = proxy.received();
     expect(welcome!.op).toBe('welcome');
@@ -235,7 +169,7 @@ describe('TCP store: shared-secret authentication', () => {
 
   it('requests before authenticating are refused and not served', async () => {
     const { server: s, rejected } = await server({ secret: SECRET });
-    const c = await raw(s.port);
+    const c = await rawMessageSocket(s.port, cleanup);
     await c.next();
     c.send({ id: 1, op: 'set', key: 'owned', value: Buffer.from('x').toString('base64') });
     expect(await c.next()).toMatchObject({ op: 'refuse' });
@@ -247,7 +181,7 @@ describe('TCP store: shared-secret authentication', () => {
 
   it('a connection that never authenticates is closed after handshakeTimeoutMs', async () => {
     const { server: s, rejected } = await server({ secret: SECRET, handshakeTimeoutMs: 200 });
-    const c = await raw(s.port);
+    const c = await rawMessageSocket(s.port, cleanup);
     await c.next();
     c.socket.write(Buffer.from([40, 0, 0, 0, 123])); // a truncated message, then silence
     await c.closed;
@@ -280,7 +214,7 @@ describe('TCP store: garbage, oversized, truncated and replayed messages', () =>
     secret?: string,
   ) {
     const before = rejected.length;
-    const c = await raw(s.port);
+    const c = await rawMessageSocket(s.port, cleanup);
     await c.next();
     c.socket.write(bytes);
     await c.closed;
@@ -347,7 +281,7 @@ describe('TCP store: garbage, oversized, truncated and replayed messages', () =>
     };
     const clients = [];
     for (let i = 0; i < 30; i++) {
-      const c = await raw(s.port);
+      const c = await rawMessageSocket(s.port, cleanup);
       const bytes = Buffer.alloc(4 + Math.floor(rand() * 64));
       for (let j = 0; j < bytes.length; j++) bytes[j] = Math.floor(rand() * 256);
       // Every third one is well framed (small length) so the parser and the handshake see it.
@@ -361,7 +295,7 @@ describe('TCP store: garbage, oversized, truncated and replayed messages', () =>
 
   it('a truncated message followed by a disconnect leaves nothing behind', async () => {
     const { server: s } = await server();
-    const c = await raw(s.port);
+    const c = await rawMessageSocket(s.port, cleanup);
     await c.next();
     const whole = encodeMessage({
       id: 1,
@@ -377,7 +311,7 @@ describe('TCP store: garbage, oversized, truncated and replayed messages', () =>
 
   it('a replayed (repeated or older) request id closes the connection before it is served', async () => {
     const { server: s, rejected } = await server();
-    const c = await raw(s.port);
+    const c = await rawMessageSocket(s.port, cleanup);
     await c.next();
     c.send({ id: 1, op: 'add', key: 'n', amount: 1 });
     expect(await c.next()).toMatchObject({ id: 1, ok: true, value: 1 });
@@ -390,7 +324,7 @@ describe('TCP store: garbage, oversized, truncated and replayed messages', () =>
 
   it('odd but well-formed requests get error replies, not a crash', async () => {
     const { server: s } = await server();
-    const c = await raw(s.port);
+    const c = await rawMessageSocket(s.port, cleanup);
     await c.next();
     c.send({ id: 1, op: 'set', key: { toString: 1 }, value: 3 });
     expect(await c.next()).toMatchObject({ id: 1, ok: false, code: 'invalid-argument' });
