@@ -9,6 +9,7 @@
 //   reduce(dtype, op, divisor, out1, out2|null, [src0, src1, ...]) out = src0 op src1 op ...
 //   signal(int32array, index, value)                               store-release + FUTEX_WAKE
 //   wait(int32array, index, target, timeoutMs, spins) -> boolean   until value - target >= 0
+//   crc32(crc, view) -> number                                     zlib's crc32, for TCP frames
 //
 // Built by scripts/build-native.mjs with g++ against Node's headers (N-API is
 // ABI-stable, so one binary serves every Node >= 20).
