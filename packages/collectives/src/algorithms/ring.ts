@@ -76,12 +76,13 @@ export const RING_CHUNK_BYTES = 1 << 20;
  * the buffer sent per rank (bandwidth-optimal). Every rank ends with
  * bit-identical values because each block is reduced on one rank only.
  *
- * Pipelined: blocks travel in chunks of `RING_CHUNK_BYTES`, and every
- * receive of the call is posted before the first send, so payloads land
- * where they belong (reduce-scatter chunks in pooled scratch, all-gather
- * chunks directly in `buf`) instead of being staged by the transport. An
- * all-gather chunk can arrive only after this rank has sent that block's
- * last reduce-scatter chunk (the block's final value depends on it), so
+ * Pipelined: blocks travel in chunks of `RING_CHUNK_BYTES`, and receives
+ * are posted ahead of the data (two reduce-scatter steps into pooled
+ * scratch of two blocks, then every all-gather chunk directly into `buf`),
+ * so payloads land where they belong instead of being staged by the
+ * transport. An all-gather chunk can arrive only after this rank has sent
+ * that block's last reduce-scatter chunk (the block's final value depends
+ * on it), so
  * receiving into `buf` early never overwrites data still to be sent.
  */
 export async function ringAllReduce<T extends ElementArray>(
@@ -126,13 +127,15 @@ async function pipelinedRingAllReduce(
   const r = link.rank;
   const right = (r + 1) % n;
   const left = (r - 1 + n) % n;
-  const chunks = (block: number) => chunksOf(segmentBounds(buf.length, n, block), chunkElems);
+  const bounds = (block: number) => segmentBounds(buf.length, n, block);
+  const chunks = (block: number) => chunksOf(bounds(block), chunkElems);
   // Reduce-scatter step s receives block r-s-2; all-gather step t receives block r-t-1.
-  const rsChunks = Array.from({ length: n - 1 }, (_, s) => chunks(mod(r - s - 2, n)));
+  const rsBlocks = Array.from({ length: n - 1 }, (_, s) => mod(r - s - 2, n));
   const agChunks = Array.from({ length: n - 1 }, (_, t) => chunks(mod(r - t - 1, n)));
-  let scratchLength = 0;
-  for (const step of rsChunks) for (const [a, e] of step) scratchLength += e - a;
-  const scratch = takeScratch(buf, scratchLength);
+  // Two steps of reduce-scatter receives in flight (slot s % 2), so scratch
+  // stays at two blocks whatever the world size.
+  const blockLength = bounds(0)[1] - bounds(0)[0];
+  const scratch = takeScratch(buf, Math.min(2, n - 1) * blockLength);
 
   let fail!: (error: unknown) => void;
   const failed = new Promise<never>((_, reject) => {
@@ -146,29 +149,47 @@ async function pipelinedRingAllReduce(
     return p;
   };
   const send = (a: number, e: number) => guard(link.send(right, slice(buf, a, e)));
-
-  try {
-    // Every receive, in message order, before any send.
-    let at = 0;
-    const rsRecvs = rsChunks.map((step) =>
-      step.map(([a, e]) => {
-        const tmp = slice(scratch, at, at + e - a);
-        at += e - a;
-        return { a, e, tmp, done: guard(link.recv(left, tmp)) };
-      }),
-    );
-    const agRecvs = agChunks.map((step) =>
+  type RsRecv = { a: number; e: number; tmp: ElementArray; done: Promise<void> };
+  const rsRecvs: RsRecv[][] = rsBlocks.map(() => []);
+  const postRs = (s: number, c: number) => {
+    const [a, e] = chunks(rsBlocks[s]!)[c]!;
+    const at = (s % 2) * blockLength + (a - bounds(rsBlocks[s]!)[0]);
+    const tmp = slice(scratch, at, at + e - a);
+    rsRecvs[s]![c] = { a, e, tmp, done: guard(link.recv(left, tmp)) };
+  };
+  let agRecvs: { a: number; e: number; done: Promise<void> }[][] = [];
+  // All-gather chunks land straight in `buf`; posted right after the last
+  // reduce-scatter receive so message order is kept.
+  const postAg = () => {
+    agRecvs = agChunks.map((step) =>
       step.map(([a, e]) => ({ a, e, done: guard(link.recv(left, slice(buf, a, e))) })),
     );
+  };
+
+  try {
+    // Receives are posted in message order before the sends they answer.
+    for (let s = 0; s < Math.min(2, n - 1); s++)
+      for (let c = 0; c < chunks(rsBlocks[s]!).length; c++) postRs(s, c);
+    if (n - 1 <= 2) postAg();
     for (const [a, e] of chunks(mod(r - 1, n))) send(a, e);
     for (let s = 0; s < n - 1; s++) {
-      for (const { a, e, tmp, done } of rsRecvs[s]!) {
+      const count = chunks(rsBlocks[s]!).length;
+      for (let c = 0; c < count; c++) {
+        const { a, e, tmp, done } = rsRecvs[s]![c]!;
         await Promise.race([done, failed]);
         const acc = slice(buf, a, e);
         link.reduce(acc, tmp, op);
+        // Slot free again: step s + 2 reuses it.
+        if (s + 2 <= n - 2 && c < chunks(rsBlocks[s + 2]!).length) postRs(s + 2, c);
         // The last step completes block r: finish avg before it is shared.
         if (s === n - 2 && op === 'avg') finishAverage(acc, n);
         send(a, e);
+      }
+      if (s + 2 <= n - 2) {
+        // Blocks differ by at most one element, so step s + 2 may have a chunk more (or step s none).
+        const later = chunks(rsBlocks[s + 2]!).length;
+        for (let k = count; k < later; k++) postRs(s + 2, k);
+        if (s + 2 === n - 2) postAg();
       }
     }
     for (let t = 0; t < n - 1; t++) {
