@@ -97,11 +97,18 @@ napi_value Map(napi_env env, napi_callback_info info) {
   const int fd = create ? open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)
                         : open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) return fail(env, std::string("open ") + path + ": " + strerror(errno));
-  if (create && ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
-    const int e = errno;
-    close(fd);
-    unlink(path);
-    return fail(env, std::string("ftruncate ") + path + ": " + strerror(e));
+  if (create) {
+    // Reserve the pages now: on a full tmpfs (Docker's /dev/shm is 64 MiB)
+    // a mapped page that cannot be allocated is a SIGBUS at first touch,
+    // where this is an error the transport can fall back on.
+    int e = posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+    if (e == EOPNOTSUPP || e == EINVAL) e = ftruncate(fd, static_cast<off_t>(bytes)) == 0 ? 0 : errno;
+    if (e != 0) {
+      close(fd);
+      unlink(path);
+      return fail(env, std::string("reserving ") + std::to_string(bytes) + " bytes for " + path +
+                           ": " + strerror(e));
+    }
   }
   if (!create) {
     struct stat st;

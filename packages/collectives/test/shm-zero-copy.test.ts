@@ -3,7 +3,8 @@
 // its failure modes. Groups of several ranks live in this one process here
 // (their waits poll instead of sleeping); real processes are in the kill test.
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -46,7 +47,7 @@ function shmFiles(): string[] {
 
 async function initAll(
   worldSize: number,
-  shm: { slotBytes?: number; zeroCopy?: boolean } = {},
+  shm: { slotBytes?: number; zeroCopy?: boolean; dir?: string } = {},
   timeoutMs = 10_000,
 ): Promise<ProcessGroup[]> {
   const port = await freePort();
@@ -283,6 +284,39 @@ describe('zero-copy shared-memory all-reduce', () => {
         subs.map((s, i) => s.allReduce(new Int32Array([i + 1, 5]), 'sum')),
       );
       for (const o of sub) expect(Array.from(o)).toEqual([3, 10]);
+    },
+  );
+
+  it.skipIf(native === undefined)(
+    'a full tmpfs makes zero-copy fall back with the reason instead of a SIGBUS later',
+    async (ctx) => {
+      // A 1 MiB tmpfs of our own: a segment of 2 x 400 KiB halves cannot be reserved in it twice.
+      const dir = mkdtempSync(join(tmpdir(), 'plexus-tiny-shm-'));
+      try {
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'ignore' });
+      } catch {
+        rmSync(dir, { recursive: true, force: true });
+        ctx.skip('mounting a tmpfs needs root');
+        return;
+      }
+      try {
+        const gs = await initAll(2, { slotBytes: 400 << 10, dir });
+        for (const g of gs) {
+          const t = g.transport as ShmTransport;
+          expect(t.zeroCopy).toBe(false);
+          expect(t.zeroCopyReason).toMatch(/No space left on device|have no zero-copy segment/);
+        }
+        const outs = await Promise.all(
+          gs.map((g) => g.allReduce(new Float32Array(1000).fill(g.rank + 1), 'sum')),
+        );
+        for (const o of outs) expect(o.every((x) => x === 3)).toBe(true);
+        for (const g of groups.splice(0).reverse()) await g.destroy();
+        expect(readdirSync(dir)).toEqual([]);
+      } finally {
+        for (const g of groups.splice(0).reverse()) await g.destroy();
+        execFileSync('umount', [dir]);
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   );
 
