@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Compiles native/plexus_shm.cc (the zero-copy shared-memory addon) into
-// dist/native/plexus_shm-<platform>-<arch>.node with g++ against Node's
+// native/build/plexus_shm-<platform>-<arch>.node with g++ against Node's
 // N-API headers; no node-gyp and no download. Run by `pnpm build` after tsup.
 //
 // Missing pieces (not Linux, no C++ compiler, no node_api.h) are not an
@@ -17,7 +17,9 @@ import { fileURLToPath } from 'node:url';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const source = join(pkg, 'native', 'plexus_shm.cc');
-const outDir = join(pkg, 'dist', 'native');
+// Outside dist/: tsup cleans dist/ on every build, and this package's tests
+// (which turbo may run beside a build) must never find the addon gone.
+const outDir = join(pkg, 'native', 'build');
 const out = join(outDir, `plexus_shm-${process.platform}-${process.arch}.node`);
 const quiet = process.argv.includes('--quiet');
 const log = (msg) => {
@@ -32,9 +34,9 @@ const skip = (why) => {
 
 if (process.argv.includes('--if-stale') && existsSync(out)) {
   // The addon includes every header in native/, so any of them makes it stale.
-  const inputs = readdirSync(join(pkg, 'native')).map(
-    (f) => statSync(join(pkg, 'native', f)).mtimeMs,
-  );
+  const inputs = readdirSync(join(pkg, 'native'))
+    .filter((f) => /\.(cc|h)$/.test(f))
+    .map((f) => statSync(join(pkg, 'native', f)).mtimeMs);
   if (statSync(out).mtimeMs >= Math.max(...inputs)) {
     log(`${out} is up to date`);
     process.exit(0);

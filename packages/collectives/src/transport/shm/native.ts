@@ -47,16 +47,17 @@ let loaded: { native: ShmNative | undefined; why: string } | undefined;
 /**
  * The native addon, loaded once per process, or `undefined` with the reason:
  * not built (no compiler when the package was built, or another platform),
- * or failing to load. Looked for next to the bundle (`dist/native/`) and,
- * when running from the sources, in the package's `dist/native/`.
+ * or failing to load. Looked for in the package's `native/build/` (where
+ * scripts/build-native.mjs puts it and the published package carries it),
+ * from the bundle in `dist/` and from the sources alike.
  */
 export function loadShmNative(): { native: ShmNative | undefined; why: string } {
   if (loaded !== undefined) return loaded;
   // dist/ in the ESM and CJS builds (tsup shims import.meta.url there), src/transport/shm/ from the sources.
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [
-    join(here, 'native', ADDON_FILE),
-    join(here, '..', '..', '..', 'dist', 'native', ADDON_FILE),
+    join(here, '..', 'native', 'build', ADDON_FILE),
+    join(here, '..', '..', '..', 'native', 'build', ADDON_FILE),
   ];
   const path = candidates.find((p) => existsSync(p));
   if (path === undefined) {
