@@ -3,8 +3,8 @@ import { PlexusCollectivesError } from '../errors.js';
 import type { Secret } from '../fault-tolerance/auth.js';
 import { checkAnswer, checkSecret, greeting, HANDSHAKE_ID } from './store-auth.js';
 import {
+  checkMaxMessageBytes,
   HANDSHAKE_MESSAGE_BYTES,
-  MAX_STORE_MESSAGE,
   type MessageSink,
   readMessagesInto,
   type StoreMessage,
@@ -207,14 +207,7 @@ export async function startTcpStoreServer(
   };
 
   const secret = checkSecret(options.secret);
-  const maxMessageBytes = options.maxMessageBytes ?? MAX_STORE_MESSAGE;
-  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < HANDSHAKE_MESSAGE_BYTES) {
-    throw new PlexusCollectivesError(
-      MODULE,
-      'invalid-argument',
-      `expected maxMessageBytes to be an integer >= ${HANDSHAKE_MESSAGE_BYTES}, got ${String(maxMessageBytes)}`,
-    );
-  }
+  const maxMessageBytes = checkMaxMessageBytes(MODULE, options.maxMessageBytes);
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
   if (!(handshakeTimeoutMs > 0 && handshakeTimeoutMs <= MAX_TIMER_MS)) {
     throw new PlexusCollectivesError(

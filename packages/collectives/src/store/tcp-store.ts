@@ -6,9 +6,9 @@ import { startTcpStoreServer, type TcpStoreServer } from './tcp-store-server.js'
 import type { StoreCallOptions, StoreV1, StoreValue } from './types.js';
 import { valueBytes } from './types.js';
 import {
+  checkMaxMessageBytes,
   encodeMessage,
   HANDSHAKE_MESSAGE_BYTES,
-  MAX_STORE_MESSAGE,
   type MessageSink,
   readMessagesInto,
   type StoreMessage,
@@ -361,14 +361,7 @@ export async function createTcpStore(options: TcpStoreOptions): Promise<TcpStore
     );
   }
   const secret = checkSecret(options.secret);
-  const maxMessageBytes = options.maxMessageBytes ?? MAX_STORE_MESSAGE;
-  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < HANDSHAKE_MESSAGE_BYTES) {
-    throw new PlexusCollectivesError(
-      MODULE,
-      'invalid-argument',
-      `expected maxMessageBytes to be an integer >= ${HANDSHAKE_MESSAGE_BYTES}, got ${String(maxMessageBytes)}`,
-    );
-  }
+  const maxMessageBytes = checkMaxMessageBytes(MODULE, options.maxMessageBytes);
   const server = options.isMaster
     ? await startTcpStoreServer({
         host: options.host,

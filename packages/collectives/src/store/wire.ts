@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { PlexusCollectivesError } from '../errors.js';
 
 /** Default largest store message (64 MiB): the store is for rendezvous and small state. */
 export const MAX_STORE_MESSAGE = 64 << 20;
@@ -9,6 +10,19 @@ export const MAX_STORE_MESSAGE = 64 << 20;
  * more than this.
  */
 export const HANDSHAKE_MESSAGE_BYTES = 1024;
+
+/** The `maxMessageBytes` option of the store's client and server, checked (default `MAX_STORE_MESSAGE`). */
+export function checkMaxMessageBytes(module: string, value: number | undefined): number {
+  const bytes = value ?? MAX_STORE_MESSAGE;
+  if (!Number.isInteger(bytes) || bytes < HANDSHAKE_MESSAGE_BYTES) {
+    throw new PlexusCollectivesError(
+      module,
+      'invalid-argument',
+      `expected maxMessageBytes to be an integer >= ${HANDSHAKE_MESSAGE_BYTES}, got ${String(bytes)}`,
+    );
+  }
+  return bytes;
+}
 
 /** A store request or response: JSON, values as base64. */
 export type StoreMessage = Record<string, unknown> & { id: number };
