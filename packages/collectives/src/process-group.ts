@@ -189,6 +189,7 @@ export async function initProcessGroup(
     if (kind === 'shm') {
       transport = await createShmTransport({
         ...options.shm,
+        ...(secret !== undefined ? { secret: options.shm?.secret ?? secret } : {}),
         rank,
         worldSize,
         store,

@@ -18,7 +18,13 @@ export function isNonce(v: unknown): v is string {
  * replayed as the other's, and one protocol's (fault-tolerance coordinator,
  * rendezvous store) from being replayed in another when they share a secret.
  */
-export type ProofRole = 'peer' | 'coordinator' | 'store-client' | 'store-server';
+export type ProofRole =
+  | 'peer'
+  | 'coordinator'
+  | 'store-client'
+  | 'store-server'
+  | 'shm-connector'
+  | 'shm-acceptor';
 
 /**
  * HMAC-SHA256 of `role:nonce` under `secret` (hex). The role keeps the

@@ -13,6 +13,14 @@ export const FrameType = {
   Full: 3,
   /** The receiver has copied slot `slot` of the peer's segment out: it may be reused. */
   Free: 4,
+  /** With a secret, the acceptor's first frame: `length` nonce bytes follow, `value` is its rank. */
+  Challenge: 5,
+  /** The connector's reply to a challenge: its nonce and its HMAC follow (`length` bytes). */
+  Answer: 6,
+  /** The acceptor accepted the answer: its own HMAC follows (`length` bytes). */
+  Welcome: 7,
+  /** The acceptor refused the answer and closes the connection. */
+  Refuse: 8,
 } as const;
 
 /** One of `FrameType`'s values. */

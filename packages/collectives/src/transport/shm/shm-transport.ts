@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { openSync, readSync, writeSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { PlexusCollectivesError } from '../../errors.js';
+import type { Secret } from '../../fault-tolerance/auth.js';
 import type { StoreV1 } from '../../store/types.js';
 import type { PointToPointCallOptions, PointToPointV1 } from '../point-to-point.js';
 import { checkInt } from '../thread-transport.js';
+import { acceptShmAuth, connectShmAuth } from './auth.js';
 import {
   type ControlFrame,
   connectControl,
@@ -50,6 +52,15 @@ export interface ShmTransportOptions {
    * the addon loads on every rank; `transport.zeroCopy` says whether it did.
    */
   zeroCopy?: boolean;
+  /**
+   * Shared secret: every control connection then runs a mutual HMAC-SHA256
+   * challenge before its first Hello, and a rank or stranger without it is
+   * refused. Without it the control frames are exactly those of earlier
+   * versions (the group id is then the only thing keeping strangers out).
+   */
+  secret?: Secret;
+  /** Told about every refused incoming control connection (garbage, wrong or missing secret). */
+  onRejectedConnection?: (error: PlexusCollectivesError) => void;
 }
 
 /** A `PointToPointV1` between processes on one host over shared-memory segments. */
@@ -172,6 +183,17 @@ export async function createShmTransport(options: ShmTransportOptions): Promise<
   );
   const timeoutMs = checkInt(SHM_MODULE, 'timeoutMs', options.timeoutMs ?? 30_000, 1, 2 ** 31 - 1);
   const prefix = options.prefix ?? 'plexus/shm';
+  const secret = options.secret;
+  if (
+    secret !== undefined &&
+    !((typeof secret === 'string' || secret instanceof Uint8Array) && secret.length > 0)
+  ) {
+    throw new PlexusCollectivesError(
+      SHM_MODULE,
+      'invalid-argument',
+      `expected secret to be a non-empty string or Uint8Array, got ${Object.prototype.toString.call(secret)}${typeof secret === 'string' ? ' (empty)' : ''}`,
+    );
+  }
   const dir = segmentDir(options.dir);
   let id: string;
   if (rank === 0) {
@@ -189,7 +211,10 @@ export async function createShmTransport(options: ShmTransportOptions): Promise<
   }
   const zeroCopyWanted =
     (options.zeroCopy ?? true) && (process.env[ZERO_COPY_ENV] ?? '1').trim() !== '0';
-  const transport = new Shm(rank, worldSize, slotBytes, timeoutMs, dir, id, zeroCopyWanted);
+  const transport = new Shm(rank, worldSize, slotBytes, timeoutMs, dir, id, zeroCopyWanted, {
+    secret,
+    onRejected: options.onRejectedConnection,
+  });
   try {
     await transport.connect();
   } catch (error) {
@@ -204,6 +229,8 @@ class Shm implements ShmTransport {
   readonly address = undefined;
   private readonly peers: (Peer | undefined)[] = [];
   private server: Server | undefined;
+  /** Accepted control connections still authenticating (destroyed once the rendezvous ends). */
+  private readonly unauthenticated = new Set<Socket>();
   private closed: PlexusCollectivesError | undefined;
   /** This rank's own zero-copy segment, while it may still be used. */
   private zc: MappedSegment | undefined;
@@ -224,6 +251,10 @@ class Shm implements ShmTransport {
     readonly dir: string,
     readonly id: string,
     private readonly zeroCopyWanted: boolean,
+    private readonly auth: {
+      secret: Secret | undefined;
+      onRejected: ((error: PlexusCollectivesError) => void) | undefined;
+    },
   ) {
     this.zcPath = dataSegmentPath(dir, id, rank);
     this.zcHalfBytes = dataHalfBytes(slotBytes, worldSize);
@@ -340,24 +371,22 @@ class Shm implements ShmTransport {
     const check = () => {
       if (this.peers.every((p) => p === undefined || (p.helloSeen && p.readySeen))) settle?.();
     };
-    const attach = (socket: Socket, known: Peer | undefined) => {
+    const attach = (socket: Socket, known: Peer | undefined, early?: Buffer) => {
       let peer = known;
-      socket.on(
-        'data',
-        frameReader((frame) => {
-          if (peer === undefined) {
-            const p = frame.type === FrameType.Hello ? this.peers[frame.value] : undefined;
-            if (p === undefined || p.socket !== undefined) {
-              socket.destroy();
-              return;
-            }
-            peer = p;
-            p.socket = socket;
+      const reader = frameReader((frame) => {
+        if (peer === undefined) {
+          const p = frame.type === FrameType.Hello ? this.peers[frame.value] : undefined;
+          if (p === undefined || p.socket !== undefined) {
+            socket.destroy();
+            return;
           }
-          this.onFrame(peer, frame);
-          check();
-        }),
-      );
+          peer = p;
+          p.socket = socket;
+        }
+        this.onFrame(peer, frame);
+        check();
+      });
+      socket.on('data', reader);
       socket.on('error', () => {});
       socket.on('close', () => {
         if (peer === undefined) return;
@@ -377,10 +406,32 @@ class Shm implements ShmTransport {
       socket.write(
         encodeFrame(FrameType.Hello, 0, this.zc === undefined ? 0 : this.zcHalfBytes, this.rank),
       );
+      // Frames that came with the Welcome: only now, so that Ready follows our Hello.
+      if (early !== undefined && early.length > 0) reader(early);
     };
-    this.server = await listenControl(controlPath(this.dir, this.id, this.rank), (s) =>
-      attach(s, undefined),
-    );
+    const secret = this.auth.secret;
+    this.server = await listenControl(controlPath(this.dir, this.id, this.rank), (s) => {
+      if (secret === undefined) {
+        attach(s, undefined);
+        return;
+      }
+      this.unauthenticated.add(s);
+      const ctx = { secret, id: this.id, acceptor: this.rank, timeoutMs: this.timeoutMs };
+      acceptShmAuth(s, ctx, (refusal) => {
+        this.unauthenticated.delete(s);
+        if (refusal === undefined) {
+          attach(s, undefined);
+          return;
+        }
+        this.auth.onRejected?.(
+          new PlexusCollectivesError(
+            SHM_MODULE,
+            'broken',
+            `rank ${this.rank} refused a control connection: ${refusal}`,
+          ),
+        );
+      });
+    });
     const timer = setTimeout(
       () =>
         settle?.(
@@ -412,7 +463,19 @@ class Shm implements ShmTransport {
             );
           }
           p.socket = socket;
-          attach(socket, p);
+          if (secret === undefined) {
+            attach(socket, p);
+            return;
+          }
+          const ctx = { secret, id: this.id, acceptor: p.rank, timeoutMs: this.timeoutMs };
+          connectShmAuth(socket, ctx, this.rank, (result) => {
+            if (result instanceof PlexusCollectivesError) {
+              this.breakPeer(p, result);
+              settle?.(result);
+            } else {
+              attach(socket, p, result);
+            }
+          });
         }),
       );
       check();
@@ -423,7 +486,14 @@ class Shm implements ShmTransport {
     }
     this.server.close();
     this.server = undefined;
+    this.dropUnauthenticated();
     this.settleZeroCopy();
+  }
+
+  /** Strangers still in the handshake cannot become peers once the group is complete. */
+  private dropUnauthenticated(): void {
+    for (const s of this.unauthenticated) s.destroy();
+    this.unauthenticated.clear();
   }
 
   private onFrame(peer: Peer, frame: ControlFrame): void {
@@ -478,6 +548,17 @@ class Shm implements ShmTransport {
       case FrameType.Free:
         if (frame.slot === 0 || frame.slot === 1) peer.free[frame.slot] = true;
         this.pumpSend(peer);
+        return;
+      case FrameType.Challenge:
+        // Only a rank without a secret gets here (with one, the handshake consumes it).
+        this.breakPeer(
+          peer,
+          new PlexusCollectivesError(
+            SHM_MODULE,
+            'broken',
+            `rank ${this.rank}: authentication with rank ${peer.rank} failed: it requires a shared secret and this rank has none (set the same secret on every rank)`,
+          ),
+        );
         return;
       default:
         this.breakPeer(
@@ -751,6 +832,7 @@ class Shm implements ShmTransport {
     process.off('exit', this.onExit);
     this.server?.close();
     this.server = undefined;
+    this.dropUnauthenticated();
     unlinkQuietly(this.zcPath);
     this.releaseZeroCopy();
     for (const p of this.peers) {
