@@ -109,7 +109,10 @@ async function allReduceWorld(worldSize: number, zeroCopy: boolean): Promise<voi
   const n = 5000; // several slots and pieces
   const bufs = gs.map((_, r) => inputOf(r, n));
   const want = new Float64Array(n);
-  for (let r = 0; r < worldSize; r++) for (let i = 0; i < n; i++) want[i]! += inputOf(r, n)[i]!;
+  for (let r = 0; r < worldSize; r++) {
+    const x = inputOf(r, n);
+    for (let i = 0; i < n; i++) want[i]! += x[i]!;
+  }
   await Promise.all(gs.map((g, r) => g.allReduce(bufs[r]!, 'sum')));
   for (const b of bufs) expect(Array.from(b)).toEqual(Array.from(want));
 }
@@ -196,6 +199,31 @@ describe('createShmTransport({ secret })', () => {
       expect(r1.message).toMatch(
         /authentication .*failed: it sent no challenge: it has no shared secret/,
       );
+      expect(r1.ms).toBeLessThan(1_000);
+      expect((await r0).code).toBe('timeout');
+    }
+  });
+
+  it("initProcessGroup passes PLEXUS_COLLECTIVES_SECRET to 'shm' and 'auto': ranks that differ fail fast", async () => {
+    for (const transport of ['shm', 'auto'] as const) {
+      // A shared store without a secret, so only the transport can tell the ranks apart.
+      const [s0, s1] = await storesOf(2);
+      const init = (rank: number, store: StoreV1, secret: string, timeoutMs: number) =>
+        initProcessGroup({
+          rank,
+          worldSize: 2,
+          store,
+          transport,
+          timeoutMs,
+          env: { PLEXUS_COLLECTIVES_SECRET: secret },
+        }).then((g) => {
+          groups.push(g);
+          return g;
+        });
+      const r0 = outcome(init(0, s0!, 'a', 1_000));
+      const r1 = await outcome(init(1, s1!, 'b', 10_000));
+      expect(r1.code).toBe('broken');
+      expect(r1.message).toMatch(/authentication with rank 0 failed/);
       expect(r1.ms).toBeLessThan(1_000);
       expect((await r0).code).toBe('timeout');
     }
