@@ -63,9 +63,9 @@ export interface InitProcessGroupOptions {
   tcp?: Omit<TcpTransportOptions, 'rank' | 'worldSize' | 'store' | 'timeoutMs' | 'prefix'>;
   /**
    * Shared secret of the run (default: `tcp.secret`, else
-   * `PLEXUS_COLLECTIVES_SECRET`): the built-in TCP store and the TCP
-   * transport then authenticate every connection with it (HMAC challenge
-   * both ways). A `store` you pass keeps its own settings.
+   * `PLEXUS_COLLECTIVES_SECRET`): the built-in TCP store and the TCP or
+   * shared-memory transport then authenticate every connection with it
+   * (HMAC challenge both ways). A `store` you pass keeps its own settings.
    */
   secret?: string | Uint8Array;
   /** Environment to read (default `process.env`). `PLEXUS_COLLECTIVES_SECRET` sets `secret`. */
