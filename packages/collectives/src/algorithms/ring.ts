@@ -131,6 +131,7 @@ async function pipelinedRingAllReduce(
   const chunks = (block: number) => chunksOf(bounds(block), chunkElems);
   // Reduce-scatter step s receives block r-s-2; all-gather step t receives block r-t-1.
   const rsBlocks = Array.from({ length: n - 1 }, (_, s) => mod(r - s - 2, n));
+  const rsChunks = rsBlocks.map(chunks);
   const agChunks = Array.from({ length: n - 1 }, (_, t) => chunks(mod(r - t - 1, n)));
   // Two steps of reduce-scatter receives in flight (slot s % 2), so scratch
   // stays at two blocks whatever the world size.
@@ -152,7 +153,7 @@ async function pipelinedRingAllReduce(
   type RsRecv = { a: number; e: number; tmp: ElementArray; done: Promise<void> };
   const rsRecvs: RsRecv[][] = rsBlocks.map(() => []);
   const postRs = (s: number, c: number) => {
-    const [a, e] = chunks(rsBlocks[s]!)[c]!;
+    const [a, e] = rsChunks[s]![c]!;
     const at = (s % 2) * blockLength + (a - bounds(rsBlocks[s]!)[0]);
     const tmp = slice(scratch, at, at + e - a);
     rsRecvs[s]![c] = { a, e, tmp, done: guard(link.recv(left, tmp)) };
@@ -169,25 +170,25 @@ async function pipelinedRingAllReduce(
   try {
     // Receives are posted in message order before the sends they answer.
     for (let s = 0; s < Math.min(2, n - 1); s++)
-      for (let c = 0; c < chunks(rsBlocks[s]!).length; c++) postRs(s, c);
+      for (let c = 0; c < rsChunks[s]!.length; c++) postRs(s, c);
     if (n - 1 <= 2) postAg();
     for (const [a, e] of chunks(mod(r - 1, n))) send(a, e);
     for (let s = 0; s < n - 1; s++) {
-      const count = chunks(rsBlocks[s]!).length;
+      const count = rsChunks[s]!.length;
       for (let c = 0; c < count; c++) {
         const { a, e, tmp, done } = rsRecvs[s]![c]!;
         await Promise.race([done, failed]);
         const acc = slice(buf, a, e);
         link.reduce(acc, tmp, op);
         // Slot free again: step s + 2 reuses it.
-        if (s + 2 <= n - 2 && c < chunks(rsBlocks[s + 2]!).length) postRs(s + 2, c);
+        if (s + 2 <= n - 2 && c < rsChunks[s + 2]!.length) postRs(s + 2, c);
         // The last step completes block r: finish avg before it is shared.
         if (s === n - 2 && op === 'avg') finishAverage(acc, n);
         send(a, e);
       }
       if (s + 2 <= n - 2) {
         // Blocks differ by at most one element, so step s + 2 may have a chunk more (or step s none).
-        const later = chunks(rsBlocks[s + 2]!).length;
+        const later = rsChunks[s + 2]!.length;
         for (let k = count; k < later; k++) postRs(s + 2, k);
         if (s + 2 === n - 2) postAg();
       }
