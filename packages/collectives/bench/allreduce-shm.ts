@@ -19,8 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { type ShmAllReduceProfile, shmAllReduce } from '../src/algorithms/shm-all-reduce.js';
 import { initProcessGroup, type ShmTransport } from '../src/index.js';
 import { launch } from '../src/launcher/launch.js';
+import { loadNativeAddon } from '../src/native/addon.js';
 import { reduceElements } from '../src/reduction/reducer.js';
-import { loadShmNative } from '../src/transport/shm/native.js';
 import { zeroCopyChannelOf } from '../src/transport/shm/shm-transport.js';
 
 const MIB = 1 << 20;
@@ -165,7 +165,7 @@ function memcpy(): { bytes: number; ms: number[] }[] {
  * it. `acc += src` on float32, per size.
  */
 function reduction(): { bytes: number; nativeMs: number[]; wasmMs: number[] }[] {
-  const native = loadShmNative().native;
+  const native = loadNativeAddon().native;
   return sizes.map((bytes) => {
     const acc = new Float32Array(bytes / 4).fill(1);
     const src = new Float32Array(bytes / 4).fill(2);

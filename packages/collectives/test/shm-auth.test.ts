@@ -13,8 +13,8 @@ import {
   type ShmTransport,
   type StoreV1,
 } from '../src/index.js';
+import { loadNativeAddon } from '../src/native/addon.js';
 import { connectControl, controlPath } from '../src/transport/shm/control.js';
-import { loadShmNative } from '../src/transport/shm/native.js';
 import { freePort } from './fixtures/kill-mid-all-reduce.js';
 
 const groups: ProcessGroup[] = [];
@@ -28,7 +28,7 @@ afterEach(async () => {
   for (const s of stores.splice(0).reverse()) await s.close();
 });
 
-const { native } = loadShmNative();
+const { native } = loadNativeAddon();
 
 async function storesOf(worldSize: number): Promise<StoreV1[]> {
   const port = await freePort();

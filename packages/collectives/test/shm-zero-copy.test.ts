@@ -18,7 +18,7 @@ import {
   type ReduceOp,
   type ShmTransport,
 } from '../src/index.js';
-import { loadShmNative } from '../src/transport/shm/native.js';
+import { loadNativeAddon } from '../src/native/addon.js';
 import { expectSurvivorsRejectAfterKill, freePort } from './fixtures/kill-mid-all-reduce.js';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
@@ -38,7 +38,7 @@ const built = execFileSync(
   { encoding: 'utf8' },
 );
 const toolsMissing = built.includes('skipped (');
-const { native, why } = loadShmNative();
+const { native, why } = loadNativeAddon();
 if (native === undefined) console.warn(`zero-copy tests skipped: ${built.trim() || why}`);
 
 function shmFiles(): string[] {

@@ -1,4 +1,4 @@
-import { loadShmNative } from '../transport/shm/native.js';
+import { loadNativeAddon } from '../native/addon.js';
 import type { ReduceOp } from '../types.js';
 import { type DTypeName, dtypeOf, type ElementArray } from './dtype.js';
 
@@ -22,7 +22,7 @@ let chosen: NativeReduce | null | undefined;
  */
 export function nativeReducer(): NativeReduce | null {
   if (chosen !== undefined) return chosen;
-  const native = process.env[NATIVE_REDUCE_ENV] === '0' ? undefined : loadShmNative().native;
+  const native = process.env[NATIVE_REDUCE_ENV] === '0' ? undefined : loadNativeAddon().native;
   chosen =
     native === undefined
       ? null

@@ -3,6 +3,7 @@ import { openSync, readSync, writeSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { PlexusCollectivesError } from '../../errors.js';
 import type { Secret } from '../../fault-tolerance/auth.js';
+import { loadNativeAddon } from '../../native/addon.js';
 import type { StoreV1 } from '../../store/types.js';
 import type { PointToPointCallOptions, PointToPointV1 } from '../point-to-point.js';
 import { checkInt } from '../thread-transport.js';
@@ -17,7 +18,6 @@ import {
   listenControl,
   SHM_MODULE,
 } from './control.js';
-import { loadShmNative, ZERO_COPY_ENV } from './native.js';
 import { closeQuietly, createSegment, segmentDir, segmentPath, unlinkQuietly } from './segment.js';
 import {
   dataHalfBytes,
@@ -27,6 +27,12 @@ import {
   PID_WORD,
   type ZeroCopyChannel,
 } from './zero-copy.js';
+
+/**
+ * Set to `0` to keep the shared-memory transport on its pwrite/pread path
+ * even where the addon loads (for comparisons and to test the fallback).
+ */
+export const ZERO_COPY_ENV = 'PLEXUS_SHM_ZERO_COPY';
 
 /** Options for `createShmTransport`. */
 export interface ShmTransportOptions {
@@ -266,7 +272,7 @@ class Shm implements ShmTransport {
   /** Creates and maps this rank's zero-copy segment when the addon is there and wanted. */
   private createZeroCopySegment(): void {
     if (!this.zeroCopyWanted) return;
-    const { native, why } = loadShmNative();
+    const { native, why } = loadNativeAddon();
     if (native === undefined) {
       this.zeroCopyReason = why;
       return;
@@ -287,7 +293,7 @@ class Shm implements ShmTransport {
     const missing = this.peers.filter((p) => p !== undefined && p.zc === undefined);
     if (own !== undefined && missing.length === 0) {
       this.zeroCopy = true;
-      this.zeroCopyReason = loadShmNative().why;
+      this.zeroCopyReason = loadNativeAddon().why;
       const segments: ArrayBuffer[] = [];
       const words: Int32Array[] = [];
       const header64: Float64Array[] = [];
@@ -300,7 +306,7 @@ class Shm implements ShmTransport {
       channels.set(this, {
         rank: this.rank,
         worldSize: this.worldSize,
-        native: loadShmNative().native!,
+        native: loadNativeAddon().native!,
         halfBytes: this.zcHalfBytes,
         segments,
         words,
@@ -320,7 +326,7 @@ class Shm implements ShmTransport {
 
   /** Unmaps every zero-copy mapping now (views on them become detached). */
   private releaseZeroCopy(): void {
-    const native = loadShmNative().native;
+    const native = loadNativeAddon().native;
     channels.delete(this);
     this.zeroCopy = false;
     const all = [this.zc, ...this.peers.map((p) => p?.zc)];
@@ -519,7 +525,7 @@ class Shm implements ShmTransport {
           if (this.zc !== undefined && frame.length === this.zcHalfBytes) {
             const path = dataSegmentPath(this.dir, this.id, peer.rank);
             try {
-              peer.zc = mapDataSegment(loadShmNative().native!, path, this.zcHalfBytes, false);
+              peer.zc = mapDataSegment(loadNativeAddon().native!, path, this.zcHalfBytes, false);
             } catch (error) {
               this.breakPeer(
                 peer,

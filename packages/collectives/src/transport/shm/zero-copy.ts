@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { PlexusCollectivesError } from '../../errors.js';
-import type { NativeMapping, ShmNative } from './native.js';
+import type { NativeAddon, NativeMapping } from '../../native/addon.js';
 
 /**
  * Bytes before the data halves of a rank's zero-copy segment. Int32 word 0
@@ -46,7 +46,7 @@ export function dataSegmentPath(dir: string, id: string, rank: number): string {
 export interface ZeroCopyChannel {
   readonly rank: number;
   readonly worldSize: number;
-  readonly native: ShmNative;
+  readonly native: NativeAddon;
   /** Bytes of each of the two data halves; a half starts at `HEADER_BYTES + h * halfBytes`. */
   readonly halfBytes: number;
   /** Every rank's segment, indexed by rank (this rank's own included). */
@@ -78,7 +78,7 @@ export interface MappedSegment {
 
 /** Maps (creating with `create`) a zero-copy segment of `HEADER_BYTES + 2 * halfBytes`. */
 export function mapDataSegment(
-  native: ShmNative,
+  native: NativeAddon,
   path: string,
   halfBytes: number,
   create: boolean,

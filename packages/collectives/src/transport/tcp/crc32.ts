@@ -1,15 +1,11 @@
 import { crc32 as zlibCrc32 } from 'node:zlib';
-import { loadShmNative } from '../shm/native.js';
+import { loadNativeAddon } from '../../native/addon.js';
 
 /** Continues `crc` (zlib's convention: 0 to start) over `bytes`. */
 export type Crc32 = (bytes: Uint8Array, crc: number) => number;
 
 /** Set to `zlib` to keep frame checksums on Node's zlib even where the addon loads. */
 export const CRC32_ENV = 'PLEXUS_CRC32';
-
-interface NativeCrc32 {
-  crc32(crc: number, bytes: ArrayBufferView): number;
-}
 
 let chosen: { name: 'pclmul' | 'zlib'; fn: Crc32 } | undefined;
 
@@ -21,11 +17,9 @@ let chosen: { name: 'pclmul' | 'zlib'; fn: Crc32 } | undefined;
  */
 export function frameCrc32(): { name: 'pclmul' | 'zlib'; fn: Crc32 } {
   if (chosen !== undefined) return chosen;
-  const native = process.env[CRC32_ENV] === 'zlib' ? undefined : loadShmNative().native;
-  const crc = (native as Partial<NativeCrc32> | undefined)?.crc32;
-  if (typeof crc === 'function') {
-    const bound = crc.bind(native) as NativeCrc32['crc32'];
-    chosen = { name: 'pclmul', fn: (bytes, c) => bound(c, bytes) };
+  const native = process.env[CRC32_ENV] === 'zlib' ? undefined : loadNativeAddon().native;
+  if (native !== undefined) {
+    chosen = { name: 'pclmul', fn: (bytes, c) => native.crc32(c, bytes) };
   } else {
     chosen = { name: 'zlib', fn: (bytes, c) => zlibCrc32(bytes, c) };
   }

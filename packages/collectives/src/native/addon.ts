@@ -9,8 +9,12 @@ export interface NativeMapping {
   handle: object;
 }
 
-/** The functions of native/plexus_shm.cc (see there for the exact semantics). */
-export interface ShmNative {
+/**
+ * The functions of native/plexus_shm.cc (see there for the exact semantics):
+ * shared-memory mappings and futexes for the shm transport, reductions for
+ * every algorithm, and the TCP transport's frame CRC-32.
+ */
+export interface NativeAddon {
   /** Opens (or exclusively creates and sizes) `path` and maps `bytes` of it MAP_SHARED. */
   map(path: string, bytes: number, create: boolean): NativeMapping;
   /** Detaches `buffer` and unmaps it now instead of at garbage collection. */
@@ -31,18 +35,14 @@ export interface ShmNative {
    * times before sleeping on the futex; false after `timeoutMs`.
    */
   wait(word: Int32Array, index: number, target: number, timeoutMs: number, spins: number): boolean;
+  /** zlib's `crc32(view, crc)`: continues `crc` over the view's bytes. */
+  crc32(crc: number, view: ArrayBufferView): number;
 }
 
 /** File name of the addon built for this platform by scripts/build-native.mjs. */
 export const ADDON_FILE = `plexus_shm-${process.platform}-${process.arch}.node`;
 
-/**
- * Set to `0` to keep the shared-memory transport on its pwrite/pread path
- * even where the addon loads (for comparisons and to test the fallback).
- */
-export const ZERO_COPY_ENV = 'PLEXUS_SHM_ZERO_COPY';
-
-let loaded: { native: ShmNative | undefined; why: string } | undefined;
+let loaded: { native: NativeAddon | undefined; why: string } | undefined;
 
 /**
  * The native addon, loaded once per process, or `undefined` with the reason:
@@ -51,13 +51,13 @@ let loaded: { native: ShmNative | undefined; why: string } | undefined;
  * scripts/build-native.mjs puts it and the published package carries it),
  * from the bundle in `dist/` and from the sources alike.
  */
-export function loadShmNative(): { native: ShmNative | undefined; why: string } {
+export function loadNativeAddon(): { native: NativeAddon | undefined; why: string } {
   if (loaded !== undefined) return loaded;
   // dist/ in the ESM and CJS builds (tsup shims import.meta.url there), src/transport/shm/ from the sources.
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [
     join(here, '..', 'native', 'build', ADDON_FILE),
-    join(here, '..', '..', '..', 'native', 'build', ADDON_FILE),
+    join(here, '..', '..', 'native', 'build', ADDON_FILE),
   ];
   const path = candidates.find((p) => existsSync(p));
   if (path === undefined) {
@@ -68,7 +68,7 @@ export function loadShmNative(): { native: ShmNative | undefined; why: string } 
     return loaded;
   }
   try {
-    const native = createRequire(join(here, 'noop.js'))(path) as ShmNative;
+    const native = createRequire(join(here, 'noop.js'))(path) as NativeAddon;
     loaded = { native, why: `loaded ${path}` };
   } catch (error) {
     loaded = { native: undefined, why: `loading ${path} failed: ${(error as Error).message}` };
