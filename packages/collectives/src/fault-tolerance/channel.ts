@@ -1,6 +1,7 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { PlexusCollectivesError } from '../errors.js';
 import { readMessages, type StoreMessage, writeMessage } from '../store/wire.js';
+import { connectOnce, retryUntil } from '../transport/connect-retry.js';
 import { isNonce, newNonce, proof, proofMatches, type Secret } from './auth.js';
 import type { CoordinatorMessage, PeerMessage } from './protocol.js';
 import { FT_MODULE } from './protocol.js';
@@ -40,7 +41,12 @@ export class CoordinatorChannel {
     onLost: (error: PlexusCollectivesError) => void,
   ): Promise<CoordinatorChannel> {
     const where = `${host}:${port}`;
-    const socket = await connectRetrying(host, port, performance.now() + timeoutMs, where);
+    const socket = await retryUntil(
+      () => connectOnce(host, port),
+      performance.now() + timeoutMs,
+      FT_MODULE,
+      `could not reach the coordinator at ${where}`,
+    );
     socket.setNoDelay(true);
     let channel: CoordinatorChannel | undefined;
     const nonce = newNonce();
@@ -141,34 +147,5 @@ export class CoordinatorChannel {
     clearInterval(this.heartbeat);
     this.socket.end();
     this.socket.destroy();
-  }
-}
-
-async function connectRetrying(
-  host: string,
-  port: number,
-  deadline: number,
-  where: string,
-): Promise<Socket> {
-  for (;;) {
-    try {
-      return await new Promise<Socket>((resolve, reject) => {
-        const s = connect({ host, port });
-        s.once('connect', () => {
-          s.removeListener('error', reject);
-          resolve(s);
-        });
-        s.once('error', reject);
-      });
-    } catch (error) {
-      if (performance.now() > deadline) {
-        throw new PlexusCollectivesError(
-          FT_MODULE,
-          'timeout',
-          `could not reach the coordinator at ${where}: ${(error as Error).message}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 }

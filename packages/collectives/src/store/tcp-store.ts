@@ -1,6 +1,7 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { type CollectivesErrorCode, PlexusCollectivesError } from '../errors.js';
 import type { Secret } from '../fault-tolerance/auth.js';
+import { connectOnce, retryUntil } from '../transport/connect-retry.js';
 import { answerGreeting, checkSecret } from './store-auth.js';
 import { startTcpStoreServer, type TcpStoreServer } from './tcp-store-server.js';
 import type { StoreCallOptions, StoreV1, StoreValue } from './types.js';
@@ -65,31 +66,6 @@ function checkValue(name: string, value: unknown): asserts value is StoreValue {
       'invalid-argument',
       `expected ${name} to be a string or Uint8Array`,
     );
-  }
-}
-
-async function connectWithRetry(host: string, port: number, timeoutMs: number): Promise<Socket> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await new Promise<Socket>((resolve, reject) => {
-        const s = connect({ host, port });
-        s.once('connect', () => {
-          s.removeListener('error', reject);
-          resolve(s);
-        });
-        s.once('error', reject);
-      });
-    } catch (error) {
-      if (performance.now() > deadline) {
-        throw new PlexusCollectivesError(
-          MODULE,
-          'timeout',
-          `could not reach the store at ${host}:${port} within ${timeoutMs} ms: ${(error as Error).message}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 }
 
@@ -372,7 +348,12 @@ export async function createTcpStore(options: TcpStoreOptions): Promise<TcpStore
     : undefined;
   const port = server?.port ?? options.port;
   try {
-    const socket = await connectWithRetry(options.host, port, timeoutMs);
+    const socket = await retryUntil(
+      () => connectOnce(options.host, port),
+      performance.now() + timeoutMs,
+      MODULE,
+      `could not reach the store at ${options.host}:${port} within ${timeoutMs} ms`,
+    );
     const client = new TcpStoreClient(
       socket,
       timeoutMs,

@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:net';
 import { PlexusCollectivesError } from '../../errors.js';
 import type { StoreV1 } from '../../store/types.js';
+import { retryUntil } from '../connect-retry.js';
 import type { PointToPointCallOptions, PointToPointV1 } from '../point-to-point.js';
 import { checkInt } from '../thread-transport.js';
-import { connectInPlace, type InPlaceSocket, TCP_MODULE } from './connection.js';
+import { connectInPlace, TCP_MODULE } from './connection.js';
 import { acceptHandshake, connectHandshake } from './handshake.js';
 import { TcpPeer } from './peer.js';
 
@@ -58,27 +59,6 @@ export interface TcpTransport extends PointToPointV1 {
 
 function option(name: string, value: number | undefined, fallback: number, min: number): number {
   return checkInt(TCP_MODULE, name, value ?? fallback, min, Number.MAX_SAFE_INTEGER);
-}
-
-async function connectRetrying(
-  host: string,
-  port: number,
-  deadline: number,
-): Promise<InPlaceSocket> {
-  for (;;) {
-    try {
-      return await connectInPlace(host, port);
-    } catch (error) {
-      if (performance.now() > deadline) {
-        throw new PlexusCollectivesError(
-          TCP_MODULE,
-          'timeout',
-          `could not connect to ${host}:${port}: ${(error as Error).message}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 }
 
 class Tcp implements TcpTransport {
@@ -269,7 +249,13 @@ export async function createTcpTransport(options: TcpTransportOptions): Promise<
           const addr = JSON.parse(new TextDecoder().decode(raw)) as { host: string; port: number };
           await Promise.all(
             Array.from({ length: k }, async (_, i) => {
-              const { socket, bind } = await connectRetrying(addr.host, addr.port, deadline);
+              const { socket, bind } = await retryUntil(
+                () => connectInPlace(addr.host, addr.port),
+                deadline,
+                TCP_MODULE,
+                `could not connect to ${addr.host}:${addr.port}`,
+                50,
+              );
               const conn = await connectHandshake(
                 socket,
                 `connection ${i} to rank ${q} (${addr.host}:${addr.port})`,
