@@ -14,14 +14,13 @@
 // The same file is the worker: plexus-run starts it with RANK set.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { type ShmAllReduceProfile, shmAllReduce } from '../src/algorithms/shm-all-reduce.js';
 import { initProcessGroup, type ShmTransport } from '../src/index.js';
-import { launch } from '../src/launcher/launch.js';
 import { loadNativeAddon } from '../src/native/addon.js';
 import { reduceElements } from '../src/reduction/reducer.js';
 import { zeroCopyChannelOf } from '../src/transport/shm/shm-transport.js';
+import { launchRanks } from './launch-ranks.js';
 
 const MIB = 1 << 20;
 const quick = process.argv.includes('--quick');
@@ -112,35 +111,11 @@ async function worker(): Promise<void> {
   await group.destroy();
 }
 
-async function run(variant: Variant, n: number): Promise<Row[]> {
-  let out = '';
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      out += chunk;
-      cb();
-    },
+function run(variant: Variant, n: number): Promise<Row[]> {
+  return launchRanks<Row>(fileURLToPath(import.meta.url), n, [variant], {
+    ...process.env,
+    PLEXUS_SHM_ZERO_COPY: variant === 'shm-pwrite' ? '0' : '1',
   });
-  const result = await launch(
-    {
-      nproc: n,
-      masterAddr: '127.0.0.1',
-      masterPort: undefined,
-      prefix: true,
-      script: fileURLToPath(import.meta.url),
-      scriptArgs: [variant],
-    },
-    {
-      stdout: sink,
-      execArgv: ['--import', 'tsx'],
-      forwardSignals: false,
-      env: { ...process.env, PLEXUS_SHM_ZERO_COPY: variant === 'shm-pwrite' ? '0' : '1' },
-    },
-  );
-  if (result.exitCode !== 0) throw new Error(`${variant} workers failed:\n${out}`);
-  return out
-    .split('\n')
-    .filter((l) => l.includes('RESULT '))
-    .map((l) => JSON.parse(l.slice(l.indexOf('RESULT ') + 7)) as Row);
 }
 
 function memcpy(): { bytes: number; ms: number[] }[] {

@@ -9,9 +9,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { launch } from '../src/launcher/launch.js';
+import { launchRanks, resultLines } from './launch-ranks.js';
 
 const quick = process.argv.includes('--quick');
 const KIB = 1024;
@@ -31,13 +30,6 @@ interface Row {
   ms: number[];
 }
 
-function parse(out: string): Row[] {
-  return out
-    .split('\n')
-    .filter((l) => l.includes('RESULT '))
-    .map((l) => JSON.parse(l.slice(l.indexOf('RESULT ') + 7)) as Row);
-}
-
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
@@ -47,31 +39,12 @@ function freePort(): Promise<number> {
   });
 }
 
-async function plexus(n: number, checksum: boolean): Promise<Row[]> {
-  let out = '';
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      out += chunk;
-      cb();
-    },
-  });
-  const result = await launch(
-    {
-      nproc: n,
-      masterAddr: '127.0.0.1',
-      masterPort: undefined,
-      prefix: true,
-      script: here('./allreduce-tcp-worker.ts'),
-      scriptArgs: [
-        JSON.stringify(sizes),
-        String(connectionsPerPeer),
-        checksum ? 'checksum' : 'no-checksum',
-      ],
-    },
-    { stdout: sink, execArgv: ['--import', 'tsx'], forwardSignals: false },
-  );
-  if (result.exitCode !== 0) throw new Error(`plexus workers failed:\n${out}`);
-  return parse(out);
+function plexus(n: number, checksum: boolean): Promise<Row[]> {
+  return launchRanks<Row>(here('./allreduce-tcp-worker.ts'), n, [
+    JSON.stringify(sizes),
+    String(connectionsPerPeer),
+    checksum ? 'checksum' : 'no-checksum',
+  ]);
 }
 
 async function gloo(n: number): Promise<Row[] | string> {
@@ -105,7 +78,7 @@ async function gloo(n: number): Promise<Row[] | string> {
   const bad = results.find((r) => r.code !== 0);
   if (bad)
     return `gloo failed (exit ${bad.code}): ${bad.err.trim().split('\n').slice(-3).join(' | ')}`;
-  return parse(results[0]!.out);
+  return resultLines<Row>(results[0]!.out);
 }
 
 /** Two processes exchanging each size over one plain socket (see raw-socket-exchange.mjs). */
@@ -131,7 +104,7 @@ async function rawSocket(): Promise<Row[]> {
   const client = start(1);
   client.stdout.resume();
   await Promise.all([server, client].map((p) => new Promise((r) => p.on('close', r))));
-  return parse(out);
+  return resultLines<Row>(out);
 }
 
 /** The per-iteration samples of two runs, size by size. */
