@@ -235,34 +235,39 @@ describe('createShmTransport', () => {
   });
 });
 
+/**
+ * A store (master here) and rank 1 of a 2-rank shm transport in a child
+ * process; `readyLine` resolves once the child's transport is up.
+ */
+async function peerProcess() {
+  const port = await freePort();
+  const store = await createTcpStore({
+    host: '127.0.0.1',
+    port,
+    isMaster: true,
+    timeoutMs: 5_000,
+  });
+  const src = new URL('../src/index.ts', import.meta.url).href;
+  const script = `
+    const { createTcpStore, createShmTransport } = await import(${JSON.stringify(src)});
+    const store = await createTcpStore({ host: '127.0.0.1', port: ${port}, timeoutMs: 5000 });
+    await createShmTransport({ rank: 1, worldSize: 2, store, timeoutMs: 5000 });
+    console.log('ready');
+    setInterval(() => {}, 1000);
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const readyLine = new Promise<void>((resolve) => {
+    createInterface({ input: child.stdout! }).on('line', (l) => l === 'ready' && resolve());
+  });
+  return { store, child, readyLine };
+}
+
 describe('createShmTransport with a peer in another process', () => {
   it('a send times out with a typed error while the peer process is stopped (SIGSTOP)', async () => {
-    const port = await freePort();
-    const store = await createTcpStore({
-      host: '127.0.0.1',
-      port,
-      isMaster: true,
-      timeoutMs: 5_000,
-    });
-    const src = new URL('../src/index.ts', import.meta.url).href;
-    const script = `
-      const { createTcpStore, createShmTransport } = await import(${JSON.stringify(src)});
-      const store = await createTcpStore({ host: '127.0.0.1', port: ${port}, timeoutMs: 5000 });
-      await createShmTransport({ rank: 1, worldSize: 2, store, timeoutMs: 5000 });
-      console.log('ready');
-      setInterval(() => {}, 1000);
-    `;
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', script],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const { store, child, readyLine } = await peerProcess();
     try {
-      const readyLine = new Promise<void>((resolve) => {
-        createInterface({ input: child.stdout! }).on('line', (l) => l === 'ready' && resolve());
-      });
       const t = await createShmTransport({
         rank: 0,
         worldSize: 2,
@@ -288,32 +293,8 @@ describe('createShmTransport with a peer in another process', () => {
   });
 
   it('a SIGKILLed peer makes a pending recv reject with broken well within the timeout', async () => {
-    const port = await freePort();
-    const store = await createTcpStore({
-      host: '127.0.0.1',
-      port,
-      isMaster: true,
-      timeoutMs: 5_000,
-    });
-    const src = new URL('../src/index.ts', import.meta.url).href;
-    const script = `
-      const { createTcpStore, createShmTransport } = await import(${JSON.stringify(src)});
-      const store = await createTcpStore({ host: '127.0.0.1', port: ${port}, timeoutMs: 5000 });
-      await createShmTransport({ rank: 1, worldSize: 2, store, timeoutMs: 5000 });
-      console.log('ready');
-      setInterval(() => {}, 1000);
-    `;
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', script],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const { store, child, readyLine } = await peerProcess();
     try {
-      const readyLine = new Promise<void>((resolve) => {
-        createInterface({ input: child.stdout! }).on('line', (l) => l === 'ready' && resolve());
-      });
       const t = await createShmTransport({ rank: 0, worldSize: 2, store, timeoutMs: 20_000 });
       opened.push({ transports: [t], stores: [store] });
       await readyLine;
