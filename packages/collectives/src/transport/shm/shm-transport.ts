@@ -611,20 +611,13 @@ class Shm implements ShmTransport {
         started: false,
         resolve,
         reject,
-        timer: setTimeout(() => {
-          const error = new PlexusCollectivesError(
-            SHM_MODULE,
-            'timeout',
-            `send of ${bytes.byteLength} bytes to rank ${dst} timed out after ${Math.round(timeoutMs)} ms`,
-          );
-          if (op.started) {
-            // Part of the message is in the stream: the pair cannot resynchronise.
-            this.breakPeer(peer, error);
-          } else {
-            peer.sends.splice(peer.sends.indexOf(op), 1);
-            reject(error);
-          }
-        }, timeoutMs),
+        timer: this.expire(
+          peer,
+          peer.sends,
+          () => op,
+          timeoutMs,
+          `send of ${bytes.byteLength} bytes to rank ${dst} timed out after ${Math.round(timeoutMs)} ms`,
+        ),
       };
       peer.sends.push(op);
       this.pumpSend(peer);
@@ -651,23 +644,41 @@ class Shm implements ShmTransport {
         started: false,
         resolve,
         reject,
-        timer: setTimeout(() => {
-          const error = new PlexusCollectivesError(
-            SHM_MODULE,
-            'timeout',
-            `recv from rank ${src} timed out after ${Math.round(timeoutMs)} ms`,
-          );
-          if (op.started) {
-            this.breakPeer(peer, error);
-          } else {
-            peer.recvs.splice(peer.recvs.indexOf(op), 1);
-            reject(error);
-          }
-        }, timeoutMs),
+        timer: this.expire(
+          peer,
+          peer.recvs,
+          () => op,
+          timeoutMs,
+          `recv from rank ${src} timed out after ${Math.round(timeoutMs)} ms`,
+        ),
       };
       peer.recvs.push(op);
       this.matchReady(peer);
     });
+  }
+
+  /**
+   * The timer of a queued send or receive: on expiry it rejects with
+   * `timeout` while the operation has not started, and breaks the pair once
+   * part of its message is in the stream (the pair cannot resynchronise).
+   */
+  private expire<Op extends SendOp | RecvOp>(
+    peer: Peer,
+    queue: Op[],
+    op: () => Op,
+    timeoutMs: number,
+    message: string,
+  ): ReturnType<typeof setTimeout> {
+    return setTimeout(() => {
+      const error = new PlexusCollectivesError(SHM_MODULE, 'timeout', message);
+      const o = op();
+      if (o.started) {
+        this.breakPeer(peer, error);
+      } else {
+        queue.splice(queue.indexOf(o), 1);
+        o.reject(error);
+      }
+    }, timeoutMs);
   }
 
   /** Copies chunks of queued messages into free slots and announces each with a Full frame. */
