@@ -7,6 +7,8 @@
 // Barrett step is needed. Falls back to the table (slicing by 8) without
 // PCLMULQDQ or below 64 bytes.
 #pragma once
+
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -158,6 +160,43 @@ inline uint32_t update(uint32_t crc, const uint8_t* p, size_t n) {
   if (n >= 64 && has_pclmul()) return ~raw_pclmul(c, p, n);
 #endif
   return ~raw_table(c, p, n);
+}
+
+// crc32 of `a ++ b` from crc32(a), crc32(b) and b's length (zlib's
+// crc32_combine: multiply crc(a) by x^(8 len) modulo the polynomial), so a
+// checksum taken early over a payload can be joined to a header written later.
+inline uint32_t multmodp(uint32_t a, uint32_t b) {
+  uint32_t m = 1u << 31, p = 0;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) == 0) break;
+    }
+    m >>= 1;
+    b = (b & 1) ? (b >> 1) ^ 0xedb88320u : b >> 1;
+  }
+  return p;
+}
+
+inline uint32_t x2nmodp(uint64_t n, unsigned k) {
+  static const auto table = [] {
+    std::array<uint32_t, 32> t{};
+    uint32_t p = 1u << 30;  // x^1
+    t[0] = p;
+    for (int i = 1; i < 32; i++) t[i] = p = multmodp(p, p);
+    return t;
+  }();
+  uint32_t p = 1u << 31;  // x^0
+  while (n) {
+    if (n & 1) p = multmodp(table[k & 31], p);
+    n >>= 1;
+    k++;
+  }
+  return p;
+}
+
+inline uint32_t combine(uint32_t crcA, uint32_t crcB, uint64_t lengthB) {
+  return multmodp(x2nmodp(lengthB, 3), crcA) ^ crcB;
 }
 
 }  // namespace plexus_crc32

@@ -10,6 +10,9 @@
 //   signal(int32array, index, value)                               store-release + FUTEX_WAKE
 //   wait(int32array, index, target, timeoutMs, spins) -> boolean   until value - target >= 0
 //   crc32(crc, view) -> number                                     zlib's crc32, for TCP frames
+//   tcpOpen(config, sendFds, sendSeqs, recvFds, recvSeqs, label, onEvent) -> handle
+//   tcpSend(handle, msgSeq, view) / tcpPostRecv(handle, msgSeq, view|null) -> ArrayBuffer|true|undefined
+//   tcpClose(handle, graceful)                                     the TCP transport's data path (tcp_engine.h)
 //
 // Built by scripts/build-native.mjs with g++ against Node's headers (N-API is
 // ABI-stable, so one binary serves every Node >= 20).
@@ -17,6 +20,7 @@
 #include <node_api.h>
 
 #include "crc32.h"
+#include "tcp_engine.h"
 
 #include <atomic>
 #include <cerrno>
@@ -435,6 +439,172 @@ napi_value Crc32(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// ---- TCP data path (tcp_engine.h) -------------------------------------------
+
+bool uint32Array(napi_env env, napi_value v, std::vector<uint32_t>* out) {
+  bool isArray = false;
+  if (napi_is_array(env, v, &isArray) != napi_ok || !isArray) return false;
+  uint32_t n = 0;
+  napi_get_array_length(env, v, &n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    uint32_t x;
+    if (napi_get_element(env, v, i, &e) != napi_ok || napi_get_value_uint32(env, e, &x) != napi_ok)
+      return false;
+    out->push_back(x);
+  }
+  return true;
+}
+
+bool numberProp(napi_env env, napi_value obj, const char* name, double* out) {
+  napi_value v;
+  return napi_get_named_property(env, obj, name, &v) == napi_ok &&
+         napi_get_value_double(env, v, out) == napi_ok;
+}
+
+void freeStaged(napi_env, void* data, void*) { free(data); }
+
+// Delivers the engine's events to the peer's JavaScript callback:
+// (kind, msgSeq, stagedArrayBuffer | undefined, conn, reason).
+void TcpCallJs(napi_env env, napi_value cb, void* context, void*) {
+  auto* peer = static_cast<plexus_tcp::Peer*>(context);
+  std::deque<plexus_tcp::Event> events;
+  peer->drain(&events);
+  for (auto& e : events) {
+    if (env == nullptr || cb == nullptr) {
+      free(e.staged);
+      continue;
+    }
+    napi_value args[5], undefined;
+    napi_get_undefined(env, &undefined);
+    napi_create_int32(env, e.kind, &args[0]);
+    napi_create_uint32(env, e.msgSeq, &args[1]);
+    args[2] = undefined;
+    if (e.staged != nullptr) {
+      if (napi_create_external_arraybuffer(env, e.staged, e.length, freeStaged, nullptr, &args[2]) !=
+          napi_ok) {
+        free(e.staged);
+      }
+    }
+    napi_create_int32(env, e.conn, &args[3]);
+    napi_create_string_utf8(env, e.reason.c_str(), e.reason.size(), &args[4]);
+    napi_call_function(env, undefined, cb, 5, args, nullptr);
+  }
+}
+
+void TcpFinalize(napi_env, void* data, void*) { delete static_cast<plexus_tcp::Peer*>(data); }
+
+plexus_tcp::Peer* peerOf(napi_env env, napi_value v) {
+  void* data = nullptr;
+  if (napi_get_value_external(env, v, &data) != napi_ok) return nullptr;
+  return static_cast<plexus_tcp::Peer*>(data);
+}
+
+napi_value TcpOpen(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  std::vector<uint32_t> sendFds, sendSeqs, recvFds, recvSeqs;
+  double frameBytes, maxFrameBytes, maxMessageBytes, stripeMinBytes, checksum;
+  size_t labelLen = 0;
+  char label[256];
+  if (argc < 7 || !numberProp(env, argv[0], "frameBytes", &frameBytes) ||
+      !numberProp(env, argv[0], "maxFrameBytes", &maxFrameBytes) ||
+      !numberProp(env, argv[0], "maxMessageBytes", &maxMessageBytes) ||
+      !numberProp(env, argv[0], "stripeMinBytes", &stripeMinBytes) ||
+      !numberProp(env, argv[0], "checksum", &checksum) || !uint32Array(env, argv[1], &sendFds) ||
+      !uint32Array(env, argv[2], &sendSeqs) || !uint32Array(env, argv[3], &recvFds) ||
+      !uint32Array(env, argv[4], &recvSeqs) || sendFds.empty() || sendFds.size() != sendSeqs.size() ||
+      recvFds.size() != sendFds.size() || recvSeqs.size() != recvFds.size() ||
+      napi_get_value_string_utf8(env, argv[5], label, sizeof label, &labelLen) != napi_ok) {
+    return fail(env, "tcpOpen(config, sendFds, sendSeqs, recvFds, recvSeqs, label, onEvent): bad arguments");
+  }
+  plexus_tcp::Config config{static_cast<uint32_t>(frameBytes), static_cast<uint32_t>(maxFrameBytes),
+                            static_cast<uint64_t>(maxMessageBytes),
+                            static_cast<uint64_t>(stripeMinBytes), checksum != 0};
+  auto* peer = new plexus_tcp::Peer(config, std::string(label, labelLen));
+  napi_value name;
+  CHECK(napi_create_string_utf8(env, "plexus-tcp-peer", NAPI_AUTO_LENGTH, &name));
+  napi_threadsafe_function tsfn;
+  if (napi_create_threadsafe_function(env, argv[6], nullptr, name, 0, 1, peer, TcpFinalize, peer,
+                                      TcpCallJs, &tsfn) != napi_ok) {
+    delete peer;
+    return fail(env, "tcpOpen: cannot create the event channel");
+  }
+  std::vector<int> sfd(sendFds.begin(), sendFds.end()), rfd(recvFds.begin(), recvFds.end());
+  std::string why;
+  if (!peer->start(sfd, sendSeqs, rfd, recvSeqs, tsfn, &why)) {
+    peer->stop(false);
+    napi_release_threadsafe_function(tsfn, napi_tsfn_abort);
+    return fail(env, "tcpOpen: " + why);
+  }
+  napi_value handle;
+  CHECK(napi_create_external(env, peer, nullptr, nullptr, &handle));
+  return handle;
+}
+
+napi_value TcpSend(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  plexus_tcp::Peer* peer = argc == 3 ? peerOf(env, argv[0]) : nullptr;
+  uint32_t msgSeq = 0;
+  void* data = nullptr;
+  size_t bytes = 0;
+  if (peer == nullptr || napi_get_value_uint32(env, argv[1], &msgSeq) != napi_ok ||
+      !viewData(env, argv[2], &data, &bytes)) {
+    return fail(env, "tcpSend(handle, msgSeq, view): bad arguments");
+  }
+  peer->send(msgSeq, static_cast<const uint8_t*>(data), bytes);
+  return nullptr;
+}
+
+napi_value TcpPostRecv(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  plexus_tcp::Peer* peer = argc == 3 ? peerOf(env, argv[0]) : nullptr;
+  uint32_t msgSeq = 0;
+  void* data = nullptr;
+  size_t bytes = 0;
+  napi_valuetype t;
+  if (peer == nullptr || napi_get_value_uint32(env, argv[1], &msgSeq) != napi_ok ||
+      napi_typeof(env, argv[2], &t) != napi_ok ||
+      (t != napi_null && t != napi_undefined && !viewData(env, argv[2], &data, &bytes))) {
+    return fail(env, "tcpPostRecv(handle, msgSeq, view | null): bad arguments");
+  }
+  plexus_tcp::Incoming ready{};
+  const auto posting =
+      peer->postRecv(msgSeq, static_cast<uint8_t*>(data), data == nullptr ? 0 : bytes, &ready);
+  if (posting == plexus_tcp::Peer::Posting::posted) return nullptr;
+  if (posting == plexus_tcp::Peer::Posting::copied) {
+    napi_value yes;
+    CHECK(napi_get_boolean(env, true, &yes));
+    return yes;
+  }
+  napi_value buffer;
+  if (napi_create_external_arraybuffer(env, ready.buf, ready.length, freeStaged, nullptr, &buffer) !=
+      napi_ok) {
+    free(ready.buf);
+    return fail(env, "tcpPostRecv: cannot wrap a received message");
+  }
+  return buffer;
+}
+
+napi_value TcpClose(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  plexus_tcp::Peer* peer = argc == 2 ? peerOf(env, argv[0]) : nullptr;
+  bool graceful = false;
+  if (peer == nullptr || napi_get_value_bool(env, argv[1], &graceful) != napi_ok)
+    return fail(env, "tcpClose(handle, graceful): bad arguments");
+  peer->stop(graceful);
+  // The peer is deleted by TcpFinalize once its queued events are delivered.
+  napi_release_threadsafe_function(peer->tsfn(), napi_tsfn_release);
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"map", nullptr, Map, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
@@ -443,6 +613,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"signal", nullptr, Signal, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"wait", nullptr, Wait, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"crc32", nullptr, Crc32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"tcpOpen", nullptr, TcpOpen, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"tcpSend", nullptr, TcpSend, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"tcpPostRecv", nullptr, TcpPostRecv, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"tcpClose", nullptr, TcpClose, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

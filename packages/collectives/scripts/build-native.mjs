@@ -69,6 +69,7 @@ const args = [
   ...(process.arch === 'x64' ? ['-march=x86-64-v2'] : []),
   '-shared',
   '-fPIC',
+  '-pthread',
   '-fvisibility=hidden',
   '-static-libstdc++',
   '-static-libgcc',

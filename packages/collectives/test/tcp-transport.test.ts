@@ -1,4 +1,4 @@
-import { afterEach, describe, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   type CollectiveBuffer,
   createTcpStore,
@@ -7,6 +7,7 @@ import {
   type TcpTransport,
   type TcpTransportOptions,
 } from '../src/index.js';
+import { loadNativeAddon } from '../src/native/addon.js';
 import type { StoreV1 } from '../src/store/types.js';
 import { cases, input } from './fixtures/cases.js';
 import { expectClose, expected } from './fixtures/reference.js';
@@ -21,6 +22,7 @@ afterEach(async () => {
 async function tcpWorld(
   n: number,
   extra: Partial<TcpTransportOptions> = {},
+  perRank: (rank: number) => Partial<TcpTransportOptions> = () => ({}),
 ): Promise<{ transports: TcpTransport[]; stores: StoreV1[] }> {
   const master = await createTcpStore({ host: '127.0.0.1', port: 0, isMaster: true });
   cleanup.push(() => master.close());
@@ -32,32 +34,51 @@ async function tcpWorld(
   }
   const transports = await Promise.all(
     stores.map((store, rank) =>
-      createTcpTransport({ rank, worldSize: n, store, timeoutMs: 10_000, ...extra }),
+      createTcpTransport({
+        rank,
+        worldSize: n,
+        store,
+        timeoutMs: 10_000,
+        ...extra,
+        ...perRank(rank),
+      }),
     ),
   );
   for (const t of transports) cleanup.push(() => t.close());
   return { transports, stores };
 }
 
+const nativeBuilt = loadNativeAddon().native !== undefined;
+
 describe('TCP transport: collectives match a sequential reference', () => {
-  // The last world sends its data frames without CRC32.
+  // Data path per world: the native I/O threads where the addon is built
+  // ('native'), JavaScript sockets ('js'), or rank 1 on JavaScript and the
+  // rest native ('mixed': the two speak one wire format). One world sends its
+  // data frames without CRC32.
   const worlds = [
-    [1, true],
-    [2, true],
-    [3, true],
-    [4, true],
-    [3, false],
+    [1, true, 'native'],
+    [2, true, 'native'],
+    [3, true, 'native'],
+    [4, true, 'native'],
+    [3, false, 'native'],
+    [2, true, 'js'],
+    [3, false, 'js'],
+    [3, true, 'mixed'],
   ] as const;
-  for (const [worldSize, checksum] of worlds) {
-    it(`worldSize ${worldSize}${checksum ? '' : ' without checksums'}: every op, dtype and size`, async () => {
+  for (const [worldSize, checksum, path] of worlds) {
+    it(`worldSize ${worldSize}${checksum ? '' : ' without checksums'}, ${path} I/O: every op, dtype and size`, async () => {
       const seed = 7 + worldSize;
       // Small stripes and frames, so the battery's sizes exercise striping and multi-frame messages.
-      const { transports } = await tcpWorld(worldSize, {
-        connectionsPerPeer: 3,
-        checksum,
-        stripeMinBytes: 1024,
-        frameBytes: 4096,
-      });
+      const { transports } = await tcpWorld(
+        worldSize,
+        { connectionsPerPeer: 3, checksum, stripeMinBytes: 1024, frameBytes: 4096 },
+        (rank) => ({ nativeIo: path === 'native' || (path === 'mixed' && rank !== 1) }),
+      );
+      for (const t of transports) {
+        const wantNative =
+          nativeBuilt && worldSize > 1 && (path === 'native' || (path === 'mixed' && t.rank !== 1));
+        expect(t.nativeIo.enabled).toBe(wantNative);
+      }
       const perRank = await Promise.all(
         transports.map((t) => runBattery(createTransportGroup(t, { timeoutMs: 10_000 }), seed)),
       );

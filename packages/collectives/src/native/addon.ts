@@ -37,6 +37,49 @@ export interface NativeAddon {
   wait(word: Int32Array, index: number, target: number, timeoutMs: number, spins: number): boolean;
   /** zlib's `crc32(view, crc)`: continues `crc` over the view's bytes. */
   crc32(crc: number, view: ArrayBufferView): number;
+  /**
+   * Starts the TCP data path of one peer (native/tcp_engine.h) on duplicates
+   * of the descriptors, continuing each connection's frame numbering; events
+   * arrive on `onEvent` (kind, msgSeq, staged message, connection, reason).
+   */
+  tcpOpen(
+    config: NativeTcpConfig,
+    sendFds: number[],
+    sendSeqs: number[],
+    recvFds: number[],
+    recvSeqs: number[],
+    label: string,
+    onEvent: (
+      kind: number,
+      msgSeq: number,
+      staged: ArrayBuffer | undefined,
+      conn: number,
+      reason: string,
+    ) => void,
+  ): object;
+  /** Queues message `msgSeq`; the view must stay untouched until its send-done event. */
+  tcpSend(handle: object, msgSeq: number, view: ArrayBufferView): void;
+  /**
+   * Posts the receive of `msgSeq`. If it had already arrived: `true` when it
+   * was copied into `into`, else the message (`into` absent or of another size).
+   */
+  tcpPostRecv(
+    handle: object,
+    msgSeq: number,
+    into: ArrayBufferView | null,
+  ): ArrayBuffer | true | undefined;
+  /** Stops the peer's threads (joined before returning) and closes its descriptors. */
+  tcpClose(handle: object, graceful: boolean): void;
+}
+
+/** Framing limits of the native TCP data path (numbers: the addon reads them as doubles). */
+export interface NativeTcpConfig {
+  frameBytes: number;
+  maxFrameBytes: number;
+  maxMessageBytes: number;
+  stripeMinBytes: number;
+  /** 1: send and require CRC-32 on data frames; 0: send none, check those that carry one. */
+  checksum: number;
 }
 
 /** File name of the addon built for this platform by scripts/build-native.mjs. */

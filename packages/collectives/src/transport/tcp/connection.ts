@@ -84,6 +84,40 @@ export class FrameConnection {
     });
   }
 
+  /** Sequence numbers of the next frame this side sends and expects (for a hand-over). */
+  get sequenceNumbers(): { send: number; recv: number } {
+    return { send: this.sendSeq, recv: this.recvSeq };
+  }
+
+  /**
+   * Gives the socket's descriptor to another reader and writer (the native
+   * data path): stops reading, drops this connection's listeners and
+   * returns the descriptor, or a reason when it cannot be handed over (a
+   * frame half read, the connection ended, no descriptor on this platform).
+   * The caller duplicates the descriptor, then calls `release()`.
+   */
+  handOver(): { fd: number; release: () => void } | string {
+    if (this.ended) return `${this.label} already ended: ${this.ended.message}`;
+    if (this.headerFill > 0 || this.phase !== Phase.Header) return `${this.label} is mid-frame`;
+    const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0) return `${this.label} exposes no file descriptor`;
+    if (this.socket.writableLength > 0) return `${this.label} still has unsent bytes`;
+    this.socket.pause();
+    return {
+      fd,
+      release: () => {
+        this.socket.removeAllListeners('data');
+        this.socket.removeAllListeners('close');
+        this.socket.removeAllListeners('error');
+        this.socket.on('error', () => undefined);
+        this.ended = this.error(`${this.label} was handed over to the native data path`, 'broken');
+        this.closeListeners.length = 0;
+        // Closes only this process's descriptor: the duplicate keeps the connection.
+        this.socket.destroy();
+      },
+    };
+  }
+
   /** The error that ended the connection, if it has ended. */
   get endedBy(): PlexusCollectivesError | undefined {
     return this.ended;

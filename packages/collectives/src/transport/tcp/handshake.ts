@@ -86,7 +86,9 @@ function expectFrame(
  * a secret is set): waits for the acceptor's nonce, proves knowledge of the
  * secret over it and its own claims, and checks the acceptor's proof over
  * the connector's nonce, so neither side accepts a replayed handshake. Once
- * accepted, `data` handles the frames and the limit becomes `maxFrameBytes`.
+ * accepted, `data` handles the frames and the limit becomes `maxFrameBytes`;
+ * `onWelcome` runs synchronously on acceptance, before anything after the
+ * welcome frame is read.
  */
 export async function connectHandshake(
   socket: Socket,
@@ -99,6 +101,7 @@ export async function connectHandshake(
   maxFrameBytes: number,
   bind?: (conn: FrameConnection) => void,
   checksum = true,
+  onWelcome?: (conn: FrameConnection) => void,
 ): Promise<FrameConnection> {
   const conn = new FrameConnection(socket, label, HANDSHAKE_FRAME_BYTES, REFUSE_ALL);
   bind?.(conn);
@@ -134,6 +137,9 @@ export async function connectHandshake(
           refuse: `rank ${expectedRank} failed authentication (wrong shared secret?)`,
         };
       }
+      // Synchronously, before the socket reads past the welcome (a hand-over
+      // to the native data path must find the next frame still unread).
+      onWelcome?.(conn);
       return { next: data, maxFrameBytes, checksum };
     },
   );

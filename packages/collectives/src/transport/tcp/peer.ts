@@ -13,6 +13,21 @@ export interface StripePolicy {
   maxMessageBytes: number;
 }
 
+/** What the TCP transport needs of one peer, whichever data path carries it. */
+export interface PeerLink {
+  readonly rank: number;
+  /** Why the peer failed (either direction), if it did. */
+  readonly failure: PlexusCollectivesError | undefined;
+  /** Sends one message; resolves once `bytes` may be reused. */
+  send(bytes: Uint8Array, timeoutMs: number): Promise<void>;
+  /** Receives the next message (into `into` when given, which must fit exactly). */
+  recv(into: Uint8Array | undefined, timeoutMs: number): Promise<Uint8Array>;
+  /** Fails the peer: pending and later operations reject, connections are dropped. */
+  fail(error: PlexusCollectivesError): void;
+  /** Ends the peer gracefully: what was already written still reaches it. */
+  close(reason: PlexusCollectivesError): void;
+}
+
 /** How many messages ahead of the oldest unfinished one a peer may send. */
 const WINDOW = 1 << 16;
 
@@ -41,7 +56,7 @@ interface Incoming {
  * arrived are still delivered), and its connections are closed so the peer
  * learns of it at once rather than at its own timeout.
  */
-export class TcpPeer {
+export class TcpPeer implements PeerLink {
   /** Connections this rank accepted from the peer: this rank sends on them. */
   readonly sendConns: (FrameConnection | undefined)[];
   /** Connections this rank opened to the peer: it receives on them, in place. */
@@ -134,6 +149,11 @@ export class TcpPeer {
     for (const c of this.conns)
       c?.end(error.message, error.code === 'timeout' ? 'timeout' : 'broken');
     for (const w of this.readyWaiters.splice(0)) w();
+  }
+
+  close(reason: PlexusCollectivesError): void {
+    for (const c of this.conns) c?.end(reason.message, 'broken', false);
+    this.fail(reason);
   }
 
   private failSend(error: PlexusCollectivesError): void {

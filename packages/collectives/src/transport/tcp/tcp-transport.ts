@@ -1,12 +1,14 @@
 import { createServer, type Server } from 'node:net';
 import { PlexusCollectivesError } from '../../errors.js';
+import { loadNativeAddon, type NativeAddon, type NativeTcpConfig } from '../../native/addon.js';
 import type { StoreV1 } from '../../store/types.js';
 import { retryUntil } from '../connect-retry.js';
 import type { PointToPointCallOptions, PointToPointV1 } from '../point-to-point.js';
 import { checkInt } from '../thread-transport.js';
 import { connectInPlace, TCP_MODULE } from './connection.js';
 import { acceptHandshake, connectHandshake } from './handshake.js';
-import { TcpPeer } from './peer.js';
+import { NativeTcpPeer } from './native-peer.js';
+import { type PeerLink, TcpPeer } from './peer.js';
 
 /** Options for `createTcpTransport`. */
 export interface TcpTransportOptions {
@@ -45,6 +47,12 @@ export interface TcpTransportOptions {
    * about half the CPU per byte. Handshake frames always carry one.
    */
   checksum?: boolean;
+  /**
+   * Drive the connections from the native addon's I/O threads once they are
+   * authenticated (default true where the addon is built; the environment
+   * variable `PLEXUS_TCP_NATIVE=0` turns it off). Same wire format either way.
+   */
+  nativeIo?: boolean;
   /** Default per-call timeout and the timeout of the rendezvous (ms, default 30 000). */
   timeoutMs?: number;
   /** Told about every refused incoming connection (garbage, wrong secret, duplicates). */
@@ -55,7 +63,12 @@ export interface TcpTransportOptions {
 export interface TcpTransport extends PointToPointV1 {
   /** Where this rank listens (undefined for a world of one). */
   readonly address: { host: string; port: number } | undefined;
+  /** Whether the native data path drives the connections, and if not, why. */
+  readonly nativeIo: { enabled: boolean; why: string };
 }
+
+/** Environment variable that turns the native TCP data path off (`0`). */
+export const TCP_NATIVE_ENV = 'PLEXUS_TCP_NATIVE';
 
 function option(name: string, value: number | undefined, fallback: number, min: number): number {
   return checkInt(TCP_MODULE, name, value ?? fallback, min, Number.MAX_SAFE_INTEGER);
@@ -66,19 +79,20 @@ class Tcp implements TcpTransport {
   readonly rank: number;
   readonly worldSize: number;
   address: { host: string; port: number } | undefined;
-  readonly peers: (TcpPeer | undefined)[];
+  peers: (PeerLink | undefined)[];
+  nativeIo = { enabled: false, why: 'a world of one has no connections' };
   server: Server | undefined;
   private closed = false;
   readonly timeoutMs: number;
 
-  constructor(rank: number, worldSize: number, peers: (TcpPeer | undefined)[], timeoutMs: number) {
+  constructor(rank: number, worldSize: number, peers: (PeerLink | undefined)[], timeoutMs: number) {
     this.rank = rank;
     this.worldSize = worldSize;
     this.peers = peers;
     this.timeoutMs = timeoutMs;
   }
 
-  private peer(name: string, p: number): TcpPeer {
+  private peer(name: string, p: number): PeerLink {
     checkInt(TCP_MODULE, name, p, 0, this.worldSize - 1);
     if (p === this.rank) {
       throw new PlexusCollectivesError(
@@ -128,12 +142,8 @@ class Tcp implements TcpTransport {
       'broken',
       `rank ${this.rank} closed the transport`,
     );
-    for (const p of this.peers) {
-      if (!p) continue;
-      // Graceful: what was written still reaches the peer before the FIN.
-      for (const c of p.conns) c?.end(reason.message, 'broken', false);
-      p.fail(reason);
-    }
+    // Graceful: what was written still reaches the peer before the FIN.
+    for (const p of this.peers) p?.close(reason);
     const server = this.server;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -187,6 +197,8 @@ export async function createTcpTransport(options: TcpTransportOptions): Promise<
   );
   const t = new Tcp(rank, worldSize, peers, timeoutMs);
   if (worldSize === 1) return t;
+  const native = nativeIoAddon(options.nativeIo);
+  t.nativeIo = { enabled: false, why: native.why };
 
   const deadline = performance.now() + timeoutMs;
   const rejected = (error: unknown) => {
@@ -267,6 +279,9 @@ export async function createTcpTransport(options: TcpTransportOptions): Promise<
                 maxFrameBytes,
                 bind,
                 checksum,
+                // Nothing after the welcome may be read here when the native
+                // data path is to take the connection over.
+                native.addon === undefined ? undefined : (c) => c.socket.pause(),
               );
               peers[q]!.attach('recv', i, conn);
             }),
@@ -296,6 +311,9 @@ export async function createTcpTransport(options: TcpTransportOptions): Promise<
     }
     const failed = peers.find((p) => p?.failure);
     if (failed) throw failed.failure;
+    if (native.addon !== undefined) {
+      handOver(t, peers, native.addon, { ...policy, maxFrameBytes, checksum: checksum ? 1 : 0 });
+    }
   } catch (error) {
     await t.close();
     throw PlexusCollectivesError.isInstance(error)
@@ -305,4 +323,46 @@ export async function createTcpTransport(options: TcpTransportOptions): Promise<
         });
   }
   return t;
+}
+
+function nativeIoAddon(wanted: boolean | undefined): {
+  addon: NativeAddon | undefined;
+  why: string;
+} {
+  if (wanted === false) return { addon: undefined, why: 'turned off (nativeIo: false)' };
+  if ((process.env[TCP_NATIVE_ENV] ?? '1').trim() === '0') {
+    return { addon: undefined, why: `turned off (${TCP_NATIVE_ENV}=0)` };
+  }
+  const { native, why } = loadNativeAddon();
+  if (native === undefined || typeof native.tcpOpen !== 'function') {
+    return { addon: undefined, why: `no native addon: ${why}` };
+  }
+  return { addon: native, why };
+}
+
+/**
+ * Gives every peer's authenticated connections to the native engine. Reading
+ * stopped right after each handshake, and nothing was written since, so the
+ * engine starts exactly at the next frame of every connection. A peer that
+ * cannot be handed over stays on the JavaScript path (its reading resumes).
+ */
+function handOver(
+  t: Tcp,
+  peers: (TcpPeer | undefined)[],
+  addon: NativeAddon,
+  config: NativeTcpConfig,
+): void {
+  const reasons: string[] = [];
+  t.peers = peers.map((p) => {
+    if (p === undefined) return undefined;
+    const adopted = NativeTcpPeer.adopt(p, addon, config);
+    if (typeof adopted !== 'string') return adopted;
+    reasons.push(`rank ${p.rank}: ${adopted}`);
+    for (const c of p.conns) c?.socket.resume();
+    return p;
+  });
+  t.nativeIo =
+    reasons.length === 0
+      ? { enabled: true, why: 'native I/O threads drive every connection' }
+      : { enabled: false, why: `kept on the JavaScript path: ${reasons.join('; ')}` };
 }

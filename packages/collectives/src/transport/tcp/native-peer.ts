@@ -1,0 +1,256 @@
+import { PlexusCollectivesError } from '../../errors.js';
+import type { NativeAddon, NativeTcpConfig } from '../../native/addon.js';
+import { TCP_MODULE } from './connection.js';
+import type { PeerLink, TcpPeer } from './peer.js';
+
+/** Event kinds of native/tcp_engine.h. */
+const EVENT = { sendDone: 1, recvDone: 2, sendClosed: 3, recvClosed: 4, failed: 5 } as const;
+
+interface PendingSend {
+  /** Kept referenced until the engine is done with it (the send-done event or the engine's stop). */
+  bytes: Uint8Array;
+  settled: boolean;
+  resolve: () => void;
+  reject: (error: PlexusCollectivesError) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface PendingRecv {
+  into: Uint8Array | undefined;
+  resolve: (bytes: Uint8Array) => void;
+  reject: (error: PlexusCollectivesError) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * One peer of the TCP transport whose connections are driven by the native
+ * engine (native/tcp_engine.h): a thread writes this rank's frames, another
+ * reads the peer's straight into posted arrays, and JavaScript hears once
+ * per message instead of once per socket read. Same wire format, message
+ * numbering, striping, checks and failure semantics as `TcpPeer`, which it
+ * replaces after the handshakes (`adopt`).
+ */
+export class NativeTcpPeer implements PeerLink {
+  private handle: object | undefined;
+  private sendFailure: PlexusCollectivesError | undefined;
+  private recvFailure: PlexusCollectivesError | undefined;
+  private recvClosed = 0;
+  private nextSendSeq = 0;
+  private nextPostSeq = 0;
+  private readonly sends = new Map<number, PendingSend>();
+  private readonly posted = new Map<number, PendingRecv>();
+
+  private constructor(
+    readonly rank: number,
+    private readonly connections: number,
+    private readonly native: NativeAddon,
+  ) {}
+
+  /**
+   * Takes over the connections of `peer` (all attached, no frame half read,
+   * reading already paused after each handshake) and starts the engine on
+   * them. Returns a reason instead when a connection cannot be handed over;
+   * `peer` is then untouched.
+   */
+  static adopt(
+    peer: TcpPeer,
+    native: NativeAddon,
+    config: NativeTcpConfig,
+  ): NativeTcpPeer | string {
+    const k = peer.sendConns.length;
+    const handed = [...peer.sendConns, ...peer.recvConns].map((c) =>
+      c === undefined ? 'a connection is missing' : c.handOver(),
+    );
+    const refused = handed.find((h): h is string => typeof h === 'string');
+    if (refused !== undefined) return refused;
+    const ok = handed as { fd: number; release: () => void }[];
+    const seqs = [...peer.sendConns, ...peer.recvConns].map((c) => c!.sequenceNumbers);
+    const self = new NativeTcpPeer(peer.rank, k, native);
+    self.handle = native.tcpOpen(
+      config,
+      ok.slice(0, k).map((h) => h.fd),
+      seqs.slice(0, k).map((s) => s.send),
+      ok.slice(k).map((h) => h.fd),
+      seqs.slice(k).map((s) => s.recv),
+      `rank ${peer.rank}`,
+      (kind, msgSeq, staged, conn, reason) => {
+        try {
+          self.onEvent(kind, msgSeq, staged, conn, reason);
+        } catch {
+          // never into the addon's callback: the peer's own promises carry failures
+        }
+      },
+    );
+    for (const h of ok) h.release();
+    return self;
+  }
+
+  /** Why the peer failed (either direction), if it did. */
+  get failure(): PlexusCollectivesError | undefined {
+    return this.sendFailure ?? this.recvFailure;
+  }
+
+  send(bytes: Uint8Array, timeoutMs: number): Promise<void> {
+    if (this.sendFailure || this.handle === undefined) {
+      return Promise.reject(this.brokenError('send', this.failure ?? this.closedError()));
+    }
+    const msgSeq = this.nextSendSeq;
+    this.nextSendSeq = (this.nextSendSeq + 1) >>> 0;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(
+          new PlexusCollectivesError(
+            TCP_MODULE,
+            'timeout',
+            `send of ${bytes.byteLength} bytes to rank ${this.rank} timed out after ${Math.round(timeoutMs)} ms`,
+          ),
+        );
+      }, timeoutMs);
+      this.sends.set(msgSeq, { bytes, settled: false, resolve, reject, timer });
+      this.native.tcpSend(this.handle!, msgSeq, bytes);
+    });
+  }
+
+  recv(into: Uint8Array | undefined, timeoutMs: number): Promise<Uint8Array> {
+    const msgSeq = this.nextPostSeq;
+    this.nextPostSeq = (this.nextPostSeq + 1) >>> 0;
+    if (this.handle === undefined) {
+      return Promise.reject(this.brokenError('recv', this.failure ?? this.closedError()));
+    }
+    // A message that had fully arrived is delivered even after a clean close.
+    const ready = this.native.tcpPostRecv(this.handle, msgSeq, into ?? null);
+    if (ready === true) return Promise.resolve(into!);
+    if (ready !== undefined) return this.settle(new Uint8Array(ready), into);
+    if (this.recvFailure) return Promise.reject(this.brokenError('recv', this.recvFailure));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(
+          new PlexusCollectivesError(
+            TCP_MODULE,
+            'timeout',
+            `recv from rank ${this.rank} timed out after ${Math.round(timeoutMs)} ms`,
+          ),
+        );
+      }, timeoutMs);
+      this.posted.set(msgSeq, { into, resolve, reject, timer });
+    });
+  }
+
+  /** Fails the peer once: stops the engine (its threads are joined), then rejects what is pending. */
+  fail(error: PlexusCollectivesError): void {
+    this.stop(false);
+    this.failSend(error);
+    this.failRecv(error);
+  }
+
+  close(reason: PlexusCollectivesError): void {
+    this.stop(true);
+    this.failSend(reason);
+    this.failRecv(reason);
+  }
+
+  private stop(graceful: boolean): void {
+    if (this.handle === undefined) return;
+    const handle = this.handle;
+    this.handle = undefined;
+    this.native.tcpClose(handle, graceful);
+    // The engine no longer reads any queued array.
+    for (const [seq, s] of this.sends) if (s.settled) this.sends.delete(seq);
+  }
+
+  private failSend(error: PlexusCollectivesError): void {
+    if (this.sendFailure) return;
+    this.sendFailure = error;
+    for (const [seq, s] of this.sends) {
+      clearTimeout(s.timer);
+      s.settled = true;
+      s.reject(this.brokenError('send', error));
+      if (this.handle === undefined) this.sends.delete(seq);
+    }
+  }
+
+  private failRecv(error: PlexusCollectivesError): void {
+    if (this.recvFailure) return;
+    this.recvFailure = error;
+    // Safe to let go of the arrays: the engine is stopped, or every receive
+    // connection closed cleanly (nothing more is read).
+    for (const [seq, p] of this.posted) {
+      clearTimeout(p.timer);
+      this.posted.delete(seq);
+      p.reject(this.brokenError('recv', error));
+    }
+  }
+
+  private onEvent(
+    kind: number,
+    msgSeq: number,
+    staged: ArrayBuffer | undefined,
+    conn: number,
+    reason: string,
+  ): void {
+    if (kind === EVENT.sendDone) {
+      const s = this.sends.get(msgSeq);
+      if (s === undefined) return;
+      this.sends.delete(msgSeq);
+      if (s.settled) return;
+      clearTimeout(s.timer);
+      s.resolve();
+    } else if (kind === EVENT.recvDone) {
+      const p = this.posted.get(msgSeq);
+      if (p === undefined) return;
+      this.posted.delete(msgSeq);
+      clearTimeout(p.timer);
+      const got = staged === undefined ? p.into! : new Uint8Array(staged);
+      this.settle(got, p.into).then(p.resolve, p.reject);
+    } else if (kind === EVENT.sendClosed) {
+      this.failSend(this.lost('send', conn, 'closed by the peer'));
+    } else if (kind === EVENT.recvClosed) {
+      if (++this.recvClosed === this.connections) {
+        this.failRecv(this.lost('recv', conn, 'closed by the peer'));
+      }
+    } else if (kind === EVENT.failed) {
+      if (this.handle === undefined) return;
+      this.fail(new PlexusCollectivesError(TCP_MODULE, 'broken', reason));
+    }
+  }
+
+  private settle(msg: Uint8Array, into: Uint8Array | undefined): Promise<Uint8Array> {
+    if (into === undefined || msg === into) return Promise.resolve(msg);
+    if (into.byteLength !== msg.byteLength) {
+      return Promise.reject(
+        new PlexusCollectivesError(
+          TCP_MODULE,
+          'mismatch',
+          `rank ${this.rank} sent ${msg.byteLength} bytes but ${into.byteLength} were expected`,
+        ),
+      );
+    }
+    into.set(msg);
+    return Promise.resolve(into);
+  }
+
+  private lost(direction: string, index: number, why: string): PlexusCollectivesError {
+    return new PlexusCollectivesError(
+      TCP_MODULE,
+      'broken',
+      `${direction} connection ${index} with rank ${this.rank} lost: ${why}`,
+    );
+  }
+
+  private closedError(): PlexusCollectivesError {
+    return new PlexusCollectivesError(
+      TCP_MODULE,
+      'broken',
+      `connection with rank ${this.rank} closed`,
+    );
+  }
+
+  private brokenError(what: string, cause: PlexusCollectivesError): PlexusCollectivesError {
+    return new PlexusCollectivesError(
+      TCP_MODULE,
+      cause.code === 'timeout' ? 'timeout' : 'broken',
+      `${what} with rank ${this.rank}: ${cause.message}`,
+      { cause },
+    );
+  }
+}

@@ -1,0 +1,141 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createTcpStore,
+  createTcpTransport,
+  PlexusCollectivesError,
+  type TcpTransport,
+  type TcpTransportOptions,
+} from '../src/index.js';
+import { loadNativeAddon } from '../src/native/addon.js';
+import { TCP_NATIVE_ENV } from '../src/transport/tcp/tcp-transport.js';
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f().catch(() => undefined);
+});
+
+async function world(
+  n: number,
+  perRank: (rank: number) => Partial<TcpTransportOptions> = () => ({}),
+): Promise<TcpTransport[]> {
+  const master = await createTcpStore({ host: '127.0.0.1', port: 0, isMaster: true });
+  cleanup.push(() => master.close());
+  const stores = [master];
+  for (let r = 1; r < n; r++) {
+    const s = await createTcpStore({ host: '127.0.0.1', port: master.server!.port });
+    cleanup.push(() => s.close());
+    stores.push(s);
+  }
+  const ts = await Promise.all(
+    stores.map((store, rank) =>
+      createTcpTransport({ rank, worldSize: n, store, timeoutMs: 5_000, ...perRank(rank) }),
+    ),
+  );
+  for (const t of ts) cleanup.push(() => t.close());
+  return ts;
+}
+
+/** Seeded bytes (xorshift), so a payload that lands shifted or torn is caught. */
+function pattern(bytes: number, seed: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  let x = seed | 1;
+  for (let i = 0; i < bytes; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** Byte equality without vitest's element-by-element diff (slow on large arrays). */
+function expectBytes(got: Uint8Array | undefined, want: Uint8Array): void {
+  expect(got?.byteLength).toBe(want.byteLength);
+  expect(Buffer.compare(got!, want)).toBe(0);
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const built = loadNativeAddon().native !== undefined;
+
+describe.skipIf(!built)('native TCP data path', () => {
+  it('drives the connections by default; nativeIo: false and the environment turn it off', async () => {
+    const [a, b] = await world(2, (rank) => (rank === 1 ? { nativeIo: false } : {}));
+    expect(a!.nativeIo).toEqual({ enabled: true, why: expect.stringMatching(/native I\/O/) });
+    expect(b!.nativeIo).toEqual({ enabled: false, why: 'turned off (nativeIo: false)' });
+    const before = process.env[TCP_NATIVE_ENV];
+    process.env[TCP_NATIVE_ENV] = '0';
+    try {
+      const [c] = await world(2);
+      expect(c!.nativeIo.enabled).toBe(false);
+      expect(c!.nativeIo.why).toMatch(/PLEXUS_TCP_NATIVE=0/);
+    } finally {
+      if (before === undefined) delete process.env[TCP_NATIVE_ENV];
+      else process.env[TCP_NATIVE_ENV] = before;
+    }
+  });
+
+  it('delivers messages that arrived before their receive was posted: into an array, as a new one, or a size mismatch', async () => {
+    const [a, b] = await world(2, () => ({ frameBytes: 64 << 10, stripeMinBytes: 1024 }));
+    const m0 = pattern(300_001, 1);
+    const m1 = pattern(2 << 20, 2);
+    const m2 = pattern(5, 3);
+    const m3 = new Uint8Array(0);
+    await Promise.all([a!.send(1, m0), a!.send(1, m1), a!.send(1, m2), a!.send(1, m3)]);
+    await wait(50); // every message is staged on the receiving side by now
+    const into = new Uint8Array(m0.byteLength);
+    expect(await b!.recv(0, into)).toBe(into);
+    expectBytes(into, m0);
+    expectBytes(await b!.recv(0), m1);
+    await expect(b!.recv(0, new Uint8Array(4))).rejects.toMatchObject({ code: 'mismatch' });
+    expect((await b!.recv(0)).byteLength).toBe(0);
+  });
+
+  it('a receive posted while its message is half arrived gets it whole', async () => {
+    const [a, b] = await world(2, () => ({ frameBytes: 4096, connectionsPerPeer: 3 }));
+    const big = pattern(24 << 20, 4);
+    const sent = a!.send(1, big);
+    await wait(2);
+    const into = new Uint8Array(big.byteLength);
+    const got = await b!.recv(0, into);
+    await sent;
+    expect(got).toBe(into);
+    expectBytes(into, big);
+  });
+
+  it('keeps message order per direction under many concurrent sends both ways', async () => {
+    const [a, b] = await world(2, () => ({ stripeMinBytes: 4096, frameBytes: 8192 }));
+    const sizes = Array.from({ length: 200 }, (_, i) => (i * 7919) % 50_000);
+    const sends = [
+      ...sizes.map((n, i) => a!.send(1, pattern(n, i + 1))),
+      ...sizes.map((n, i) => b!.send(0, pattern(n, i + 1001))),
+    ];
+    const atB = sizes.map(() => b!.recv(0));
+    const atA = sizes.map((n) => a!.recv(1, new Uint8Array(n)));
+    await Promise.all(sends);
+    const [gotB, gotA] = await Promise.all([Promise.all(atB), Promise.all(atA)]);
+    sizes.forEach((n, i) => {
+      expectBytes(gotB[i], pattern(n, i + 1));
+      expectBytes(gotA[i], pattern(n, i + 1001));
+    });
+  });
+
+  it('a peer that closes fails pending receives at once; a message it sent first is still delivered', async () => {
+    const [a, b] = await world(2);
+    await a!.send(1, pattern(1000, 9));
+    await a!.close();
+    expectBytes(await b!.recv(0), pattern(1000, 9));
+    const t0 = performance.now();
+    const error = await b!.recv(0, new Uint8Array(8)).catch((e: unknown) => e);
+    expect(PlexusCollectivesError.isInstance(error)).toBe(true);
+    expect((error as PlexusCollectivesError).code).toBe('broken');
+    expect(performance.now() - t0).toBeLessThan(2_000);
+    await expect(b!.send(0, new Uint8Array(1))).rejects.toThrow(/rank 0/);
+  });
+
+  it('calls after close reject with a typed error instead of reaching the stopped engine', async () => {
+    const [a] = await world(2);
+    await a!.close();
+    await expect(a!.send(1, new Uint8Array(4))).rejects.toMatchObject({ code: 'broken' });
+    await expect(a!.recv(1)).rejects.toMatchObject({ code: 'broken' });
+  });
+});
