@@ -25,7 +25,9 @@ for (const bytes of sizes) {
     throw new Error(`wrong result ${buf[0]}, expected ${expected}`);
   }
   if (g.rank === 0)
-    console.log(`RESULT ${JSON.stringify({ bytes, iters, ms: Array.from(slowest) })}`);
+    console.log(
+      `RESULT ${JSON.stringify({ bytes, iters, ms: Array.from(slowest), nativeIo: 'nativeIo' in g.transport ? g.transport.nativeIo.enabled : false })}`,
+    );
 }
 await g.barrier();
 await g.destroy();

@@ -28,6 +28,8 @@ interface Row {
   iters: number;
   /** Per-iteration time of the slowest rank. */
   ms: number[];
+  /** Whether the TCP transport's native I/O threads carried the data (plexus rows). */
+  nativeIo?: boolean;
 }
 
 function freePort(): Promise<number> {
@@ -39,12 +41,14 @@ function freePort(): Promise<number> {
   });
 }
 
-function plexus(n: number, checksum: boolean): Promise<Row[]> {
-  return launchRanks<Row>(here('./allreduce-tcp-worker.ts'), n, [
-    JSON.stringify(sizes),
-    String(connectionsPerPeer),
-    checksum ? 'checksum' : 'no-checksum',
-  ]);
+/** Our ranks; `jsSockets` keeps the data on Node's sockets (PLEXUS_TCP_NATIVE=0). */
+function plexus(n: number, checksum: boolean, jsSockets = false): Promise<Row[]> {
+  return launchRanks<Row>(
+    here('./allreduce-tcp-worker.ts'),
+    n,
+    [JSON.stringify(sizes), String(connectionsPerPeer), checksum ? 'checksum' : 'no-checksum'],
+    jsSockets ? { ...process.env, PLEXUS_TCP_NATIVE: '0' } : undefined,
+  );
 }
 
 async function gloo(n: number): Promise<Row[] | string> {
@@ -162,6 +166,8 @@ for (const n of worldSizes) {
   const theirs1 = await gloo(n);
   process.stderr.write(`world size ${n}: plexus over TCP without CRC32 ...\n`);
   const oursNoCrc = await plexus(n, false);
+  process.stderr.write(`world size ${n}: plexus over TCP on Node's sockets (no native I/O) ...\n`);
+  const oursJs = await plexus(n, true, true);
   process.stderr.write(`world size ${n}: plexus over TCP (second run) ...\n`);
   const ours = pool(ours1, await plexus(n, true));
   process.stderr.write(`world size ${n}: gloo (second run) ...\n`);
@@ -181,6 +187,10 @@ for (const n of worldSizes) {
       oursNoCrc.find((r) => r.bytes === bytes),
       n,
     );
+    const js = metrics(
+      oursJs.find((r) => r.bytes === bytes),
+      n,
+    );
     const g =
       typeof theirs === 'string'
         ? undefined
@@ -192,12 +202,15 @@ for (const n of worldSizes) {
       worldSize: n,
       bytes,
       plexus: p,
+      nativeIo: ours.find((r) => r.bytes === bytes)?.nativeIo ?? false,
       plexusWithoutChecksum: q,
+      plexusOnNodeSockets: js,
       gloo: g ?? (typeof theirs === 'string' ? theirs : undefined),
       // Same bytes and n on both sides, so the busbw ratio is the inverse ratio of times.
       busbwRatio: p && g ? Number((g.meanMs / p.meanMs).toFixed(3)) : undefined,
       medianBusbwRatio: p && g ? Number((g.medianMs / p.medianMs).toFixed(3)) : undefined,
       busbwRatioWithoutChecksum: q && g ? Number((g.meanMs / q.meanMs).toFixed(3)) : undefined,
+      busbwRatioOnNodeSockets: js && g ? Number((g.meanMs / js.meanMs).toFixed(3)) : undefined,
     };
     results.push(row);
     const fmt = (m: typeof p) =>
@@ -205,7 +218,7 @@ for (const n of worldSizes) {
         ? `${String(m.timeUs).padStart(9)} us ${m.busbwGBs.toFixed(3).padStart(7)} GB/s`
         : '       n/a';
     console.log(
-      `n=${n} ${String(bytes).padStart(9)} B  plexus ${fmt(p)}  no-crc ${fmt(q)}  gloo ${fmt(g)}  busbw ratio ${row.busbwRatio ?? 'n/a'} (no crc ${row.busbwRatioWithoutChecksum ?? 'n/a'})`,
+      `n=${n} ${String(bytes).padStart(9)} B  plexus ${fmt(p)}  no-crc ${fmt(q)}  node sockets ${fmt(js)}  gloo ${fmt(g)}  busbw ratio ${row.busbwRatio ?? 'n/a'} (no crc ${row.busbwRatioWithoutChecksum ?? 'n/a'}, node sockets ${row.busbwRatioOnNodeSockets ?? 'n/a'})`,
     );
   }
 }
@@ -223,13 +236,14 @@ writeFileSync(
         connectionsPerPeer,
         algorithm: 'auto',
         checksum: 'CRC32 on every data frame (plexusWithoutChecksum: checksum: false)',
+        io: 'native I/O threads of the addon (nativeIo per row); plexusOnNodeSockets: PLEXUS_TCP_NATIVE=0, the JavaScript socket path',
       },
       quick,
       node: process.version,
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model,
       date: new Date().toISOString(),
-      // This benchmark is sensitive to CPU contention: Node wakes once per socket read.
+      // This benchmark is sensitive to CPU contention (4 ranks on a 2-core machine are CPU-bound).
       loadavgAtStart,
       loadavgAtEnd: loadavg(),
       socketBaseline,

@@ -323,6 +323,8 @@ class Peer {
   bool pump(size_t index, bool* blocked) {
     SendConn& c = send_[index];
     for (;;) {
+      // A long queue must not hold up stop() (which joins this thread).
+      if (stopping_.load(std::memory_order_relaxed)) return true;
       // Elements of a deque stay put while others are pushed; only this
       // thread changes or pops the front.
       Piece* piece;
@@ -614,6 +616,8 @@ class Peer {
   bool drainConn(size_t index) {
     RecvConn& c = recv_[index];
     for (;;) {
+      // A peer that never pauses must not hold up stop() (which joins this thread).
+      if (stopping_.load(std::memory_order_relaxed)) return true;
       ssize_t got;
       if (!c.inPayload) {
         got = recv(c.fd, c.header + c.headerFill, kHeader - c.headerFill, 0);

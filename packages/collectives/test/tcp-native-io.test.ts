@@ -138,4 +138,27 @@ describe.skipIf(!built)('native TCP data path', () => {
     await expect(a!.send(1, new Uint8Array(4))).rejects.toMatchObject({ code: 'broken' });
     await expect(a!.recv(1)).rejects.toMatchObject({ code: 'broken' });
   });
+
+  it('closing either side mid-transfer rejects the other side with a typed error, never hangs', async () => {
+    for (const closing of ['sender', 'receiver'] as const) {
+      const [a, b] = await world(2, () => ({ frameBytes: 64 << 10 }));
+      const big = new Uint8Array(96 << 20);
+      const sent = a!.send(1, big).catch((e: unknown) => e);
+      const got = b!.recv(0, new Uint8Array(big.byteLength)).catch((e: unknown) => e);
+      await wait(5);
+      await (closing === 'sender' ? a! : b!).close();
+      const t0 = performance.now();
+      const other = await (closing === 'sender' ? got : sent);
+      // Settled within 2 s of the close (the timeout is 5 s): failed, not timed out.
+      expect(performance.now() - t0).toBeLessThan(2_000);
+      if (other instanceof Error) {
+        expect(PlexusCollectivesError.isInstance(other)).toBe(true);
+        expect((other as PlexusCollectivesError).code).toBe('broken');
+      } else {
+        expect(closing).toBe('receiver'); // a send may have been handed to the kernel whole
+      }
+      await Promise.all([sent, got]);
+      await (closing === 'sender' ? b! : a!).close();
+    }
+  }, 30_000);
 });
