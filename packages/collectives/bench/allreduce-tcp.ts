@@ -3,6 +3,7 @@
 // world sizes, reported as nccl-tests do: time, algorithm bandwidth
 // (bytes / time) and bus bandwidth (algbw * 2 (n - 1) / n), with and
 // without the transport's CRC32, and a plain Node.js socket exchange as the floor.
+// Ours and Gloo alternate for several rounds (PLEXUS_BENCH_ROUNDS).
 // Writes bench/results/allreduce-tcp.json.
 //   npx tsx bench/allreduce-tcp.ts [--quick]
 import { spawn } from 'node:child_process';
@@ -19,6 +20,8 @@ const sizes = quick
   ? [4 * KIB, 1 * MIB, 16 * MIB]
   : [4 * KIB, 64 * KIB, 1 * MIB, 4 * MIB, 16 * MIB, 64 * MIB];
 const worldSizes = [2, 4];
+/** Alternating rounds of ours and Gloo per world size (PLEXUS_BENCH_ROUNDS, default 3). */
+const rounds = Math.max(1, Number(process.env.PLEXUS_BENCH_ROUNDS ?? (quick ? '1' : '3')));
 const connectionsPerPeer = Number(process.env.PLEXUS_BENCH_CONNECTIONS ?? '2');
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -157,27 +160,32 @@ for (const b of socketBaseline) {
   );
 }
 const results = [];
+let oursNoCrc: Row[] = [];
+let oursJs: Row[] = [];
 for (const n of worldSizes) {
-  // Ours and Gloo alternate (A B A B) and each side's samples are pooled, so
-  // a burst of load on this shared machine hits both rather than one.
-  process.stderr.write(`world size ${n}: plexus over TCP ...\n`);
-  const ours1 = await plexus(n, true);
-  process.stderr.write(`world size ${n}: gloo ...\n`);
-  const theirs1 = await gloo(n);
-  process.stderr.write(`world size ${n}: plexus over TCP without CRC32 ...\n`);
-  const oursNoCrc = await plexus(n, false);
-  process.stderr.write(`world size ${n}: plexus over TCP on Node's sockets (no native I/O) ...\n`);
-  const oursJs = await plexus(n, true, true);
-  process.stderr.write(`world size ${n}: plexus over TCP (second run) ...\n`);
-  const ours = pool(ours1, await plexus(n, true));
-  process.stderr.write(`world size ${n}: gloo (second run) ...\n`);
-  const theirs2 = await gloo(n);
-  const theirs =
-    typeof theirs1 === 'string'
-      ? theirs1
-      : typeof theirs2 === 'string'
-        ? theirs2
-        : pool(theirs1, theirs2);
+  // Ours and Gloo alternate (A B A B ...) for `rounds` rounds and each side's
+  // samples are pooled, so a burst of load on this shared machine hits both
+  // rather than one; the ratio of each round is kept too (machine speed drifts
+  // by up to 1.5x between minutes here, for Gloo as for us).
+  const oursRounds: Row[][] = [];
+  const glooRounds: (Row[] | string)[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    process.stderr.write(`world size ${n}: plexus over TCP (round ${round}/${rounds}) ...\n`);
+    oursRounds.push(await plexus(n, true));
+    process.stderr.write(`world size ${n}: gloo (round ${round}/${rounds}) ...\n`);
+    glooRounds.push(await gloo(n));
+    if (round === 1) {
+      process.stderr.write(`world size ${n}: plexus over TCP without CRC32 ...\n`);
+      oursNoCrc = await plexus(n, false);
+      process.stderr.write(
+        `world size ${n}: plexus over TCP on Node's sockets (no native I/O) ...\n`,
+      );
+      oursJs = await plexus(n, true, true);
+    }
+  }
+  const ours = oursRounds.reduce(pool);
+  const glooFailure = glooRounds.find((g): g is string => typeof g === 'string');
+  const theirs = glooFailure ?? (glooRounds as Row[][]).reduce(pool);
   for (const bytes of sizes) {
     const p = metrics(
       ours.find((r) => r.bytes === bytes),
@@ -211,6 +219,21 @@ for (const n of worldSizes) {
       medianBusbwRatio: p && g ? Number((g.medianMs / p.medianMs).toFixed(3)) : undefined,
       busbwRatioWithoutChecksum: q && g ? Number((g.meanMs / q.meanMs).toFixed(3)) : undefined,
       busbwRatioOnNodeSockets: js && g ? Number((g.meanMs / js.meanMs).toFixed(3)) : undefined,
+      // Gloo's mean time over ours, round by round (each pair run back to back).
+      roundRatios:
+        glooFailure === undefined
+          ? oursRounds.map((o, i) => {
+              const mo = metrics(
+                o.find((r) => r.bytes === bytes),
+                n,
+              );
+              const mg = metrics(
+                (glooRounds[i] as Row[]).find((r) => r.bytes === bytes),
+                n,
+              );
+              return mo && mg ? Number((mg.meanMs / mo.meanMs).toFixed(3)) : undefined;
+            })
+          : undefined,
     };
     results.push(row);
     const fmt = (m: typeof p) =>
@@ -218,7 +241,7 @@ for (const n of worldSizes) {
         ? `${String(m.timeUs).padStart(9)} us ${m.busbwGBs.toFixed(3).padStart(7)} GB/s`
         : '       n/a';
     console.log(
-      `n=${n} ${String(bytes).padStart(9)} B  plexus ${fmt(p)}  no-crc ${fmt(q)}  node sockets ${fmt(js)}  gloo ${fmt(g)}  busbw ratio ${row.busbwRatio ?? 'n/a'} (no crc ${row.busbwRatioWithoutChecksum ?? 'n/a'}, node sockets ${row.busbwRatioOnNodeSockets ?? 'n/a'})`,
+      `n=${n} ${String(bytes).padStart(9)} B  plexus ${fmt(p)}  no-crc ${fmt(q)}  node sockets ${fmt(js)}  gloo ${fmt(g)}  busbw ratio ${row.busbwRatio ?? 'n/a'} (rounds ${row.roundRatios?.join(' ') ?? 'n/a'}; no crc ${row.busbwRatioWithoutChecksum ?? 'n/a'}, node sockets ${row.busbwRatioOnNodeSockets ?? 'n/a'})`,
     );
   }
 }
@@ -230,7 +253,7 @@ writeFileSync(
     {
       benchmark: 'all-reduce float32 sum, TCP loopback, separate processes',
       definitions:
-        'time: per iteration, slowest rank, mean over iterations (median beside it); algbw = bytes / time; busbw = algbw * 2 (n - 1) / n (nccl-tests); ratio = plexus busbw / gloo busbw',
+        'time: per iteration, slowest rank, mean over iterations (median beside it); algbw = bytes / time; busbw = algbw * 2 (n - 1) / n (nccl-tests); ratio = plexus busbw / gloo busbw (pooled samples of all rounds); roundRatios: the same ratio for each back-to-back round',
       peer: 'PyTorch Gloo (torch.distributed, Debian /usr/bin/python3), 1 intra-op thread',
       plexus: {
         connectionsPerPeer,
@@ -239,6 +262,7 @@ writeFileSync(
         io: 'native I/O threads of the addon (nativeIo per row); plexusOnNodeSockets: PLEXUS_TCP_NATIVE=0, the JavaScript socket path',
       },
       quick,
+      rounds,
       node: process.version,
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model,

@@ -15,7 +15,7 @@ export interface AlgorithmOptions {
   reducer?: Reducer;
   /**
    * Bytes per message of pipelined algorithms (the ring all-reduce; default
-   * `RING_CHUNK_BYTES`, 1 MiB). Smaller chunks overlap more but cost more
+   * `RING_CHUNK_BYTES`, 4 MiB). Smaller chunks overlap more but cost more
    * messages.
    */
   chunkBytes?: number;

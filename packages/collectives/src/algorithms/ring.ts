@@ -68,8 +68,11 @@ export async function ringAllGatherInPlace(
  * Bytes per message of the pipelined ring all-reduce: each block is cut into
  * chunks of about this size so that reducing one chunk overlaps receiving the
  * next, and a reduced chunk moves on while the rest of its block is in flight.
+ * 4 MiB: over TCP loopback, 4 ranks on 2 cores, a 64 MiB all-reduce took
+ * about 10% less time and CPU than with 1 MiB chunks (fewer messages, each
+ * with its wake-up, promise and checksum call); 8 and 16 MiB were no better.
  */
-export const RING_CHUNK_BYTES = 1 << 20;
+export const RING_CHUNK_BYTES = 4 << 20;
 
 /**
  * Ring all-reduce in place: reduce-scatter then all-gather, `2(p-1)/p` of
