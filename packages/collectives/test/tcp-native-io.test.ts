@@ -104,7 +104,11 @@ describe.skipIf(!built)('native TCP data path', () => {
 
   it('keeps message order per direction under many concurrent sends both ways', async () => {
     const [a, b] = await world(2, () => ({ stripeMinBytes: 4096, frameBytes: 8192 }));
-    const sizes = Array.from({ length: 200 }, (_, i) => (i * 7919) % 50_000);
+    // Mostly small messages (written by the calling thread), every tenth over
+    // 256 KiB (handed to the sender thread): both write the same sockets.
+    const sizes = Array.from({ length: 200 }, (_, i) =>
+      i % 10 === 9 ? 300_000 + i : (i * 7919) % 50_000,
+    );
     const sends = [
       ...sizes.map((n, i) => a!.send(1, pattern(n, i + 1))),
       ...sizes.map((n, i) => b!.send(0, pattern(n, i + 1001))),
