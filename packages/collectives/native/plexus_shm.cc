@@ -543,16 +543,29 @@ napi_value TcpOpen(napi_env env, napi_callback_info info) {
   return handle;
 }
 
-napi_value TcpSend(napi_env env, napi_callback_info info) {
+// The (handle, msgSeq, view) arguments of tcpSend and tcpPostRecv; a null or
+// undefined view only where `viewOptional`. False on bad arguments.
+bool peerCallArgs(napi_env env, napi_callback_info info, bool viewOptional,
+                  plexus_tcp::Peer** peer, uint32_t* msgSeq, void** data, size_t* bytes) {
   size_t argc = 3;
   napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  plexus_tcp::Peer* peer = argc == 3 ? peerOf(env, argv[0]) : nullptr;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 3) return false;
+  *peer = peerOf(env, argv[0]);
+  napi_valuetype t;
+  if (*peer == nullptr || napi_get_value_uint32(env, argv[1], msgSeq) != napi_ok ||
+      napi_typeof(env, argv[2], &t) != napi_ok) {
+    return false;
+  }
+  if (viewOptional && (t == napi_null || t == napi_undefined)) return true;
+  return viewData(env, argv[2], data, bytes);
+}
+
+napi_value TcpSend(napi_env env, napi_callback_info info) {
+  plexus_tcp::Peer* peer = nullptr;
   uint32_t msgSeq = 0;
   void* data = nullptr;
   size_t bytes = 0;
-  if (peer == nullptr || napi_get_value_uint32(env, argv[1], &msgSeq) != napi_ok ||
-      !viewData(env, argv[2], &data, &bytes)) {
+  if (!peerCallArgs(env, info, false, &peer, &msgSeq, &data, &bytes)) {
     return fail(env, "tcpSend(handle, msgSeq, view): bad arguments");
   }
   peer->send(msgSeq, static_cast<const uint8_t*>(data), bytes);
@@ -560,17 +573,11 @@ napi_value TcpSend(napi_env env, napi_callback_info info) {
 }
 
 napi_value TcpPostRecv(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  plexus_tcp::Peer* peer = argc == 3 ? peerOf(env, argv[0]) : nullptr;
+  plexus_tcp::Peer* peer = nullptr;
   uint32_t msgSeq = 0;
   void* data = nullptr;
   size_t bytes = 0;
-  napi_valuetype t;
-  if (peer == nullptr || napi_get_value_uint32(env, argv[1], &msgSeq) != napi_ok ||
-      napi_typeof(env, argv[2], &t) != napi_ok ||
-      (t != napi_null && t != napi_undefined && !viewData(env, argv[2], &data, &bytes))) {
+  if (!peerCallArgs(env, info, true, &peer, &msgSeq, &data, &bytes)) {
     return fail(env, "tcpPostRecv(handle, msgSeq, view | null): bad arguments");
   }
   plexus_tcp::Incoming ready{};

@@ -11,6 +11,7 @@ import {
 } from '../src/index.js';
 import { encodeHeader, FrameType, HEADER_BYTES } from '../src/transport/tcp/frame.js';
 import { acceptHandshake, connectHandshake } from '../src/transport/tcp/handshake.js';
+import { tcpWorld } from './fixtures/tcp-world.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -29,21 +30,8 @@ async function client(m: TcpStore): Promise<TcpStore> {
   return s;
 }
 
-async function world(
-  n: number,
-  perRank: (rank: number) => Partial<TcpTransportOptions> = () => ({}),
-): Promise<TcpTransport[]> {
-  const m = await master();
-  const stores = [m];
-  for (let r = 1; r < n; r++) stores.push(await client(m));
-  const ts = await Promise.all(
-    stores.map((store, rank) =>
-      createTcpTransport({ rank, worldSize: n, store, timeoutMs: 5_000, ...perRank(rank) }),
-    ),
-  );
-  for (const t of ts) cleanup.push(() => t.close());
-  return ts;
-}
+const world = (n: number, perRank?: (rank: number) => Partial<TcpTransportOptions>) =>
+  tcpWorld(n, cleanup, perRank);
 
 function rawSocket(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {

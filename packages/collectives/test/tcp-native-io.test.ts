@@ -1,39 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createTcpStore,
-  createTcpTransport,
-  PlexusCollectivesError,
-  type TcpTransport,
-  type TcpTransportOptions,
-} from '../src/index.js';
+import { PlexusCollectivesError, type TcpTransportOptions } from '../src/index.js';
 import { loadNativeAddon } from '../src/native/addon.js';
 import { TCP_NATIVE_ENV } from '../src/transport/tcp/tcp-transport.js';
+import { tcpWorld } from './fixtures/tcp-world.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f().catch(() => undefined);
 });
 
-async function world(
-  n: number,
-  perRank: (rank: number) => Partial<TcpTransportOptions> = () => ({}),
-): Promise<TcpTransport[]> {
-  const master = await createTcpStore({ host: '127.0.0.1', port: 0, isMaster: true });
-  cleanup.push(() => master.close());
-  const stores = [master];
-  for (let r = 1; r < n; r++) {
-    const s = await createTcpStore({ host: '127.0.0.1', port: master.server!.port });
-    cleanup.push(() => s.close());
-    stores.push(s);
-  }
-  const ts = await Promise.all(
-    stores.map((store, rank) =>
-      createTcpTransport({ rank, worldSize: n, store, timeoutMs: 5_000, ...perRank(rank) }),
-    ),
-  );
-  for (const t of ts) cleanup.push(() => t.close());
-  return ts;
-}
+const world = (n: number, perRank?: (rank: number) => Partial<TcpTransportOptions>) =>
+  tcpWorld(n, cleanup, perRank);
 
 /** Seeded bytes (xorshift), so a payload that lands shifted or torn is caught. */
 function pattern(bytes: number, seed: number): Uint8Array {

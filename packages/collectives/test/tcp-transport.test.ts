@@ -1,52 +1,26 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type CollectiveBuffer,
-  createTcpStore,
-  createTcpTransport,
   createTransportGroup,
-  type TcpTransport,
   type TcpTransportOptions,
 } from '../src/index.js';
 import { loadNativeAddon } from '../src/native/addon.js';
-import type { StoreV1 } from '../src/store/types.js';
 import { cases, input } from './fixtures/cases.js';
 import { expectClose, expected } from './fixtures/reference.js';
 import { runBattery } from './fixtures/run-battery.js';
+import { tcpWorld as makeTcpWorld } from './fixtures/tcp-world.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-/** A TCP store hosted here, and `n` transports (one per rank) over loopback. */
-async function tcpWorld(
+/** `n` transports (one per rank) over loopback, with a store hosted here. */
+const tcpWorld = (
   n: number,
-  extra: Partial<TcpTransportOptions> = {},
-  perRank: (rank: number) => Partial<TcpTransportOptions> = () => ({}),
-): Promise<{ transports: TcpTransport[]; stores: StoreV1[] }> {
-  const master = await createTcpStore({ host: '127.0.0.1', port: 0, isMaster: true });
-  cleanup.push(() => master.close());
-  const stores: StoreV1[] = [master];
-  for (let r = 1; r < n; r++) {
-    const s = await createTcpStore({ host: '127.0.0.1', port: master.server!.port });
-    cleanup.push(() => s.close());
-    stores.push(s);
-  }
-  const transports = await Promise.all(
-    stores.map((store, rank) =>
-      createTcpTransport({
-        rank,
-        worldSize: n,
-        store,
-        timeoutMs: 10_000,
-        ...extra,
-        ...perRank(rank),
-      }),
-    ),
-  );
-  for (const t of transports) cleanup.push(() => t.close());
-  return { transports, stores };
-}
+  extra: Partial<TcpTransportOptions>,
+  perRank: (rank: number) => Partial<TcpTransportOptions>,
+) => makeTcpWorld(n, cleanup, (rank) => ({ timeoutMs: 10_000, ...extra, ...perRank(rank) }));
 
 const nativeBuilt = loadNativeAddon().native !== undefined;
 
@@ -69,7 +43,7 @@ describe('TCP transport: collectives match a sequential reference', () => {
     it(`worldSize ${worldSize}${checksum ? '' : ' without checksums'}, ${path} I/O: every op, dtype and size`, async () => {
       const seed = 7 + worldSize;
       // Small stripes and frames, so the battery's sizes exercise striping and multi-frame messages.
-      const { transports } = await tcpWorld(
+      const transports = await tcpWorld(
         worldSize,
         { connectionsPerPeer: 3, checksum, stripeMinBytes: 1024, frameBytes: 4096 },
         (rank) => ({ nativeIo: path === 'native' || (path === 'mixed' && rank !== 1) }),

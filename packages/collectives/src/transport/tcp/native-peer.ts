@@ -1,7 +1,7 @@
 import { PlexusCollectivesError } from '../../errors.js';
 import type { NativeAddon, NativeTcpConfig } from '../../native/addon.js';
 import { TCP_MODULE } from './connection.js';
-import type { PeerLink, TcpPeer } from './peer.js';
+import { type PeerLink, peerOperationError, type TcpPeer } from './peer.js';
 
 /** Event kinds of native/tcp_engine.h. */
 const EVENT = { sendDone: 1, recvDone: 2, sendClosed: 3, recvClosed: 4, failed: 5 } as const;
@@ -246,11 +246,6 @@ export class NativeTcpPeer implements PeerLink {
   }
 
   private brokenError(what: string, cause: PlexusCollectivesError): PlexusCollectivesError {
-    return new PlexusCollectivesError(
-      TCP_MODULE,
-      cause.code === 'timeout' ? 'timeout' : 'broken',
-      `${what} with rank ${this.rank}: ${cause.message}`,
-      { cause },
-    );
+    return peerOperationError(what, this.rank, cause);
   }
 }

@@ -28,6 +28,20 @@ export interface PeerLink {
   close(reason: PlexusCollectivesError): void;
 }
 
+/** The error of `what` (send, recv) with `rank` after the pair failed with `cause` (a timeout stays one). */
+export function peerOperationError(
+  what: string,
+  rank: number,
+  cause: PlexusCollectivesError,
+): PlexusCollectivesError {
+  return new PlexusCollectivesError(
+    TCP_MODULE,
+    cause.code === 'timeout' ? 'timeout' : 'broken',
+    `${what} with rank ${rank}: ${cause.message}`,
+    { cause },
+  );
+}
+
 /** How many messages ahead of the oldest unfinished one a peer may send. */
 const WINDOW = 1 << 16;
 
@@ -175,12 +189,7 @@ export class TcpPeer implements PeerLink {
   }
 
   private brokenError(what: string, cause: PlexusCollectivesError): PlexusCollectivesError {
-    return new PlexusCollectivesError(
-      TCP_MODULE,
-      cause.code === 'timeout' ? 'timeout' : 'broken',
-      `${what} with rank ${this.rank}: ${cause.message}`,
-      { cause },
-    );
+    return peerOperationError(what, this.rank, cause);
   }
 
   send(bytes: Uint8Array, timeoutMs: number): Promise<void> {
