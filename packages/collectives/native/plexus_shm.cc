@@ -464,6 +464,20 @@ bool numberProp(napi_env env, napi_value obj, const char* name, double* out) {
 
 void freeStaged(napi_env, void* data, void*) { free(data); }
 
+// An ArrayBuffer over a staged message, which it takes over (freed by the
+// buffer's finalizer, or here). Where external buffers are not allowed (V8's
+// memory sandbox), a copy.
+bool stagedArrayBuffer(napi_env env, uint8_t* data, uint64_t length, napi_value* out) {
+  if (napi_create_external_arraybuffer(env, data, length, freeStaged, nullptr, out) == napi_ok) {
+    return true;
+  }
+  void* copy = nullptr;
+  const bool ok = napi_create_arraybuffer(env, length, &copy, out) == napi_ok;
+  if (ok && length > 0) memcpy(copy, data, length);
+  free(data);
+  return ok;
+}
+
 // Delivers the engine's events to the peer's JavaScript callback:
 // (kind, msgSeq, stagedArrayBuffer | undefined, conn, reason).
 void TcpCallJs(napi_env env, napi_value cb, void* context, void*) {
@@ -480,11 +494,12 @@ void TcpCallJs(napi_env env, napi_value cb, void* context, void*) {
     napi_create_int32(env, e.kind, &args[0]);
     napi_create_uint32(env, e.msgSeq, &args[1]);
     args[2] = undefined;
-    if (e.staged != nullptr) {
-      if (napi_create_external_arraybuffer(env, e.staged, e.length, freeStaged, nullptr, &args[2]) !=
-          napi_ok) {
-        free(e.staged);
-      }
+    if (e.staged != nullptr && !stagedArrayBuffer(env, e.staged, e.length, &args[2])) {
+      // Not deliverable: fail the peer rather than resolve without the data.
+      e.kind = plexus_tcp::kFailed;
+      e.reason = "cannot hand a received message of " + std::to_string(e.length) + " bytes to JavaScript";
+      args[2] = undefined;
+      napi_create_int32(env, e.kind, &args[0]);
     }
     napi_create_int32(env, e.conn, &args[3]);
     napi_create_string_utf8(env, e.reason.c_str(), e.reason.size(), &args[4]);
@@ -492,7 +507,13 @@ void TcpCallJs(napi_env env, napi_value cb, void* context, void*) {
   }
 }
 
-void TcpFinalize(napi_env, void* data, void*) { delete static_cast<plexus_tcp::Peer*>(data); }
+void TcpFinalize(napi_env, void* data, void*) { static_cast<plexus_tcp::Peer*>(data)->release(); }
+
+void TcpHandleFinalize(napi_env, void* data, void*) {
+  static_cast<plexus_tcp::Peer*>(data)->release();
+}
+
+
 
 plexus_tcp::Peer* peerOf(napi_env env, napi_value v) {
   void* data = nullptr;
@@ -519,7 +540,11 @@ napi_value TcpOpen(napi_env env, napi_callback_info info) {
       napi_get_value_string_utf8(env, argv[5], label, sizeof label, &labelLen) != napi_ok) {
     return fail(env, "tcpOpen(config, sendFds, sendSeqs, recvFds, recvSeqs, label, onEvent): bad arguments");
   }
-  plexus_tcp::Config config{static_cast<uint32_t>(frameBytes), static_cast<uint32_t>(maxFrameBytes),
+  // Frame sizes travel in 32 bits; larger limits mean "any".
+  const auto u32 = [](double v) {
+    return v >= 4294967295.0 ? 4294967295u : static_cast<uint32_t>(v < 1 ? 1 : v);
+  };
+  plexus_tcp::Config config{u32(frameBytes), u32(maxFrameBytes),
                             static_cast<uint64_t>(maxMessageBytes),
                             static_cast<uint64_t>(stripeMinBytes), checksum != 0};
   auto* peer = new plexus_tcp::Peer(config, std::string(label, labelLen));
@@ -536,10 +561,16 @@ napi_value TcpOpen(napi_env env, napi_callback_info info) {
   if (!peer->start(sfd, sendSeqs, rfd, recvSeqs, tsfn, &why)) {
     peer->stop(false);
     napi_release_threadsafe_function(tsfn, napi_tsfn_abort);
+    peer->release();  // no handle will hold it
     return fail(env, "tcpOpen: " + why);
   }
   napi_value handle;
-  CHECK(napi_create_external(env, peer, nullptr, nullptr, &handle));
+  if (napi_create_external(env, peer, TcpHandleFinalize, nullptr, &handle) != napi_ok) {
+    peer->stop(false);
+    napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+    peer->release();  // the handle's share
+    return fail(env, "tcpOpen: cannot create the peer handle");
+  }
   return handle;
 }
 
@@ -590,9 +621,7 @@ napi_value TcpPostRecv(napi_env env, napi_callback_info info) {
     return yes;
   }
   napi_value buffer;
-  if (napi_create_external_arraybuffer(env, ready.buf, ready.length, freeStaged, nullptr, &buffer) !=
-      napi_ok) {
-    free(ready.buf);
+  if (!stagedArrayBuffer(env, ready.buf, ready.length, &buffer)) {
     return fail(env, "tcpPostRecv: cannot wrap a received message");
   }
   return buffer;
@@ -607,7 +636,8 @@ napi_value TcpClose(napi_env env, napi_callback_info info) {
   if (peer == nullptr || napi_get_value_bool(env, argv[1], &graceful) != napi_ok)
     return fail(env, "tcpClose(handle, graceful): bad arguments");
   peer->stop(graceful);
-  // The peer is deleted by TcpFinalize once its queued events are delivered.
+  // The event channel lets go of the peer once its queued events are
+  // delivered; the handle keeps it (stopped) until collected.
   napi_release_threadsafe_function(peer->tsfn(), napi_tsfn_release);
   return nullptr;
 }

@@ -157,6 +157,9 @@ class Peer {
   Peer(const Config& config, std::string label) : config_(config), label_(std::move(label)) {}
 
   ~Peer() {
+    // Normally stopped by tcpClose already; an environment torn down without
+    // it (a Worker terminated) must still join the threads before they go.
+    stop(false);
     for (auto& kv : incoming_)
       if (kv.second.staged) free(kv.second.buf);
     for (auto& kv : complete_) free(kv.second.buf);
@@ -207,14 +210,29 @@ class Peer {
   void stop(bool graceful) {
     if (stopped_) return;
     stopped_ = true;
-    stopping_.store(true);
     uint64_t one = 1;
+    if (graceful && sender_.joinable()) {
+      // What was queued still goes out whole (as Node's socket.end() does),
+      // for at most kDrainMs: a peer that stopped reading must not hang us.
+      draining_.store(true);
+      if (wake_ >= 0) (void)!write(wake_, &one, sizeof one);
+      for (int waited = 0; !senderIdle_.load() && waited < kDrainMs; waited++) usleep(1000);
+    }
+    stopping_.store(true);
     if (wake_ >= 0) (void)!write(wake_, &one, sizeof one);
     if (stopRecv_ >= 0) (void)!write(stopRecv_, &one, sizeof one);
     if (sender_.joinable()) sender_.join();
     if (receiver_.joinable()) receiver_.join();
     for (auto& c : send_) closeFd(c.fd, graceful ? SHUT_WR : SHUT_RDWR);
-    for (auto& c : recv_) closeFd(c.fd, SHUT_RDWR);
+    for (auto& c : recv_) {
+      // Unread bytes at close() would make the kernel answer with a reset.
+      if (graceful && c.fd >= 0) {
+        uint8_t sink[65536];
+        while (recv(c.fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
+        }
+      }
+      closeFd(c.fd, graceful ? SHUT_WR : SHUT_RDWR);
+    }
     if (wake_ >= 0) close(wake_);
     if (stopRecv_ >= 0) close(stopRecv_);
     wake_ = stopRecv_ = -1;
@@ -222,12 +240,20 @@ class Peer {
 
   napi_threadsafe_function tsfn() const { return tsfn_; }
 
+  // Two owners: the threadsafe function (until its queued events are
+  // delivered) and JavaScript's handle (until it is collected), so a stopped
+  // peer still hands out the messages that had fully arrived.
+  void release() {
+    if (refs_.fetch_sub(1) == 1) delete this;
+  }
+
   // Queues message `msgSeq` of `length` bytes at `base`, striped as
   // TcpPeer.send does. Called on the JavaScript thread, which usually has
   // just written the bytes (a reduced chunk): the payload checksums are
   // taken here, from its cache, rather than later by the sender thread from
   // memory; the sender joins them to each header with crc32 combine.
   void send(uint32_t msgSeq, const uint8_t* base, uint64_t length) {
+    if (stopped_) return;
     const size_t k = send_.size();
     std::vector<std::pair<size_t, Piece>> pieces;
     auto add = [&](size_t conn, uint64_t start, uint64_t end) {
@@ -242,7 +268,7 @@ class Peer {
       }
       pieces.emplace_back(conn, std::move(piece));
     };
-    if (k == 1 || length < config_.stripeMinBytes) {
+    if (k == 1 || length == 0 || length < config_.stripeMinBytes) {
       add(msgSeq % k, 0, length);
     } else {
       const uint64_t stripe = ((length + k - 1) / k + 4095) / 4096 * 4096;
@@ -441,13 +467,19 @@ class Peer {
     std::vector<bool> blocked(k, false);
     for (;;) {
       if (stopping_.load()) return;
+      bool pending = false;
       for (size_t i = 0; i < k; i++) {
         std::lock_guard<std::mutex> io(send_[i].io);
         if (!send_[i].open) continue;
         bool b = false;
-        if (!pump(i, &b)) return;
+        if (!pump(i, &b)) {
+          senderIdle_.store(true);
+          return;
+        }
         blocked[i] = b;
+        pending = pending || b || send_[i].inFrame;
       }
+      if (draining_.load() && !pending) senderIdle_.store(true);
       fds[0] = {wake_, POLLIN, 0};
       for (size_t i = 0; i < k; i++) {
         // Nothing may arrive on a send connection: readable means the peer
@@ -558,7 +590,9 @@ class Peer {
       return "message " + std::to_string(msgSeq) + " announced " + std::to_string(msgLength) +
              " bytes after " + std::to_string(it->second.length);
     }
-    if (offset + payloadLength > msgLength || it->second.received + payloadLength > msgLength) {
+    // Compared without a sum that a hostile offset could wrap around.
+    if (offset > msgLength || payloadLength > msgLength - offset ||
+        payloadLength > msgLength - it->second.received) {
       return "frame [" + std::to_string(offset) + ", " + std::to_string(offset + payloadLength) +
              ") overruns message " + std::to_string(msgSeq) + " of " + std::to_string(msgLength) + " bytes";
     }
@@ -719,12 +753,17 @@ class Peer {
     }
   }
 
+  std::atomic<int> refs_{2};
   const Config config_;
   const std::string label_;
   napi_threadsafe_function tsfn_ = nullptr;
   int wake_ = -1;
   int stopRecv_ = -1;
   std::atomic<bool> stopping_{false};
+  // A graceful stop: the sender finishes its queue, then says so.
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> senderIdle_{false};
+  static constexpr int kDrainMs = 2000;
   bool stopped_ = false;
   std::deque<SendConn> send_;  // a deque: SendConn holds a mutex and must not move
   std::vector<RecvConn> recv_;

@@ -254,6 +254,36 @@ describe('a member that misbehaves fails only the operations with it', () => {
     await expect(t0.recv(1)).rejects.toThrow(/without a CRC32/);
   });
 
+  it('a frame whose offset would wrap around is rejected without touching memory outside the message', async () => {
+    const { t0, socket } = await fakePeer('s3cret');
+    const whole = new Uint8Array(1200).fill(7);
+    const into = whole.subarray(100, 1100);
+    const pending = t0.recv(1, into).catch((e: unknown) => e as PlexusCollectivesError);
+    const payload = new Uint8Array(32).fill(9);
+    const h = encodeHeader(
+      { type: FrameType.data, seq: 2, msgSeq: 0, msgLength: into.byteLength, offset: 0 },
+      payload,
+    );
+    // offset = 2^64 - 16: a sum with the payload length wraps past zero in 64 bits.
+    h.writeUInt32LE(0xfffffff0, 32);
+    h.writeUInt32LE(0xffffffff, 36);
+    socket.write(Buffer.concat([h, Buffer.from(payload)]));
+    const error = await pending;
+    expect(PlexusCollectivesError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toMatch(/overruns message 0/);
+    expect(whole.every((b) => b === 7)).toBe(true);
+  });
+
+  it('a message that fully arrived before the peer failed is still delivered', async () => {
+    const { t0, socket } = await fakePeer('s3cret');
+    const payload = new Uint8Array([5, 6, 7]);
+    socket.write(Buffer.concat([frame(2, 0, payload), Buffer.from(payload)]));
+    socket.write(Buffer.from('garbage after the first message'.repeat(2)));
+    await new Promise((r) => setTimeout(r, 100)); // the garbage has failed the pair by now
+    expect(Array.from(await t0.recv(1))).toEqual([5, 6, 7]);
+    await expect(t0.recv(1)).rejects.toMatchObject({ code: 'broken' });
+  });
+
   it('an oversized frame from a member is rejected', async () => {
     const { t0, socket } = await fakePeer('s3cret');
     const h = frame(2, 0, new Uint8Array(0));

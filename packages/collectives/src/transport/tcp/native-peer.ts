@@ -32,6 +32,8 @@ interface PendingRecv {
  */
 export class NativeTcpPeer implements PeerLink {
   private handle: object | undefined;
+  /** The engine's threads are stopped (tcpClose); the handle still reads arrived messages. */
+  private stopped = false;
   private sendFailure: PlexusCollectivesError | undefined;
   private recvFailure: PlexusCollectivesError | undefined;
   private recvClosed = 0;
@@ -66,21 +68,26 @@ export class NativeTcpPeer implements PeerLink {
     const ok = handed as { fd: number; release: () => void }[];
     const seqs = [...peer.sendConns, ...peer.recvConns].map((c) => c!.sequenceNumbers);
     const self = new NativeTcpPeer(peer.rank, k, native);
-    self.handle = native.tcpOpen(
-      config,
-      ok.slice(0, k).map((h) => h.fd),
-      seqs.slice(0, k).map((s) => s.send),
-      ok.slice(k).map((h) => h.fd),
-      seqs.slice(k).map((s) => s.recv),
-      `rank ${peer.rank}`,
-      (kind, msgSeq, staged, conn, reason) => {
-        try {
-          self.onEvent(kind, msgSeq, staged, conn, reason);
-        } catch {
-          // never into the addon's callback: the peer's own promises carry failures
-        }
-      },
-    );
+    try {
+      self.handle = native.tcpOpen(
+        config,
+        ok.slice(0, k).map((h) => h.fd),
+        seqs.slice(0, k).map((s) => s.send),
+        ok.slice(k).map((h) => h.fd),
+        seqs.slice(k).map((s) => s.recv),
+        `rank ${peer.rank}`,
+        (kind, msgSeq, staged, conn, reason) => {
+          try {
+            self.onEvent(kind, msgSeq, staged, conn, reason);
+          } catch {
+            // never into the addon's callback: the peer's own promises carry failures
+          }
+        },
+      );
+    } catch (error) {
+      // Out of descriptors, say: the sockets are still whole, the caller resumes them.
+      return `the native engine did not start: ${(error as Error).message}`;
+    }
     for (const h of ok) h.release();
     return self;
   }
@@ -91,10 +98,17 @@ export class NativeTcpPeer implements PeerLink {
   }
 
   send(bytes: Uint8Array, timeoutMs: number): Promise<void> {
-    if (this.sendFailure || this.handle === undefined) {
+    if (this.sendFailure || this.stopped) {
       return Promise.reject(this.brokenError('send', this.failure ?? this.closedError()));
     }
     const msgSeq = this.nextSendSeq;
+    try {
+      this.native.tcpSend(this.handle!, msgSeq, bytes);
+    } catch (error) {
+      return Promise.reject(
+        new PlexusCollectivesError(TCP_MODULE, 'invalid-argument', (error as Error).message),
+      );
+    }
     this.nextSendSeq = (this.nextSendSeq + 1) >>> 0;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -106,22 +120,30 @@ export class NativeTcpPeer implements PeerLink {
           ),
         );
       }, timeoutMs);
+      // Registered before any event about it can be delivered (events run
+      // as their own tasks, after this).
       this.sends.set(msgSeq, { bytes, settled: false, resolve, reject, timer });
-      this.native.tcpSend(this.handle!, msgSeq, bytes);
     });
   }
 
   recv(into: Uint8Array | undefined, timeoutMs: number): Promise<Uint8Array> {
     const msgSeq = this.nextPostSeq;
-    this.nextPostSeq = (this.nextPostSeq + 1) >>> 0;
-    if (this.handle === undefined) {
-      return Promise.reject(this.brokenError('recv', this.failure ?? this.closedError()));
+    // A message that had fully arrived is delivered even after the peer
+    // failed or closed (the stopped engine still holds it), as TcpPeer does.
+    let ready: ArrayBuffer | true | undefined;
+    try {
+      ready = this.native.tcpPostRecv(this.handle!, msgSeq, into ?? null);
+    } catch (error) {
+      return Promise.reject(
+        new PlexusCollectivesError(TCP_MODULE, 'invalid-argument', (error as Error).message),
+      );
     }
-    // A message that had fully arrived is delivered even after a clean close.
-    const ready = this.native.tcpPostRecv(this.handle, msgSeq, into ?? null);
+    this.nextPostSeq = (this.nextPostSeq + 1) >>> 0;
     if (ready === true) return Promise.resolve(into!);
     if (ready !== undefined) return this.settle(new Uint8Array(ready), into);
-    if (this.recvFailure) return Promise.reject(this.brokenError('recv', this.recvFailure));
+    if (this.recvFailure || this.stopped) {
+      return Promise.reject(this.brokenError('recv', this.recvFailure ?? this.closedError()));
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.fail(
@@ -150,10 +172,10 @@ export class NativeTcpPeer implements PeerLink {
   }
 
   private stop(graceful: boolean): void {
-    if (this.handle === undefined) return;
-    const handle = this.handle;
-    this.handle = undefined;
-    this.native.tcpClose(handle, graceful);
+    if (this.stopped) return;
+    this.stopped = true;
+    // The handle stays: a stopped engine still hands out arrived messages.
+    this.native.tcpClose(this.handle!, graceful);
     // The engine no longer reads any queued array.
     for (const [seq, s] of this.sends) if (s.settled) this.sends.delete(seq);
   }
@@ -165,7 +187,7 @@ export class NativeTcpPeer implements PeerLink {
       clearTimeout(s.timer);
       s.settled = true;
       s.reject(this.brokenError('send', error));
-      if (this.handle === undefined) this.sends.delete(seq);
+      if (this.stopped) this.sends.delete(seq);
     }
   }
 
@@ -209,7 +231,7 @@ export class NativeTcpPeer implements PeerLink {
         this.failRecv(this.lost('recv', conn, 'closed by the peer'));
       }
     } else if (kind === EVENT.failed) {
-      if (this.handle === undefined) return;
+      if (this.stopped) return;
       this.fail(new PlexusCollectivesError(TCP_MODULE, 'broken', reason));
     }
   }

@@ -208,7 +208,7 @@ export class TcpPeer implements PeerLink {
         off += n;
       } while (off < end);
     };
-    if (k === 1 || total < this.policy.stripeMinBytes) {
+    if (k === 1 || total === 0 || total < this.policy.stripeMinBytes) {
       writeRange(this.sendConns[msgSeq % k]!, 0, total);
     } else {
       const stripe = Math.ceil(total / k / 4096) * 4096;
