@@ -22,6 +22,8 @@ export { segmentMax, segmentMean, segmentSoftmax, segmentSum } from './ops/segme
 export type { SegmentIds } from './ops/segment-ids.js';
 export type { SpmmOptions } from './ops/spmm.js';
 export { spmm, spmmComposite } from './ops/spmm.js';
+export type { TallMatMulOptions } from './ops/tall-matmul.js';
+export { defaultSplitK, matMulTransposeASplitK, tallMatMul } from './ops/tall-matmul.js';
 export type { TopKResult } from './ops/top-k.js';
 export { topK } from './ops/top-k.js';
 export { randomNormalTensor, randomUniformTensor, SeededRandom } from './random.js';

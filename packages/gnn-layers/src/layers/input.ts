@@ -1,5 +1,5 @@
 import type { CsrMatrix } from '@plexus/tensor';
-import { spmm } from '@plexus/tensor';
+import { spmm, tallMatMul } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
@@ -32,7 +32,8 @@ export function project(x: LayerInput, w: tf.Variable): tf.Tensor2D {
   return isSparseRows(x)
     ? // Feature values are data, not parameters: no gradient flows into them.
       spmm(x.matrix, w as tf.Tensor2D, { weights: x.values, weightsRequireGrad: false })
-    : (tf.matMul(x, w as tf.Tensor2D) as tf.Tensor2D);
+    : // Split-K weight gradient on webgpu for tall inputs (see tallMatMul).
+      tallMatMul(x, w as tf.Tensor2D);
 }
 
 /** Inverted dropout on a dense input, or on the stored values of a sparse one. */

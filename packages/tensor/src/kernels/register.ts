@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // core op's gradient on import, which `tf.grads` through our composites needs.
 // (This import is why package.json lists the dist entry points as side effects.)
 import '@tensorflow/tfjs';
+import { reductionGradConfigs } from '../gradients/reduction-grads.js';
 import { hostKernelConfigs } from './host/host-kernels.js';
 import { cpuHostMemory, wasmHostMemory } from './host/host-memory.js';
 import { unsortedSegmentSumConfig } from './host/unsorted-segment-sum.js';
@@ -12,7 +13,8 @@ import { webgpuKernelConfigs } from './webgpu/index.js';
 let registered = false;
 
 /**
- * Register Plexus kernels with tfjs for `cpu`, `wasm` and `webgpu`. Called
+ * Register Plexus kernels with tfjs for `cpu`, `wasm` and `webgpu`, and the
+ * device-side gradients of Sum and Mean (`reduction-grads.ts`). Called
  * lazily by every op (so importing the package has no side effect); calling it
  * again is free. Backends without a registered kernel (e.g. tfjs-node's
  * `tensorflow`) run the op's composite of native tfjs ops instead.
@@ -36,6 +38,8 @@ export function registerPlexusKernels(): void {
     if (tf.getKernel(config.kernelName, config.backendName) === undefined)
       tf.registerKernel(config);
   }
+  // Replaces tfjs' (registered by the import above): see reduction-grads.ts.
+  for (const config of reductionGradConfigs) tf.registerGradient(config);
 }
 
 /** Whether the active backend has the Plexus kernel `name` (after registration). */
