@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend/init-backend.js';
 import { CsrMatrix } from './csr/csr-matrix.js';
 import { setWebGpuKernelLimits } from './kernels/webgpu/limits.js';
+import { webGpuSplitReductionsActive } from './kernels/webgpu/split-reduce.js';
 import { sddmm } from './ops/sddmm.js';
 import { segmentMax, segmentSum } from './ops/segment.js';
 import { spmm } from './ops/spmm.js';
@@ -214,6 +215,43 @@ describe.skipIf(skipReason !== undefined)('webgpu kernels under tiny tiling limi
 describe.skipIf(skipReason !== undefined)('webgpu kernel edge cases', () => {
   beforeAll(ensureWebGpu);
   afterEach(collectGarbage);
+
+  it('Sum and Mean of many values into few outputs (two passes) equal a float64 reference', async () => {
+    expect(webGpuSplitReductionsActive()).toBe(true);
+    const rng = new SeededRandom(21);
+    // [outputs..., reduced...]: full reductions, trailing axes, keepDims, and
+    // sizes with no slab divisor (tfjs' kernel unchanged).
+    const cases: [number[], number | number[] | undefined, boolean][] = [
+      [[300, 1024], undefined, false],
+      [[4, 131072], 1, false],
+      [[2, 3, 256, 512], [2, 3], true],
+      [[65537], undefined, false],
+      [[8, 70000], -1, true],
+    ];
+    for (const [shape, axis, keepDims] of cases) {
+      const values = rng.fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1)));
+      const x = tf.tensor(values, shape);
+      const axes = tf.util.parseAxisParam(axis ?? shape.map((_, i) => i), shape);
+      const reduce = axes.reduce((n, a) => n * shape[a]!, 1);
+      const want = new Float64Array(values.length / reduce);
+      for (let i = 0; i < values.length; i++) want[Math.floor(i / reduce)]! += values[i]!;
+      const sum = tf.sum(x, axis, keepDims);
+      const mean = tf.mean(x, axis, keepDims);
+      const outShape = keepDims
+        ? shape.map((d, i) => (axes.includes(i) ? 1 : d))
+        : shape.filter((_, i) => !axes.includes(i));
+      expect(sum.shape).toEqual(outShape);
+      const tol = 1e-3 * Math.sqrt(reduce);
+      expectArraysClose(await read(sum), Array.from(want), tol, `sum ${shape} axis ${axis}`);
+      expectArraysClose(
+        await read(mean),
+        Array.from(want, (v) => v / reduce),
+        tol / reduce,
+        `mean ${shape} axis ${axis}`,
+      );
+      tf.dispose([x, sum, mean]);
+    }
+  });
 
   it('segment kernels skip out-of-range ids given as a tensor', async () => {
     const data = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [4, 2]);

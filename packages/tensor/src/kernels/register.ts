@@ -9,6 +9,7 @@ import { cpuHostMemory, wasmHostMemory } from './host/host-memory.js';
 import { unsortedSegmentSumConfig } from './host/unsorted-segment-sum.js';
 import { syncWasmMatMul } from './wasm-matmul/install.js';
 import { webgpuKernelConfigs } from './webgpu/index.js';
+import { installWebGpuSplitReductions } from './webgpu/split-reduce.js';
 
 let registered = false;
 
@@ -24,6 +25,8 @@ let registered = false;
  */
 export function registerPlexusKernels(): void {
   syncWasmMatMul();
+  // tfjs-backend-webgpu may be loaded after the first registration, too.
+  installWebGpuSplitReductions();
   if (registered) return;
   registered = true;
   const configs = [
