@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -10,17 +10,9 @@ import {
   type ProcessGroup,
 } from '../src/index.js';
 import { connectHandshake } from '../src/transport/tcp/handshake.js';
+import { freePort } from './fixtures/local-groups.js';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const envOf = (rank: number, worldSize: number, port: number, secret?: string) => ({
   RANK: String(rank),

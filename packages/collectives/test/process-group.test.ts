@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type CollectiveBuffer,
@@ -8,6 +7,7 @@ import {
   resolveAllReduceAlgorithm,
 } from '../src/index.js';
 import { cases, input } from './fixtures/cases.js';
+import { freePort, localGroups } from './fixtures/local-groups.js';
 import { expectClose, expected } from './fixtures/reference.js';
 import { runBattery } from './fixtures/run-battery.js';
 
@@ -16,15 +16,6 @@ afterEach(async () => {
   // Rank 0 hosts the store: close it last.
   for (const g of groups.splice(0).reverse()) await g.destroy();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function initAll(worldSize: number, viaEnv: boolean): Promise<ProcessGroup[]> {
   const port = await freePort();
@@ -125,21 +116,10 @@ describe('initProcessGroup: collectives over TCP match a sequential reference', 
 
 describe('initProcessGroup: topology from the advertised hosts', () => {
   it('ranks on two loopback addresses form two hosts; the all-reduce (HO-Ring) matches the reference', async () => {
-    const port = await freePort();
-    const worldSize = 4;
-    const gs = await Promise.all(
-      Array.from({ length: worldSize }, (_, rank) =>
-        initProcessGroup({
-          rank,
-          worldSize,
-          masterAddr: '127.0.0.1',
-          masterPort: port,
-          timeoutMs: 10_000,
-          // Linux answers on all of 127/8: two "machines" on one.
-          tcp: { host: rank < 2 ? '127.0.0.1' : '127.0.0.2' },
-        }),
-      ),
-    );
+    // Linux answers on all of 127/8: two "machines" on one.
+    const gs = await localGroups(4, (rank) => ({
+      tcp: { host: rank < 2 ? '127.0.0.1' : '127.0.0.2' },
+    }));
     groups.push(...gs);
     for (const g of gs) expect(g.topology.hostOf).toEqual([0, 0, 1, 1]);
     const n = 100_003; // above the tree threshold, so auto picks HO-Ring across hosts

@@ -16,6 +16,7 @@ import {
 import { loadNativeAddon } from '../src/native/addon.js';
 import { connectControl, controlPath } from '../src/transport/shm/control.js';
 import { freePort } from './fixtures/kill-mid-all-reduce.js';
+import { localGroups } from './fixtures/local-groups.js';
 
 const groups: ProcessGroup[] = [];
 const transports: ShmTransport[] = [];
@@ -85,22 +86,11 @@ function inputOf(rank: number, n: number): Float64Array {
 }
 
 async function allReduceWorld(worldSize: number, zeroCopy: boolean): Promise<void> {
-  const port = await freePort();
-  const gs = await Promise.all(
-    Array.from({ length: worldSize }, (_, rank) =>
-      initProcessGroup({
-        rank,
-        worldSize,
-        masterAddr: '127.0.0.1',
-        masterPort: port,
-        timeoutMs: 10_000,
-        transport: 'shm',
-        env: {},
-        secret: 'the run secret',
-        shm: { slotBytes: 8192, zeroCopy },
-      }),
-    ),
-  );
+  const gs = await localGroups(worldSize, {
+    transport: 'shm',
+    secret: 'the run secret',
+    shm: { slotBytes: 8192, zeroCopy },
+  });
   groups.push(...gs);
   for (const g of gs) {
     expect(g.transportKind).toBe('shm');

@@ -11,7 +11,8 @@ import {
   type ShmTransport,
 } from '../src/index.js';
 import { cases, input } from './fixtures/cases.js';
-import { expectSurvivorsRejectAfterKill, freePort } from './fixtures/kill-mid-all-reduce.js';
+import { expectSurvivorsRejectAfterKill } from './fixtures/kill-mid-all-reduce.js';
+import { localGroups } from './fixtures/local-groups.js';
 import { expectClose, expected } from './fixtures/reference.js';
 import { runBattery } from './fixtures/run-battery.js';
 
@@ -36,21 +37,10 @@ async function initAll(
   transport: 'shm' | 'auto',
   slotBytes?: number,
 ): Promise<ProcessGroup[]> {
-  const port = await freePort();
-  const gs = await Promise.all(
-    Array.from({ length: worldSize }, (_, rank) =>
-      initProcessGroup({
-        rank,
-        worldSize,
-        masterAddr: '127.0.0.1',
-        masterPort: port,
-        timeoutMs: 10_000,
-        transport,
-        env: {},
-        ...(slotBytes !== undefined ? { shm: { slotBytes } } : {}),
-      }),
-    ),
-  );
+  const gs = await localGroups(worldSize, {
+    transport,
+    ...(slotBytes !== undefined ? { shm: { slotBytes } } : {}),
+  });
   groups.push(...gs);
   return gs;
 }

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,6 +11,7 @@ import {
   type ShmTransport,
   type StoreV1,
 } from '../src/index.js';
+import { freePort } from './fixtures/local-groups.js';
 
 const opened: { transports: ShmTransport[]; stores: StoreV1[] }[] = [];
 afterEach(async () => {
@@ -20,15 +20,6 @@ afterEach(async () => {
     for (const s of [...stores].reverse()) await s.close();
   }
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function world(
   worldSize: number,

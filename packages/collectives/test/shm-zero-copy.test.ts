@@ -20,6 +20,7 @@ import {
 } from '../src/index.js';
 import { loadNativeAddon } from '../src/native/addon.js';
 import { expectSurvivorsRejectAfterKill, freePort } from './fixtures/kill-mid-all-reduce.js';
+import { localGroups } from './fixtures/local-groups.js';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const children: import('node:child_process').ChildProcess[] = [];
@@ -50,21 +51,7 @@ async function initAll(
   shm: { slotBytes?: number; zeroCopy?: boolean; dir?: string } = {},
   timeoutMs = 10_000,
 ): Promise<ProcessGroup[]> {
-  const port = await freePort();
-  const gs = await Promise.all(
-    Array.from({ length: worldSize }, (_, rank) =>
-      initProcessGroup({
-        rank,
-        worldSize,
-        masterAddr: '127.0.0.1',
-        masterPort: port,
-        timeoutMs,
-        transport: 'shm',
-        env: {},
-        shm,
-      }),
-    ),
-  );
+  const gs = await localGroups(worldSize, { timeoutMs, transport: 'shm', shm });
   groups.push(...gs);
   return gs;
 }

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createRedisStore,
@@ -8,17 +7,9 @@ import {
   PlexusCollectivesError,
   type StoreV1,
 } from '../src/index.js';
+import { freePort } from './fixtures/local-groups.js';
 
 const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The StoreV1 semantics every store must have; `make` returns two clients of one store. */
 function storeSuite(name: string, make: () => Promise<[StoreV1, StoreV1]>, ready: () => boolean) {

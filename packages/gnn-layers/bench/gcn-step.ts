@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CsrGraph, isSparseFeatures } from '@plexus/graph-core';
+import { CsrGraph, type GraphDataset, isSparseFeatures } from '@plexus/graph-core';
 import { SeededRandom } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
 import { aggregationMatrix, createNodeClassifier, type LayerInput } from '../src/index.js';
@@ -16,6 +16,29 @@ export interface Workload {
   labels: Int32Array;
   train: Int32Array;
   numClasses: number;
+}
+
+/** A node-classification dataset (Cora) as a workload. */
+export function datasetWorkload(name: string, ds: GraphDataset): Workload {
+  return {
+    name,
+    graph: ds.graph,
+    features: ds.graph.features!,
+    labels: ds.graph.labels!,
+    train: ds.split.train,
+    numClasses: ds.numClasses,
+  };
+}
+
+/** `m` uniformly random (src, dst) pairs over `n` nodes, from `rng`. */
+export function randomGraph(n: number, m: number, rng: SeededRandom, directed: boolean): CsrGraph {
+  const src = new Int32Array(m);
+  const dst = new Int32Array(m);
+  for (let e = 0; e < m; e++) {
+    src[e] = rng.int(n);
+    dst[e] = rng.int(n);
+  }
+  return CsrGraph.fromEdges(n, src, dst, { directed });
 }
 
 /** Writes `w` as raw little-endian arrays for the PyTorch peer (bench/torch_gcn.py). */
@@ -95,16 +118,26 @@ export async function timeOurs(w: Workload, x: LayerInput): Promise<number> {
     await loss!.data();
     loss!.dispose();
   };
-  for (let i = 0; i < 3; i++) await step();
-  const times: number[] = [];
-  for (let i = 0; i < EPOCHS; i++) {
-    const t0 = performance.now();
-    await step();
-    times.push(performance.now() - t0);
-  }
+  const { medianMs } = await timeRuns(step, EPOCHS, 3);
   tf.dispose([trainIdx, y]);
   optimizer.dispose();
   model.dispose();
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return medianMs;
+}
+
+/** Runs `step` `warmup` times untimed, then `runs` times: the median and every run, in ms. */
+export async function timeRuns(
+  step: () => Promise<void>,
+  runs: number,
+  warmup: number,
+): Promise<{ medianMs: number; runsMs: number[] }> {
+  for (let i = 0; i < warmup; i++) await step();
+  const runsMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await step();
+    runsMs.push(performance.now() - t0);
+  }
+  runsMs.sort((a, b) => a - b);
+  return { medianMs: runsMs[Math.floor(runsMs.length / 2)]!, runsMs };
 }

@@ -30,7 +30,7 @@ Object.defineProperty(globalThis, 'navigator', {
   writable: true,
 });
 
-const { CsrGraph, bundledDatasetDir, loadDatasetFromDir } = await import('@plexus/graph-core');
+const { bundledDatasetDir, loadDatasetFromDir } = await import('@plexus/graph-core');
 const { defaultSplitK, initBackend, matMulTransposeASplitK, SeededRandom } = await import(
   '@plexus/tensor'
 );
@@ -38,7 +38,9 @@ const { aggregationMatrix, createGcnConv, disposeInput, featuresToInput } = awai
   '../src/index.js'
 );
 const { spmm } = await import('@plexus/tensor');
-const { EPOCHS, timeOurs, writeForTorch } = await import('./gcn-step.js');
+const { datasetWorkload, EPOCHS, randomGraph, timeOurs, timeRuns, writeForTorch } = await import(
+  './gcn-step.js'
+);
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -55,15 +57,7 @@ const choice = await initBackend({ backend: 'webgpu', allowSoftwareAdapter: allo
 mkdirSync(outDir, { recursive: true });
 
 // --- Cora: the GCN training step --------------------------------------------
-const ds = loadDatasetFromDir(coraDir);
-const cora = {
-  name: 'cora',
-  graph: ds.graph,
-  features: ds.graph.features!,
-  labels: ds.graph.labels!,
-  train: ds.split.train,
-  numClasses: ds.numClasses,
-};
+const cora = datasetWorkload('cora', loadDatasetFromDir(coraDir));
 writeForTorch(cora, join(outDir, 'torch-cora'));
 const coraX = featuresToInput(cora.features, cora.graph.numNodes);
 const coraMs = await timeOurs(cora, coraX);
@@ -74,13 +68,7 @@ console.error(`cora GCN step: ${round(coraMs)} ms`);
 const n = small ? 10_000 : 1_000_000;
 const m = small ? 100_000 : 10_000_000;
 const rng = new SeededRandom(5);
-const src = new Int32Array(m);
-const dst = new Int32Array(m);
-for (let e = 0; e < m; e++) {
-  src[e] = rng.int(n);
-  dst[e] = rng.int(n);
-}
-const graph = CsrGraph.fromEdges(n, src, dst, { directed: true });
+const graph = randomGraph(n, m, rng, true);
 const layer = createGcnConv(64, 64, { seed: 1 });
 const x = tf.tensor2d(rng.fillNormal(new Float32Array(n * 64)), [n, 64]);
 const ctx = { training: true, nextSeed: () => rng.nextUint32() };
@@ -100,31 +88,23 @@ const layerStep = async (): Promise<void> => {
   await one.data();
   tf.dispose([one, ...grads]);
 };
-const layerTimes: number[] = [];
-for (let i = 0; i < 3; i++) await layerStep();
-for (let i = 0; i < EPOCHS; i++) {
-  const t0 = performance.now();
-  await layerStep();
-  layerTimes.push(performance.now() - t0);
-}
-layerTimes.sort((a, b) => a - b);
-const layerMs = layerTimes[Math.floor(layerTimes.length / 2)]!;
+const { medianMs: layerMs, runsMs: layerTimes } = await timeRuns(layerStep, EPOCHS, 3);
 console.error(`GCN layer 64->64 fwd+bwd, ${n} nodes / ${m} edges: ${round(layerMs)} ms`);
 
 // --- where a layer step's time goes: each piece alone, waiting for the GPU ---
 /** Median ms of `f` over 5 runs (after one), reading back one value of its result. */
 const pieceMs = async (f: () => tf.Tensor): Promise<number> => {
-  const runs: number[] = [];
-  for (let i = 0; i < 6; i++) {
-    const t0 = performance.now();
-    const out = f();
-    const one = tf.slice(tf.reshape(out, [-1]), 0, 1);
-    await one.data();
-    if (i > 0) runs.push(performance.now() - t0);
-    tf.dispose([out, one]);
-  }
-  runs.sort((a, b) => a - b);
-  return round(runs[Math.floor(runs.length / 2)]!);
+  const { medianMs } = await timeRuns(
+    async () => {
+      const out = f();
+      const one = tf.slice(tf.reshape(out, [-1]), 0, 1);
+      await one.data();
+      tf.dispose([out, one]);
+    },
+    5,
+    1,
+  );
+  return round(medianMs);
 };
 const aHat = aggregationMatrix(graph, 'gcn');
 const aHatT = aHat.transpose().matrix;
@@ -147,18 +127,19 @@ layer.dispose();
 // --- the weight gradient xᵀ·dy alone: tfjs' single product against split-K ----
 const dyT = tf.tensor2d(rng.fillNormal(new Float32Array(n * 64)), [n, 64]);
 const splits = Math.max(2, defaultSplitK(n));
+/** Median ms of `f` over 8 runs, with the values of the last. */
 const timeProduct = async (f: () => tf.Tensor): Promise<{ ms: number; values: Float32Array }> => {
   let values: Float32Array<ArrayBufferLike> = new Float32Array(0);
-  const runs: number[] = [];
-  for (let i = 0; i < 8; i++) {
-    const t0 = performance.now();
-    const out = f();
-    values = (await out.data()) as Float32Array;
-    runs.push(performance.now() - t0);
-    out.dispose();
-  }
-  runs.sort((a, b) => a - b);
-  return { ms: runs[Math.floor(runs.length / 2)]!, values };
+  const { medianMs } = await timeRuns(
+    async () => {
+      const out = f();
+      values = (await out.data()) as Float32Array;
+      out.dispose();
+    },
+    8,
+    0,
+  );
+  return { ms: medianMs, values };
 };
 const plain = await timeProduct(() => tf.matMul(x, dyT, true, false));
 const split = await timeProduct(() => matMulTransposeASplitK(x, dyT, splits));

@@ -3,10 +3,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CsrGraph, type GraphDataset, loadDataset } from '@plexus/graph-core';
+import { loadDataset } from '@plexus/graph-core';
 import { initBackend, SeededRandom } from '@plexus/tensor';
 import { disposeInput, featuresToInput } from '../src/index.js';
-import { timeOurs, type Workload, writeForTorch } from './gcn-step.js';
+import {
+  datasetWorkload,
+  randomGraph,
+  timeOurs,
+  type Workload,
+  writeForTorch,
+} from './gcn-step.js';
 
 // GCN training-step time (forward + backward + Adam) per backend, beside the
 // same GCN in PyTorch (CPU, one thread) on the same arrays, in one run.
@@ -14,15 +20,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const tmp = join(here, '.tmp');
 
 function cora(): Workload {
-  const ds: GraphDataset = loadDataset('cora');
-  return {
-    name: 'cora',
-    graph: ds.graph,
-    features: ds.graph.features!,
-    labels: ds.graph.labels!,
-    train: ds.split.train,
-    numClasses: ds.numClasses,
-  };
+  return datasetWorkload('cora', loadDataset('cora'));
 }
 
 /** A random undirected graph with 1M edges (2M stored arcs), 100k nodes, 64 dense features, 8 classes. */
@@ -30,13 +28,7 @@ function synthetic(): Workload {
   const n = 100_000;
   const m = 1_000_000;
   const rng = new SeededRandom(5);
-  const src = new Int32Array(m);
-  const dst = new Int32Array(m);
-  for (let e = 0; e < m; e++) {
-    src[e] = rng.int(n);
-    dst[e] = rng.int(n);
-  }
-  const graph = CsrGraph.fromEdges(n, src, dst, { directed: false });
+  const graph = randomGraph(n, m, rng, false);
   const data = rng.fillNormal(new Float32Array(n * 64));
   const labels = Int32Array.from({ length: n }, () => rng.int(8));
   const train = Int32Array.from({ length: 2000 }, (_, i) => i * 50);

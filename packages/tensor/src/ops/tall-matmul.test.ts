@@ -1,19 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/init-backend.js';
-import { SeededRandom } from '../random.js';
+import { randomNormalTensor, SeededRandom } from '../random.js';
 import { defaultSplitK, matMulTransposeASplitK, tallMatMul } from './tall-matmul.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'cpu' });
 });
 
-function random(rows: number, cols: number, seed: number): tf.Tensor2D {
-  return tf.tensor2d(new SeededRandom(seed).fillNormal(new Float32Array(rows * cols)), [
-    rows,
-    cols,
-  ]);
-}
+const random = (rows: number, cols: number, seed: number) =>
+  randomNormalTensor([rows, cols], new SeededRandom(seed)) as tf.Tensor2D;
 
 /** Plain-JS aᵀ·b in float64, the independent reference. */
 function referenceATB(

@@ -52,20 +52,16 @@ export function matMulTransposeASplitK(
   return tf.tidy(() => {
     const slab = Math.ceil(k / splits);
     const rows = slab * splits;
-    const pa =
+    // Zero rows added to both sides contribute nothing to the product.
+    const padRows = (t: tf.Tensor2D) =>
       rows > k
-        ? tf.pad(a, [
+        ? tf.pad(t, [
             [0, rows - k],
             [0, 0],
           ])
-        : a;
-    const pb =
-      rows > k
-        ? tf.pad(b, [
-            [0, rows - k],
-            [0, 0],
-          ])
-        : b;
+        : t;
+    const pa = padRows(a);
+    const pb = padRows(b);
     const parts = tf.matMul(
       tf.reshape(pa, [splits, slab, m]) as tf.Tensor3D,
       tf.reshape(pb, [splits, slab, n]) as tf.Tensor3D,

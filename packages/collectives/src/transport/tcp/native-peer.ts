@@ -1,7 +1,7 @@
 import { PlexusCollectivesError } from '../../errors.js';
 import type { NativeAddon, NativeTcpConfig } from '../../native/addon.js';
 import { TCP_MODULE } from './connection.js';
-import { type PeerLink, peerOperationError, type TcpPeer } from './peer.js';
+import { deliverMessage, type PeerLink, peerOperationError, type TcpPeer } from './peer.js';
 
 /** Event kinds of native/tcp_engine.h. */
 const EVENT = { sendDone: 1, recvDone: 2, sendClosed: 3, recvClosed: 4, failed: 5 } as const;
@@ -140,7 +140,7 @@ export class NativeTcpPeer implements PeerLink {
     }
     this.nextPostSeq = (this.nextPostSeq + 1) >>> 0;
     if (ready === true) return Promise.resolve(into!);
-    if (ready !== undefined) return this.settle(new Uint8Array(ready), into);
+    if (ready !== undefined) return deliverMessage(this.rank, new Uint8Array(ready), into);
     if (this.recvFailure || this.stopped) {
       return Promise.reject(this.brokenError('recv', this.recvFailure ?? this.closedError()));
     }
@@ -223,7 +223,7 @@ export class NativeTcpPeer implements PeerLink {
       this.posted.delete(msgSeq);
       clearTimeout(p.timer);
       const got = staged === undefined ? p.into! : new Uint8Array(staged);
-      this.settle(got, p.into).then(p.resolve, p.reject);
+      deliverMessage(this.rank, got, p.into).then(p.resolve, p.reject);
     } else if (kind === EVENT.sendClosed) {
       this.failSend(this.lost('send', conn, 'closed by the peer'));
     } else if (kind === EVENT.recvClosed) {
@@ -234,21 +234,6 @@ export class NativeTcpPeer implements PeerLink {
       if (this.stopped) return;
       this.fail(new PlexusCollectivesError(TCP_MODULE, 'broken', reason));
     }
-  }
-
-  private settle(msg: Uint8Array, into: Uint8Array | undefined): Promise<Uint8Array> {
-    if (into === undefined || msg === into) return Promise.resolve(msg);
-    if (into.byteLength !== msg.byteLength) {
-      return Promise.reject(
-        new PlexusCollectivesError(
-          TCP_MODULE,
-          'mismatch',
-          `rank ${this.rank} sent ${msg.byteLength} bytes but ${into.byteLength} were expected`,
-        ),
-      );
-    }
-    into.set(msg);
-    return Promise.resolve(into);
   }
 
   private lost(direction: string, index: number, why: string): PlexusCollectivesError {

@@ -42,6 +42,30 @@ export function peerOperationError(
   );
 }
 
+/**
+ * A whole message from `rank` for a receive: `msg` itself without `into`,
+ * else copied into `into` (unless it is already there), which must have
+ * exactly its size.
+ */
+export function deliverMessage(
+  rank: number,
+  msg: Uint8Array,
+  into: Uint8Array | undefined,
+): Promise<Uint8Array> {
+  if (into === undefined) return Promise.resolve(msg);
+  if (into.byteLength !== msg.byteLength) {
+    return Promise.reject(
+      new PlexusCollectivesError(
+        TCP_MODULE,
+        'mismatch',
+        `rank ${rank} sent ${msg.byteLength} bytes but ${into.byteLength} were expected`,
+      ),
+    );
+  }
+  if (into !== msg) into.set(msg);
+  return Promise.resolve(into);
+}
+
 /** How many messages ahead of the oldest unfinished one a peer may send. */
 const WINDOW = 1 << 16;
 
@@ -274,18 +298,7 @@ export class TcpPeer implements PeerLink {
   }
 
   private settleNow(msg: Incoming, into: Uint8Array | undefined): Promise<Uint8Array> {
-    if (into === undefined) return Promise.resolve(msg.buf);
-    if (into.byteLength !== msg.length) return Promise.reject(this.mismatch(msg.length, into));
-    if (into !== msg.buf) into.set(msg.buf);
-    return Promise.resolve(into);
-  }
-
-  private mismatch(length: number, into: Uint8Array): PlexusCollectivesError {
-    return new PlexusCollectivesError(
-      TCP_MODULE,
-      'mismatch',
-      `rank ${this.rank} sent ${length} bytes but ${into.byteLength} were expected`,
-    );
+    return deliverMessage(this.rank, msg.buf, into);
   }
 
   private target(

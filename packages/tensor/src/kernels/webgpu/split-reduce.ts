@@ -76,7 +76,11 @@ function splitReduce(original: KernelFunc): KernelFunc {
  * Puts the two-pass Sum and Mean in front of tfjs-backend-webgpu's, once
  * that backend is loaded (called by `registerPlexusKernels`; idempotent).
  */
+let installed = false;
+
 export function installWebGpuSplitReductions(): void {
+  // Called before every Plexus op: once done, nothing more to look up.
+  if (installed) return;
   for (const name of ['Sum', 'Mean']) {
     const config = tf.getKernel(name, 'webgpu');
     if (config === undefined || (config.kernelFunc as unknown as Record<symbol, boolean>)[WRAPPED])
@@ -84,6 +88,7 @@ export function installWebGpuSplitReductions(): void {
     tf.unregisterKernel(name, 'webgpu');
     tf.registerKernel({ ...config, kernelFunc: splitReduce(config.kernelFunc) });
   }
+  installed = webGpuSplitReductionsActive();
 }
 
 /** Whether the two-pass Sum and Mean are in front of tfjs-backend-webgpu's. */
