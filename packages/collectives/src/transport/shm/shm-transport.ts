@@ -503,6 +503,9 @@ class Shm implements ShmTransport {
   }
 
   private onFrame(peer: Peer, frame: ControlFrame): void {
+    // After a failure the rest of the stream is not frames (a refused
+    // challenge's nonce, say): nothing more is read from it.
+    if (peer.broken) return;
     switch (frame.type) {
       case FrameType.Hello:
         if (!peer.helloSeen) {
@@ -549,6 +552,23 @@ class Shm implements ShmTransport {
         unlinkQuietly(peer.outPath);
         return;
       case FrameType.Full:
+        // The message length and chunk come from the peer: checked before use.
+        if (
+          !Number.isSafeInteger(frame.value) ||
+          frame.value < 0 ||
+          frame.length > this.slotBytes ||
+          (frame.slot !== 0 && frame.slot !== 1)
+        ) {
+          this.breakPeer(
+            peer,
+            new PlexusCollectivesError(
+              SHM_MODULE,
+              'broken',
+              `rank ${peer.rank} sent a malformed chunk frame (message of ${frame.value} bytes, chunk of ${frame.length} in slot ${frame.slot}; slots hold ${this.slotBytes})`,
+            ),
+          );
+          return;
+        }
         this.takeChunk(peer, frame);
         return;
       case FrameType.Free:
@@ -741,7 +761,20 @@ class Shm implements ShmTransport {
       const op = peer.ready.length === 0 ? peer.recvs[0] : undefined;
       a = { total, offset: 0, target: undefined, op, error: undefined };
       if (op === undefined || op.into === undefined) {
-        a.target = new Uint8Array(total);
+        try {
+          a.target = new Uint8Array(total);
+        } catch (error) {
+          this.breakPeer(
+            peer,
+            new PlexusCollectivesError(
+              SHM_MODULE,
+              'broken',
+              `cannot hold a message of ${total} bytes from rank ${peer.rank}: ${(error as Error).message}`,
+              { cause: error },
+            ),
+          );
+          return;
+        }
       } else if (op.into.byteLength === total) {
         a.target = op.into;
       } else {
