@@ -292,22 +292,28 @@ describe('a member that misbehaves fails only the operations with it', () => {
     await expect(t0.recv(1)).rejects.toThrow(/exceeds the frame limit/);
   });
 
-  it('a peer that disconnects makes pending and later operations with it reject', async () => {
-    const ts = await world(3);
-    const pending = ts[0]!
-      .recv(2, new Uint8Array(8), { timeoutMs: 5_000 })
-      .catch((e: unknown) => e as PlexusCollectivesError);
-    const t = performance.now();
-    await ts[2]!.close();
-    const error = await pending;
-    expect(PlexusCollectivesError.isInstance(error)).toBe(true);
-    expect((error as PlexusCollectivesError).code).toBe('broken');
-    expect(performance.now() - t).toBeLessThan(2_000);
-    await expect(ts[0]!.send(2, new Uint8Array(1))).rejects.toThrow(/rank 2/);
-    // Ranks 0 and 1 still talk.
-    const [, got] = await Promise.all([ts[0]!.send(1, new Uint8Array([7])), ts[1]!.recv(0)]);
-    expect(Array.from(got)).toEqual([7]);
-  });
+  it.each([
+    ['the native engine', true],
+    ["Node's sockets", false],
+  ])(
+    'a peer that disconnects makes pending and later operations with it reject (%s)',
+    async (_, nativeIo) => {
+      const ts = await world(3, () => ({ nativeIo }));
+      const pending = ts[0]!
+        .recv(2, new Uint8Array(8), { timeoutMs: 5_000 })
+        .catch((e: unknown) => e as PlexusCollectivesError);
+      const t = performance.now();
+      await ts[2]!.close();
+      const error = await pending;
+      expect(PlexusCollectivesError.isInstance(error)).toBe(true);
+      expect((error as PlexusCollectivesError).code).toBe('broken');
+      expect(performance.now() - t).toBeLessThan(2_000);
+      await expect(ts[0]!.send(2, new Uint8Array(1))).rejects.toThrow(/rank 2/);
+      // Ranks 0 and 1 still talk.
+      const [, got] = await Promise.all([ts[0]!.send(1, new Uint8Array([7])), ts[1]!.recv(0)]);
+      expect(Array.from(got)).toEqual([7]);
+    },
+  );
 
   it('a receive that times out rejects with a timeout error', async () => {
     const ts = await world(2);

@@ -228,7 +228,10 @@ export class NativeTcpPeer implements PeerLink {
       this.failSend(this.lost('send', conn, 'closed by the peer'));
     } else if (kind === EVENT.recvClosed) {
       if (++this.recvClosed === this.connections) {
-        this.failRecv(this.lost('recv', conn, 'closed by the peer'));
+        // As TcpPeer: a peer that closed every connection it sends on has left.
+        const error = this.lost('recv', conn, 'closed by the peer');
+        this.failRecv(error);
+        this.failSend(error);
       }
     } else if (kind === EVENT.failed) {
       if (this.stopped) return;

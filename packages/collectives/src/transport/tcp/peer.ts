@@ -159,9 +159,9 @@ export class TcpPeer implements PeerLink {
   /**
    * Takes connection `index` of one direction. A connection that ends with
    * an error (or mid-frame) fails the peer; one the peer closed cleanly ends
-   * sending if it was a send connection, and receiving once every receive
-   * connection has closed, so data still in flight on the others (a peer
-   * that sent its last message and left) is delivered first.
+   * sending if it was a send connection, and the peer (both directions) once
+   * every receive connection has closed, so data still in flight on the
+   * others (a peer that sent its last message and left) is delivered first.
    */
   attach(direction: 'send' | 'recv', index: number, conn: FrameConnection): void {
     (direction === 'send' ? this.sendConns : this.recvConns)[index] = conn;
@@ -175,7 +175,13 @@ export class TcpPeer implements PeerLink {
       );
       if (!conn.endedCleanly || !this.ready) this.fail(wrapped);
       else if (direction === 'send') this.failSend(wrapped);
-      else if (++this.recvClosed === this.recvConns.length) this.failRecv(wrapped);
+      else if (++this.recvClosed === this.recvConns.length) {
+        // The transport never half-closes: a peer whose every send connection
+        // ended has left, so later sends fail now rather than vanish into a
+        // socket it no longer reads.
+        this.failRecv(wrapped);
+        this.failSend(wrapped);
+      }
     });
     if (this.ready) for (const w of this.readyWaiters.splice(0)) w();
   }
