@@ -20,8 +20,8 @@ const sizes = quick
   ? [4 * KIB, 1 * MIB, 16 * MIB]
   : [4 * KIB, 64 * KIB, 1 * MIB, 4 * MIB, 16 * MIB, 64 * MIB];
 const worldSizes = [2, 4];
-/** Alternating rounds of ours and Gloo per world size (PLEXUS_BENCH_ROUNDS, default 3). */
-const rounds = Math.max(1, Number(process.env.PLEXUS_BENCH_ROUNDS ?? (quick ? '1' : '3')));
+/** Alternating rounds of ours and Gloo per world size (PLEXUS_BENCH_ROUNDS, default 5). */
+const rounds = Math.max(1, Number(process.env.PLEXUS_BENCH_ROUNDS ?? (quick ? '1' : '5')));
 const connectionsPerPeer = Number(process.env.PLEXUS_BENCH_CONNECTIONS ?? '2');
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -29,8 +29,10 @@ const PYTHON = '/usr/bin/python3';
 interface Row {
   bytes: number;
   iters: number;
-  /** Per-iteration time of the slowest rank. */
+  /** nccl-tests' time: a timed loop of `iters` calls / `iters`, averaged over ranks; one per loop. */
   ms: number[];
+  /** The slowest rank's time of each single iteration (absent from the socket baseline). */
+  slowestMs?: number[];
   /** Whether the TCP transport's native I/O threads carried the data (plexus rows). */
   nativeIo?: boolean;
 }
@@ -119,13 +121,17 @@ function pool(a: Row[], b: Row[]): Row[] {
   return a.map((r) => {
     const other = b.find((x) => x.bytes === r.bytes);
     const ms = other ? [...r.ms, ...other.ms] : r.ms;
-    return { bytes: r.bytes, iters: ms.length, ms };
+    const slowestMs = [...(r.slowestMs ?? []), ...(other?.slowestMs ?? [])];
+    return { bytes: r.bytes, iters: r.iters, ms, slowestMs };
   });
 }
 
+const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
 function metrics(row: Row | undefined, n: number) {
   if (!row) return undefined;
-  const mean = row.ms.reduce((a, b) => a + b, 0) / row.ms.length;
+  const mean = meanOf(row.ms);
+  const slowest = row.slowestMs?.length ? meanOf(row.slowestMs) : undefined;
   const sorted = [...row.ms].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)]!;
   const algbw = row.bytes / (mean / 1000) / 1e9;
@@ -137,9 +143,13 @@ function metrics(row: Row | undefined, n: number) {
     busbwGBs: Number(busbw.toFixed(3)),
     medianTimeUs: Math.round(median * 1000),
     medianBusbwGBs: Number(medianBusbw.toFixed(3)),
-    iters: row.iters,
+    itersPerLoop: row.iters,
+    loops: row.ms.length,
+    /** Mean over iterations of the slowest rank's time of each (stricter than nccl-tests). */
+    slowestRankTimeUs: slowest === undefined ? undefined : Math.round(slowest * 1000),
     meanMs: mean,
     medianMs: median,
+    slowestMs: slowest,
   };
 }
 
@@ -217,6 +227,8 @@ for (const n of worldSizes) {
       // Same bytes and n on both sides, so the busbw ratio is the inverse ratio of times.
       busbwRatio: p && g ? Number((g.meanMs / p.meanMs).toFixed(3)) : undefined,
       medianBusbwRatio: p && g ? Number((g.medianMs / p.medianMs).toFixed(3)) : undefined,
+      slowestRankBusbwRatio:
+        p?.slowestMs && g?.slowestMs ? Number((g.slowestMs / p.slowestMs).toFixed(3)) : undefined,
       busbwRatioWithoutChecksum: q && g ? Number((g.meanMs / q.meanMs).toFixed(3)) : undefined,
       busbwRatioOnNodeSockets: js && g ? Number((g.meanMs / js.meanMs).toFixed(3)) : undefined,
       // Gloo's mean time over ours, round by round (each pair run back to back).
@@ -241,7 +253,7 @@ for (const n of worldSizes) {
         ? `${String(m.timeUs).padStart(9)} us ${m.busbwGBs.toFixed(3).padStart(7)} GB/s`
         : '       n/a';
     console.log(
-      `n=${n} ${String(bytes).padStart(9)} B  plexus ${fmt(p)}  no-crc ${fmt(q)}  node sockets ${fmt(js)}  gloo ${fmt(g)}  busbw ratio ${row.busbwRatio ?? 'n/a'} (rounds ${row.roundRatios?.join(' ') ?? 'n/a'}; no crc ${row.busbwRatioWithoutChecksum ?? 'n/a'}, node sockets ${row.busbwRatioOnNodeSockets ?? 'n/a'})`,
+      `n=${n} ${String(bytes).padStart(9)} B  plexus ${fmt(p)}  no-crc ${fmt(q)}  node sockets ${fmt(js)}  gloo ${fmt(g)}  busbw ratio ${row.busbwRatio ?? 'n/a'} (slowest rank per iteration ${row.slowestRankBusbwRatio ?? 'n/a'}; rounds ${row.roundRatios?.join(' ') ?? 'n/a'}; no crc ${row.busbwRatioWithoutChecksum ?? 'n/a'}, node sockets ${row.busbwRatioOnNodeSockets ?? 'n/a'})`,
     );
   }
 }
@@ -253,7 +265,7 @@ writeFileSync(
     {
       benchmark: 'all-reduce float32 sum, TCP loopback, separate processes',
       definitions:
-        'time: per iteration, slowest rank, mean over iterations (median beside it); algbw = bytes / time; busbw = algbw * 2 (n - 1) / n (nccl-tests); ratio = plexus busbw / gloo busbw (pooled samples of all rounds); roundRatios: the same ratio for each back-to-back round',
+        "time as nccl-tests' all_reduce_perf: after a barrier each rank times a loop of itersPerLoop back-to-back all-reduces and divides by itersPerLoop, averaged over ranks; loops such loops per run, pooled over rounds (mean, median beside it); algbw = bytes / time; busbw = algbw * 2 (n - 1) / n; ratio = plexus busbw / gloo busbw; roundRatios: the same ratio for each back-to-back round; slowestRankTimeUs / slowestRankBusbwRatio: the mean over iterations of the slowest rank's time of each single iteration (stricter; what this benchmark reported before 2026-11-26 16:40 UTC)",
       peer: 'PyTorch Gloo (torch.distributed, Debian /usr/bin/python3), 1 intra-op thread',
       plexus: {
         connectionsPerPeer,
