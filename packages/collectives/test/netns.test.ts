@@ -15,6 +15,7 @@ import {
   NETNS_PREFIX,
   type NetnsHosts,
   netnsUnavailableReason,
+  packetLossUnavailableReason,
 } from '../src/testing/netns.js';
 import { NETNS_CASES, type NetnsArray, netnsDecode, netnsInput } from './fixtures/netns-cases.js';
 
@@ -27,6 +28,12 @@ const hostOf = Array.from({ length: WORLD }, (_, r) => Math.floor(r / RANKS_PER_
 
 const unavailable = await netnsUnavailableReason();
 if (unavailable) console.warn(`network-namespace multi-host tests skipped: ${unavailable}`);
+const lossUnavailable = unavailable ?? (await packetLossUnavailableReason());
+if (lossUnavailable && !unavailable) console.warn(`packet-loss tests skipped: ${lossUnavailable}`);
+/** Every host's link: 1 Gbit/s each way. */
+const LINK = { rateMbit: 1000 } as const;
+/** Random loss of the lossy-link test, in percent of packets each way. */
+const LOSSY_PCT = 5;
 
 function netnsNames(): string[] {
   return execFileSync('ip', ['netns', 'list'])
@@ -132,7 +139,7 @@ describe.skipIf(unavailable !== undefined)(
   () => {
     let net: NetnsHosts;
     beforeAll(async () => {
-      net = await createNetnsHosts({ hosts: HOSTS, link: { rateMbit: 1000 } });
+      net = await createNetnsHosts({ hosts: HOSTS, link: LINK });
     });
     afterAll(async () => {
       if (!net) return;
@@ -140,11 +147,12 @@ describe.skipIf(unavailable !== undefined)(
       expect(netnsNames().filter((n) => n.startsWith(net.id))).toEqual([]);
     });
 
-    it('all-reduce (ring, HO-Ring, auto), all-to-all and broadcast match sequential references', async () => {
+    /** Runs every case on every rank and checks each result against its sequential reference. */
+    async function runCases(port: number): Promise<void> {
       const out = mkdtempSync(join(tmpdir(), 'plexus-netns-'));
       try {
         const before = await Promise.all(net.hosts.map((h) => net.linkBytes(h.index)));
-        const ranks = startRanks(net, 29_500, ['cases', out, JSON.stringify(hostOf)]);
+        const ranks = startRanks(net, port, ['cases', out, JSON.stringify(hostOf)]);
         const codes = await Promise.all(ranks.map((r) => r.exit));
         expect(codes).toEqual([0, 0, 0, 0]);
         const after = await Promise.all(net.hosts.map((h) => net.linkBytes(h.index)));
@@ -179,17 +187,26 @@ describe.skipIf(unavailable !== undefined)(
       } finally {
         rmSync(out, { recursive: true, force: true });
       }
-    }, 60_000);
+    }
 
-    it('a link cut between hosts mid-all-reduce makes every rank fail with a typed error within the timeout', async () => {
+    /**
+     * Starts ranks that all-reduce until a call fails, partitions host 1 with
+     * `cut` once each finished one, and checks that every rank fails with a
+     * typed error within the timeout; `heal` undoes the cut.
+     */
+    async function partitionFailsEveryRank(
+      port: number,
+      cut: () => Promise<void>,
+      heal: () => Promise<void>,
+    ): Promise<void> {
       const timeoutMs = 3_000;
-      const ranks = startRanks(net, 29_501, ['partition', String(timeoutMs)]);
+      const ranks = startRanks(net, port, ['partition', String(timeoutMs)]);
       try {
         await until('every rank to finish one all-reduce', 40_000, () =>
           ranks.every((r) => r.lines.includes('first allReduce done')),
         );
         const cutAt = performance.now();
-        await net.setLink(1, false);
+        await cut();
         // Generous slack over the timeout for a loaded 2-core machine; a hang never reports.
         await until('every rank to report its failure', timeoutMs + 7_000, () =>
           ranks.every((r) => r.lines.some((l) => l.startsWith('RESULT '))),
@@ -208,8 +225,47 @@ describe.skipIf(unavailable !== undefined)(
         expect(await Promise.all(ranks.map((r) => r.exit))).toEqual([0, 0, 0, 0]);
       } finally {
         for (const r of ranks) if (r.child.exitCode === null) r.child.kill('SIGKILL');
-        await net.setLink(1, true);
+        await heal();
       }
+    }
+
+    it('all-reduce (ring, HO-Ring, auto), all-to-all and broadcast match sequential references', async () => {
+      await runCases(29_500);
     }, 60_000);
+
+    it('a link cut between hosts mid-all-reduce makes every rank fail with a typed error within the timeout', async () => {
+      await partitionFailsEveryRank(
+        29_501,
+        () => net.setLink(1, false),
+        () => net.setLink(1, true),
+      );
+    }, 60_000);
+
+    it.skipIf(lossUnavailable !== undefined)(
+      `with ${LOSSY_PCT}% of host 1's packets dropped each way, every result still matches its reference`,
+      async () => {
+        await net.shape(1, { ...LINK, lossPct: LOSSY_PCT });
+        try {
+          await runCases(29_502);
+          // The loss was real: TCP recovered from dropped packets (about 70 in a run here).
+          expect(await net.droppedPackets(1)).toBeGreaterThan(10);
+        } finally {
+          await net.shape(1, LINK);
+        }
+      },
+      90_000,
+    );
+
+    it.skipIf(lossUnavailable !== undefined)(
+      'a link that stays up but drops every packet (no reset, no error) makes every rank fail with a typed error within the timeout',
+      async () => {
+        await partitionFailsEveryRank(
+          29_503,
+          () => net.shape(1, { ...LINK, lossPct: 100 }),
+          () => net.shape(1, LINK),
+        );
+      },
+      60_000,
+    );
   },
 );

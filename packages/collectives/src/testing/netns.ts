@@ -109,11 +109,16 @@ export function netnsUnavailableReason(): Promise<string | undefined> {
 
 /** Shaping of one host's link to the switch (both directions). */
 export interface LinkShape {
-  /** Rate limit in Mbit/s (tc tbf, or netem's rate when a delay or loss is set). */
+  /** Rate limit in Mbit/s (tc tbf, or netem's rate when a delay is set). */
   rateMbit?: number;
   /** One-way added delay in ms (needs the kernel's sch_netem). */
   delayMs?: number;
-  /** Packet loss in percent (needs sch_netem). */
+  /**
+   * Percent (0-100) of the host's packets dropped at random, each way
+   * (nftables in the host's namespace: needs `nft` and nf_tables' numgen,
+   * not sch_netem). 100 is a partition whose link stays up: no reset, no
+   * error, only silence.
+   */
   lossPct?: number;
 }
 
@@ -158,17 +163,19 @@ export interface NetnsHosts {
   shape(host: number, shape: LinkShape): Promise<void>;
   /** Bytes sent and received on host `host`'s eth0 so far. */
   linkBytes(host: number): Promise<LinkBytes>;
+  /** Packets of host `host` dropped by its current `lossPct` so far (0 without one). */
+  droppedPackets(host: number): Promise<number>;
   /** Kills every process started here and deletes the namespaces (idempotent). */
   close(): Promise<void>;
 }
 
 function qdiscArgs(shape: LinkShape): string[] | undefined {
-  const { rateMbit, delayMs, lossPct } = shape;
-  if (delayMs !== undefined || lossPct !== undefined) {
+  const { rateMbit, delayMs } = shape;
+  if (delayMs !== undefined) {
     return [
       'netem',
-      ...(delayMs !== undefined ? ['delay', `${delayMs}ms`] : []),
-      ...(lossPct !== undefined ? ['loss', `${lossPct}%`] : []),
+      'delay',
+      `${delayMs}ms`,
       ...(rateMbit !== undefined ? ['rate', `${rateMbit}mbit`] : []),
       'limit',
       '100000',
@@ -191,6 +198,77 @@ function checkShape(shape: LinkShape): void {
       );
     }
   }
+  if (shape.lossPct !== undefined && shape.lossPct > 100) {
+    throw new PlexusCollectivesError(
+      MODULE,
+      'invalid-argument',
+      `expected link.lossPct to be a percentage in [0, 100], got ${shape.lossPct}`,
+    );
+  }
+}
+
+const LOSS_TABLE = 'plexus_loss';
+/** numgen draws in [0, LOSS_SCALE): a drop probability with 1e-4 % resolution. */
+const LOSS_SCALE = 1_000_000;
+
+/**
+ * The nft commands that drop `lossPct` percent of what `ns`'s eth0 sends and
+ * receives (each `ip netns exec <ns> nft ...`), after removing earlier ones.
+ * Filtering on eth0 leaves the host's loopback alone.
+ */
+function lossCommands(lossPct: number): string[][] {
+  const below = Math.round((lossPct / 100) * LOSS_SCALE);
+  // nft refuses a bound equal to the modulus: 100% is an unconditional drop.
+  const drop =
+    below >= LOSS_SCALE
+      ? ['counter', 'drop']
+      : ['numgen', 'random', 'mod', String(LOSS_SCALE), 'lt', String(below), 'counter', 'drop'];
+  return [
+    ['add', 'table', 'inet', LOSS_TABLE],
+    ['delete', 'table', 'inet', LOSS_TABLE],
+    ['add', 'table', 'inet', LOSS_TABLE],
+    ...(
+      [
+        ['egress', 'output', 'oifname'],
+        ['ingress', 'input', 'iifname'],
+      ] as const
+    ).flatMap(([chain, hook, match]) => [
+      [
+        'add',
+        'chain',
+        'inet',
+        LOSS_TABLE,
+        chain,
+        `{ type filter hook ${hook} priority 0; policy accept; }`,
+      ],
+      ['add', 'rule', 'inet', LOSS_TABLE, chain, match, 'eth0', ...drop],
+    ]),
+  ];
+}
+
+let nftAvailability: Promise<string | undefined> | undefined;
+
+/**
+ * Why `lossPct` cannot be applied here, or `undefined` when it can: needs
+ * nftables' `nft` (Debian package nftables) and a kernel with nf_tables.
+ * Probed once per process in a namespace of its own.
+ */
+export function packetLossUnavailableReason(): Promise<string | undefined> {
+  nftAvailability ??= (async () => {
+    const reason = await netnsUnavailableReason();
+    if (reason !== undefined) return reason;
+    const probe = `${NETNS_PREFIX}-${process.pid}-probe${randomBytes(3).toString('hex')}-n`;
+    try {
+      await run('ip', ['netns', 'add', probe]);
+      for (const cmd of lossCommands(1)) await run('ip', ['netns', 'exec', probe, 'nft', ...cmd]);
+      return undefined;
+    } catch (error) {
+      return `packet loss needs nftables (\`nft\`, Debian package nftables) and nf_tables in the kernel: ${(error as Error).message}`;
+    } finally {
+      await run('ip', ['netns', 'del', probe]).catch(() => undefined);
+    }
+  })();
+  return nftAvailability;
 }
 
 /**
@@ -257,6 +335,22 @@ export async function createNetnsHosts(options: NetnsHostsOptions): Promise<Netn
       if (q) await run('tc', ['-n', ns, 'qdisc', 'replace', 'dev', dev, 'root', ...q]);
       else await run('tc', ['-n', ns, 'qdisc', 'del', 'dev', dev, 'root']).catch(() => undefined);
     }
+    if (s.lossPct !== undefined && s.lossPct > 0) {
+      const reason = await packetLossUnavailableReason();
+      if (reason !== undefined) {
+        throw new PlexusCollectivesError(
+          MODULE,
+          'invalid-argument',
+          `cannot set lossPct: ${reason}`,
+        );
+      }
+      for (const cmd of lossCommands(s.lossPct))
+        await run('ip', ['netns', 'exec', h.ns, 'nft', ...cmd]);
+    } else {
+      await run('ip', ['netns', 'exec', h.ns, 'nft', 'delete', 'table', 'inet', LOSS_TABLE]).catch(
+        () => undefined,
+      );
+    }
   };
   try {
     for (const ns of all) {
@@ -315,6 +409,22 @@ export async function createNetnsHosts(options: NetnsHostsOptions): Promise<Netn
         await run('ip', ['-n', h.ns, '-j', '-s', 'link', 'show', 'eth0']),
       ) as { stats64: { tx: { bytes: number }; rx: { bytes: number } } }[];
       return { tx: info!.stats64.tx.bytes, rx: info!.stats64.rx.bytes };
+    },
+    async droppedPackets(host) {
+      const h = checkHost(host);
+      const listing = await run('ip', [
+        'netns',
+        'exec',
+        h.ns,
+        'nft',
+        'list',
+        'table',
+        'inet',
+        LOSS_TABLE,
+      ]).catch(() => '');
+      let packets = 0;
+      for (const m of listing.matchAll(/counter packets (\d+)/g)) packets += Number(m[1]);
+      return packets;
     },
     close,
   };
