@@ -212,7 +212,7 @@ const LOSS_TABLE = 'plexus_loss';
 const LOSS_SCALE = 1_000_000;
 
 /**
- * The nft commands that drop `lossPct` percent of what `ns`'s eth0 sends and
+ * The nft commands that drop `lossPct` percent of what a host's eth0 sends and
  * receives (each `ip netns exec <ns> nft ...`), after removing earlier ones.
  * Filtering on eth0 leaves the host's loopback alone.
  */
