@@ -6,25 +6,36 @@
 // Ours and Gloo alternate for several rounds (PLEXUS_BENCH_ROUNDS).
 // Writes bench/results/allreduce-tcp.json.
 //   npx tsx bench/allreduce-tcp.ts [--quick]
+// For a run elsewhere (bench/device-allreduce-tcp.sh bundles it for the GPU
+// machine's CPUs): PLEXUS_BENCH_WORKER (the worker script), PLEXUS_BENCH_PYTHON
+// (a python3 with torch), PLEXUS_BENCH_WORLD_SIZES / PLEXUS_BENCH_SIZES (JSON
+// arrays), PLEXUS_BENCH_OUT (the JSON written) and PLEXUS_BENCH_MACHINE (its name there).
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchRanks, resultLines } from './launch-ranks.js';
 
 const quick = process.argv.includes('--quick');
 const KIB = 1024;
 const MIB = 1024 * KIB;
-const sizes = quick
-  ? [4 * KIB, 1 * MIB, 16 * MIB]
-  : [4 * KIB, 64 * KIB, 1 * MIB, 4 * MIB, 16 * MIB, 64 * MIB];
-const worldSizes = [2, 4];
+const jsonEnv = (name: string): number[] | undefined =>
+  process.env[name] ? (JSON.parse(process.env[name]!) as number[]) : undefined;
+const sizes =
+  jsonEnv('PLEXUS_BENCH_SIZES') ??
+  (quick
+    ? [4 * KIB, 1 * MIB, 16 * MIB]
+    : [4 * KIB, 64 * KIB, 1 * MIB, 4 * MIB, 16 * MIB, 64 * MIB]);
+const worldSizes = jsonEnv('PLEXUS_BENCH_WORLD_SIZES') ?? [2, 4];
 /** Alternating rounds of ours and Gloo per world size (PLEXUS_BENCH_ROUNDS, default 5). */
 const rounds = Math.max(1, Number(process.env.PLEXUS_BENCH_ROUNDS ?? (quick ? '1' : '5')));
 const connectionsPerPeer = Number(process.env.PLEXUS_BENCH_CONNECTIONS ?? '2');
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const PYTHON = '/usr/bin/python3';
+const PYTHON = process.env.PLEXUS_BENCH_PYTHON ?? '/usr/bin/python3';
+const WORKER = process.env.PLEXUS_BENCH_WORKER ?? here('./allreduce-tcp-worker.ts');
+const OUT = process.env.PLEXUS_BENCH_OUT ?? here('./results/allreduce-tcp.json');
 
 interface Row {
   bytes: number;
@@ -49,7 +60,7 @@ function freePort(): Promise<number> {
 /** Our ranks; `jsSockets` keeps the data on Node's sockets (PLEXUS_TCP_NATIVE=0). */
 function plexus(n: number, checksum: boolean, jsSockets = false): Promise<Row[]> {
   return launchRanks<Row>(
-    here('./allreduce-tcp-worker.ts'),
+    WORKER,
     n,
     [JSON.stringify(sizes), String(connectionsPerPeer), checksum ? 'checksum' : 'no-checksum'],
     jsSockets ? { ...process.env, PLEXUS_TCP_NATIVE: '0' } : undefined,
@@ -258,9 +269,9 @@ for (const n of worldSizes) {
   }
 }
 
-mkdirSync(here('./results'), { recursive: true });
+mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(
-  here('./results/allreduce-tcp.json'),
+  OUT,
   `${JSON.stringify(
     {
       benchmark: 'all-reduce float32 sum, TCP loopback, separate processes',
@@ -276,6 +287,7 @@ writeFileSync(
       quick,
       rounds,
       node: process.version,
+      machine: process.env.PLEXUS_BENCH_MACHINE ?? 'the 2-core build machine',
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model,
       date: new Date().toISOString(),

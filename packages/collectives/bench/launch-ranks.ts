@@ -33,7 +33,8 @@ export async function launchRanks<T>(
     { nproc, masterAddr: '127.0.0.1', masterPort: undefined, prefix: true, script, scriptArgs },
     {
       stdout: sink,
-      execArgv: ['--import', 'tsx'],
+      // Sources run through tsx; a bundled worker (the GPU machine's copy) runs as is.
+      execArgv: script.endsWith('.ts') ? ['--import', 'tsx'] : [],
       forwardSignals: false,
       ...(env !== undefined ? { env } : {}),
     },
