@@ -6,8 +6,9 @@
 // Ours and Gloo alternate for several rounds (PLEXUS_BENCH_ROUNDS).
 // Writes bench/results/allreduce-tcp.json.
 //   npx tsx bench/allreduce-tcp.ts [--quick]
-// For a run elsewhere (bench/device-allreduce-tcp.sh bundles it for the GPU
-// machine's CPUs): PLEXUS_BENCH_WORKER (the worker script), PLEXUS_BENCH_PYTHON
+// For a run elsewhere (the GPU machine's CPUs: this file and the worker each
+// bundled with esbuild, beside allreduce_gloo.py and raw-socket-exchange.mjs,
+// the addon in <repo>/native/build): PLEXUS_BENCH_WORKER (the worker script), PLEXUS_BENCH_PYTHON
 // (a python3 with torch), PLEXUS_BENCH_WORLD_SIZES / PLEXUS_BENCH_SIZES (JSON
 // arrays), PLEXUS_BENCH_OUT (the JSON written) and PLEXUS_BENCH_MACHINE (its name there).
 import { spawn } from 'node:child_process';
@@ -169,11 +170,9 @@ process.stderr.write('plain Node.js socket exchange baseline ...\n');
 const raw = await rawSocket();
 const socketBaseline = raw.map((r) => ({
   bytes: r.bytes,
-  exchangeTimeUs: Math.round((r.ms.reduce((a, b) => a + b, 0) / r.ms.length) * 1000),
+  exchangeTimeUs: Math.round(meanOf(r.ms) * 1000),
   // The bytes each process sends (and receives) per second during the exchange.
-  perDirectionGBs: Number(
-    (r.bytes / (r.ms.reduce((a, b) => a + b, 0) / r.ms.length / 1000) / 1e9).toFixed(3),
-  ),
+  perDirectionGBs: Number((r.bytes / (meanOf(r.ms) / 1000) / 1e9).toFixed(3)),
 }));
 for (const b of socketBaseline) {
   console.log(

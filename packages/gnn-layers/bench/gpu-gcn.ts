@@ -18,29 +18,26 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { bundledDatasetDir, loadDatasetFromDir } from '@plexus/graph-core';
+import {
+  defaultSplitK,
+  initBackend,
+  matMulTransposeASplitK,
+  SeededRandom,
+  spmm,
+} from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-// Dawn must be `navigator.gpu` before tfjs' webgpu backend module is
-// evaluated (it registers itself only then); the rest is imported after.
-import { create, globals } from 'webgpu';
-
-Object.assign(globalThis, globals);
-Object.defineProperty(globalThis, 'navigator', {
-  value: { gpu: create([]) },
-  configurable: true,
-  writable: true,
-});
-
-const { bundledDatasetDir, loadDatasetFromDir } = await import('@plexus/graph-core');
-const { defaultSplitK, initBackend, matMulTransposeASplitK, SeededRandom } = await import(
-  '@plexus/tensor'
-);
-const { aggregationMatrix, createGcnConv, disposeInput, featuresToInput } = await import(
-  '../src/index.js'
-);
-const { spmm } = await import('@plexus/tensor');
-const { datasetWorkload, EPOCHS, randomGraph, timeOurs, timeRuns, writeForTorch } = await import(
-  './gcn-step.js'
-);
+// initBackend installs Dawn (the `webgpu` package) as `navigator.gpu` itself
+// when there is none, before it loads tfjs' webgpu backend.
+import { aggregationMatrix, createGcnConv, disposeInput, featuresToInput } from '../src/index.js';
+import {
+  datasetWorkload,
+  EPOCHS,
+  randomGraph,
+  timeOurs,
+  timeRuns,
+  writeForTorch,
+} from './gcn-step.js';
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);

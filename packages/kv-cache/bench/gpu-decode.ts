@@ -26,21 +26,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// initBackend installs Dawn (the `webgpu` package) as `navigator.gpu` itself
+// when there is none, before it loads tfjs' webgpu backend.
+import { initBackend, SeededRandom } from '@plexus/tensor';
 import * as tf from '@tensorflow/tfjs-core';
-// Dawn must be `navigator.gpu` before tfjs' webgpu backend module is
-// evaluated (it registers itself only then); the rest is imported after.
-import { create, globals } from 'webgpu';
-
-Object.assign(globalThis, globals);
-Object.defineProperty(globalThis, 'navigator', {
-  value: { gpu: create([]) },
-  configurable: true,
-  writable: true,
-});
-
-const { initBackend, SeededRandom } = await import('@plexus/tensor');
-const { PagedKvStorage, WebGpuKvStorage, pagedAttentionTensor } = await import('../src/index.js');
-const { chunkMask, denseChunkAttention } = await import('./gpu-dense.js');
+import { PagedKvStorage, pagedAttentionTensor, WebGpuKvStorage } from '../src/index.js';
+import { chunkMask, denseChunkAttention } from './gpu-dense.js';
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);

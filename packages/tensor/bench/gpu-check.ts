@@ -16,20 +16,11 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-// Dawn must be `navigator.gpu` before tfjs' webgpu backend module is evaluated
-// (it registers itself only then), so the package is imported dynamically below.
-import { create, globals } from 'webgpu';
-
-Object.assign(globalThis, globals);
-Object.defineProperty(globalThis, 'navigator', {
-  value: { gpu: create([]) },
-  configurable: true,
-  writable: true,
-});
-
-const { initBackend, spmm, SeededRandom } = await import('../src/index.js');
-const { webGpuKernelLimits } = await import('../src/kernels/webgpu/limits.js');
-const { randomCsr } = await import('./random-csr.js');
+// initBackend installs Dawn (the `webgpu` package) as `navigator.gpu` itself
+// when there is none, before it loads tfjs' webgpu backend.
+import { initBackend, SeededRandom, spmm } from '../src/index.js';
+import { webGpuKernelLimits } from '../src/kernels/webgpu/limits.js';
+import { randomCsr } from './random-csr.js';
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);

@@ -306,6 +306,8 @@ export async function createNetnsHosts(options: NetnsHostsOptions): Promise<Netn
   watchdog.unref();
   const children = new Set<ChildProcess>();
   let closed = false;
+  /** Hosts whose links drop packets (an nft table to remove when the loss goes). */
+  const lossy = new Set<number>();
   const close = async () => {
     if (closed) return;
     closed = true;
@@ -346,10 +348,9 @@ export async function createNetnsHosts(options: NetnsHostsOptions): Promise<Netn
       }
       for (const cmd of lossCommands(s.lossPct))
         await run('ip', ['netns', 'exec', h.ns, 'nft', ...cmd]);
-    } else {
-      await run('ip', ['netns', 'exec', h.ns, 'nft', 'delete', 'table', 'inet', LOSS_TABLE]).catch(
-        () => undefined,
-      );
+      lossy.add(host);
+    } else if (lossy.delete(host)) {
+      await run('ip', ['netns', 'exec', h.ns, 'nft', 'delete', 'table', 'inet', LOSS_TABLE]);
     }
   };
   try {
