@@ -12,7 +12,15 @@ const LOOPS = 3;
 const sizes = JSON.parse(process.argv[2] ?? '[]') as number[];
 const connectionsPerPeer = Number(process.argv[3] ?? '2');
 const checksum = process.argv[4] !== 'no-checksum';
-const g = await initProcessGroup({ timeoutMs: 120_000, tcp: { connectionsPerPeer, checksum } });
+// Ring chunk size (bytes) where PLEXUS_BENCH_CHUNK_BYTES sets one, else the library's default.
+const chunkBytes = process.env.PLEXUS_BENCH_CHUNK_BYTES
+  ? Number(process.env.PLEXUS_BENCH_CHUNK_BYTES)
+  : undefined;
+const g = await initProcessGroup({
+  timeoutMs: 120_000,
+  tcp: { connectionsPerPeer, checksum },
+  ...(chunkBytes === undefined ? {} : { collectives: { chunkBytes } }),
+});
 
 for (const bytes of sizes) {
   const buf = new Float32Array(bytes / 4).fill(1);

@@ -10,7 +10,8 @@
 // bundled with esbuild, beside allreduce_gloo.py and raw-socket-exchange.mjs,
 // the addon in <repo>/native/build): PLEXUS_BENCH_WORKER (the worker script), PLEXUS_BENCH_PYTHON
 // (a python3 with torch), PLEXUS_BENCH_WORLD_SIZES / PLEXUS_BENCH_SIZES (JSON
-// arrays), PLEXUS_BENCH_OUT (the JSON written) and PLEXUS_BENCH_MACHINE (its name there).
+// arrays), PLEXUS_BENCH_OUT (the JSON written) and PLEXUS_BENCH_MACHINE (its name there);
+// PLEXUS_BENCH_CHUNK_BYTES sets the ring's chunk size (collectives.chunkBytes) anywhere.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -47,6 +48,8 @@ interface Row {
   slowestMs?: number[];
   /** Whether the TCP transport's native I/O threads carried the data (plexus rows). */
   nativeIo?: boolean;
+  /** The peer's PyTorch version (Gloo rows). */
+  torch?: string;
 }
 
 function freePort(): Promise<number> {
@@ -134,7 +137,9 @@ function pool(a: Row[], b: Row[]): Row[] {
     const other = b.find((x) => x.bytes === r.bytes);
     const ms = other ? [...r.ms, ...other.ms] : r.ms;
     const slowestMs = [...(r.slowestMs ?? []), ...(other?.slowestMs ?? [])];
-    return { bytes: r.bytes, iters: r.iters, ms, slowestMs };
+    // Native I/O only if every pooled run had it (dropping this reported false for all pooled rows).
+    const nativeIo = r.nativeIo === true && (other === undefined || other.nativeIo === true);
+    return { bytes: r.bytes, iters: r.iters, ms, slowestMs, nativeIo };
   });
 }
 
@@ -180,6 +185,7 @@ for (const b of socketBaseline) {
   );
 }
 const results = [];
+let torchVersion: string | undefined;
 let oursNoCrc: Row[] = [];
 let oursJs: Row[] = [];
 for (const n of worldSizes) {
@@ -206,6 +212,7 @@ for (const n of worldSizes) {
   const ours = oursRounds.reduce(pool);
   const glooFailure = glooRounds.find((g): g is string => typeof g === 'string');
   const theirs = glooFailure ?? (glooRounds as Row[][]).reduce(pool);
+  torchVersion ??= (glooRounds.find((g) => typeof g !== 'string') as Row[] | undefined)?.[0]?.torch;
   for (const bytes of sizes) {
     const p = metrics(
       ours.find((r) => r.bytes === bytes),
@@ -276,12 +283,15 @@ writeFileSync(
       benchmark: 'all-reduce float32 sum, TCP loopback, separate processes',
       definitions:
         "time as nccl-tests' all_reduce_perf: after a barrier each rank times a loop of itersPerLoop back-to-back all-reduces and divides by itersPerLoop, averaged over ranks; loops such loops per run, pooled over rounds (mean, median beside it); algbw = bytes / time; busbw = algbw * 2 (n - 1) / n; ratio = plexus busbw / gloo busbw; roundRatios: the same ratio for each back-to-back round; slowestRankTimeUs / slowestRankBusbwRatio: the mean over iterations of the slowest rank's time of each single iteration (stricter; what this benchmark reported before 2026-11-26 16:40 UTC)",
-      peer: 'PyTorch Gloo (torch.distributed, Debian /usr/bin/python3), 1 intra-op thread',
+      peer: `PyTorch ${torchVersion ?? '(version not reported)'} Gloo (torch.distributed, ${PYTHON}), 1 intra-op thread`,
       plexus: {
         connectionsPerPeer,
         algorithm: 'auto',
         checksum: 'CRC32 on every data frame (plexusWithoutChecksum: checksum: false)',
         io: 'native I/O threads of the addon (nativeIo per row); plexusOnNodeSockets: PLEXUS_TCP_NATIVE=0, the JavaScript socket path',
+        ringChunkBytes: process.env.PLEXUS_BENCH_CHUNK_BYTES
+          ? Number(process.env.PLEXUS_BENCH_CHUNK_BYTES)
+          : 'the default (RING_CHUNK_BYTES, 4 MiB)',
       },
       quick,
       rounds,

@@ -37,7 +37,13 @@ for nbytes in sizes:
         print(
             "RESULT "
             + json.dumps(
-                {"bytes": nbytes, "iters": iters, "ms": loop_ms.tolist(), "slowestMs": per_iter.tolist()}
+                {
+                    "bytes": nbytes,
+                    "iters": iters,
+                    "ms": loop_ms.tolist(),
+                    "slowestMs": per_iter.tolist(),
+                    "torch": torch.__version__,
+                }
             ),
             flush=True,
         )
