@@ -26,6 +26,7 @@ import {
   SeededRandom,
   spmm,
 } from '@plexus/tensor';
+import { adapterReport } from '@plexus/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 // initBackend installs Dawn (the `webgpu` package) as `navigator.gpu` itself
 // when there is none, before it loads tfjs' webgpu backend.
@@ -150,21 +151,13 @@ console.error(
 );
 tf.dispose([x, dyT]);
 
-const slug =
-  choice.device
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '')
-    .slice(0, 48)
-    .replace(/-$/, '') || 'unknown';
+const report = adapterReport(choice);
 const result = {
   benchmark: '@plexus/gnn-layers gpu-gcn (webgpu), median of 20 after 3 warm-up steps',
   date: new Date().toISOString(),
-  adapter: choice.device,
-  isGpu: choice.isGpu,
-  label: choice.isGpu
-    ? 'GPU timings'
-    : 'software adapter (lavapipe: WebGPU on the CPU) - proves the run end to end; these are NOT GPU numbers',
+  adapter: report.adapter,
+  isGpu: report.isGpu,
+  label: report.label,
   node: process.version,
   pygOnH100: {
     source: 'shared/gpu/README.md (PyG on an H100, measured for the project)',
@@ -188,6 +181,6 @@ const result = {
     maxRelativeDifference: maxRelDiff,
   },
 };
-const path = join(outDir, `gpu-gcn-${slug}.json`);
+const path = join(outDir, `gpu-gcn-${report.slug}.json`);
 writeFileSync(path, `${JSON.stringify(result, null, 2)}\n`);
 console.log(`wrote ${path}`);

@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 // initBackend installs Dawn (the `webgpu` package) as `navigator.gpu` itself
 // when there is none, before it loads tfjs' webgpu backend.
 import { initBackend, SeededRandom } from '@plexus/tensor';
+import { adapterReport } from '@plexus/tensor/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { PagedKvStorage, pagedAttentionTensor, WebGpuKvStorage } from '../src/index.js';
 import { chunkMask, denseChunkAttention } from './gpu-dense.js';
@@ -190,22 +191,13 @@ for (const c of configs) {
     rows.push({ kind: c.chunk === 1 ? 'decode' : 'prefill', ...c, skipped });
   }
 }
-const adapter = choice.device;
-const slug =
-  adapter
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '')
-    .slice(0, 48)
-    .replace(/-$/, '') || 'unknown';
+const report = adapterReport(choice);
 const result = {
   benchmark: '@plexus/kv-cache gpu-decode',
   date: new Date().toISOString(),
-  adapter,
-  isGpu: choice.isGpu,
-  label: choice.isGpu
-    ? 'GPU timings'
-    : 'software adapter (lavapipe: WebGPU on the CPU) - proves the run end to end; these are NOT GPU numbers',
+  adapter: report.adapter,
+  isGpu: report.isGpu,
+  label: report.label,
   small,
   reps,
   node: process.version,
@@ -213,7 +205,7 @@ const result = {
   rows,
 };
 mkdirSync(outDir, { recursive: true });
-const path = join(outDir, `gpu-decode-${slug}.json`);
+const path = join(outDir, `gpu-decode-${report.slug}.json`);
 writeFileSync(path, `${JSON.stringify(result, null, 2)}\n`);
 console.log(`wrote ${path}`);
 tf.dispose(anchor);

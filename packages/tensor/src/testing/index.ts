@@ -1,3 +1,5 @@
+export type { AdapterReport } from './adapter-report.js';
+export { adapterReport } from './adapter-report.js';
 export type { ConformanceCase, ConformanceOptions } from './conformance.js';
 export { kernelConformanceCases } from './conformance.js';
 export { expectArraysClose } from './expect-close.js';

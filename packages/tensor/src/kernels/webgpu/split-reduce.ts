@@ -72,12 +72,12 @@ function splitReduce(original: KernelFunc): KernelFunc {
   return wrapped;
 }
 
+let installed = false;
+
 /**
  * Puts the two-pass Sum and Mean in front of tfjs-backend-webgpu's, once
  * that backend is loaded (called by `registerPlexusKernels`; idempotent).
  */
-let installed = false;
-
 export function installWebGpuSplitReductions(): void {
   // Called before every Plexus op: once done, nothing more to look up.
   if (installed) return;
