@@ -21,6 +21,7 @@
 
 #include "crc32.h"
 #include "tcp_engine.h"
+#include "ring_op.h"
 
 #include <atomic>
 #include <cerrno>
@@ -627,6 +628,97 @@ napi_value TcpPostRecv(napi_env env, napi_callback_info info) {
   return buffer;
 }
 
+// plexus_tcp::ReduceFn over the kernels above: out = a (op) b.
+bool ringReduce(int dtype, int op, int divisor, void* out, const void* a, const void* b,
+                size_t bytes) {
+  const std::vector<void*> src{const_cast<void*>(a), const_cast<void*>(b)};
+  switch (dtype) {
+    case kF32: return reduceTyped<float>(op, divisor, out, nullptr, src, bytes / 4);
+    case kF64: return reduceTyped<double>(op, divisor, out, nullptr, src, bytes / 8);
+    case kI32: return reduceTyped<int32_t>(op, divisor, out, nullptr, src, bytes / 4);
+    case kI64: return reduceTyped<int64_t>(op, divisor, out, nullptr, src, bytes / 8);
+    case kU8: return reduceTyped<uint8_t>(op, divisor, out, nullptr, src, bytes);
+  }
+  return false;
+}
+
+bool float64Array(napi_env env, napi_value v, const double** data, size_t* length) {
+  bool is = false;
+  napi_typedarray_type type;
+  void* raw = nullptr;
+  napi_value ab;
+  size_t offset = 0;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
+      napi_get_typedarray_info(env, v, &type, length, &raw, &ab, &offset) != napi_ok ||
+      type != napi_float64_array) {
+    return false;
+  }
+  *data = static_cast<const double*>(raw);
+  return true;
+}
+
+// tcpRingAllReduce(left, right, id, recvBase, sendBase, dtype, buf, recvPlan,
+// sendPlan): starts a ring all-reduce on the engine's threads (ring_op.h);
+// kRingDone with `id` arrives on left's or right's events.
+napi_value TcpRingAllReduce(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  const char* usage =
+      "tcpRingAllReduce(left, right, id, recvBase, sendBase, dtype, buf, recvPlan, sendPlan): "
+      "bad arguments";
+  if (argc != 9) return fail(env, usage);
+  plexus_tcp::Peer* left = peerOf(env, argv[0]);
+  plexus_tcp::Peer* right = peerOf(env, argv[1]);
+  uint32_t id = 0, recvBase = 0, sendBase = 0;
+  int32_t dtype = 0;
+  void* buf = nullptr;
+  size_t bufBytes = 0, recvLen = 0, sendLen = 0;
+  const double *recvPlan = nullptr, *sendPlan = nullptr;
+  if (left == nullptr || right == nullptr || napi_get_value_uint32(env, argv[2], &id) != napi_ok ||
+      napi_get_value_uint32(env, argv[3], &recvBase) != napi_ok ||
+      napi_get_value_uint32(env, argv[4], &sendBase) != napi_ok ||
+      napi_get_value_int32(env, argv[5], &dtype) != napi_ok || dtype < kF32 || dtype > kU8 ||
+      !viewData(env, argv[6], &buf, &bufBytes) || !float64Array(env, argv[7], &recvPlan, &recvLen) ||
+      !float64Array(env, argv[8], &sendPlan, &sendLen) || recvLen % 6 != 0 || sendLen % 3 != 0) {
+    return fail(env, usage);
+  }
+  static const uint32_t elemSizes[] = {4, 8, 4, 8, 1};
+  // The plan comes from our own JavaScript, but a wrong offset here would
+  // write outside the array: every range is checked once.
+  const auto inside = [&](double off, double len) {
+    return off >= 0 && len >= 0 && off + len <= static_cast<double>(bufBytes);
+  };
+  const size_t nr = recvLen / 6, ns = sendLen / 3;
+  std::vector<plexus_tcp::RingRecv> recvs(nr);
+  for (size_t i = 0; i < nr; i++) {
+    const double* row = recvPlan + 6 * i;
+    plexus_tcp::RingRecv& r = recvs[i];
+    r.reduce = row[0] != 0;
+    r.offset = static_cast<uint64_t>(row[1]);
+    r.length = static_cast<uint64_t>(row[2]);
+    r.op = static_cast<int32_t>(row[3]);
+    r.divisor = static_cast<int32_t>(row[4]);
+    r.unlockSend = static_cast<int64_t>(row[5]);
+    if (!inside(row[1], row[2]) || r.op < kSum || r.op > kAvg || r.divisor < 0 ||
+        r.unlockSend >= static_cast<int64_t>(ns)) {
+      return fail(env, "tcpRingAllReduce: receive " + std::to_string(i) + " of the plan is out of range");
+    }
+  }
+  std::vector<plexus_tcp::RingSend> sends(ns);
+  for (size_t j = 0; j < ns; j++) {
+    const double* row = sendPlan + 3 * j;
+    sends[j] = {static_cast<uint64_t>(row[0]), static_cast<uint64_t>(row[1]), row[2] != 0};
+    if (!inside(row[0], row[1]))
+      return fail(env, "tcpRingAllReduce: send " + std::to_string(j) + " of the plan is out of range");
+  }
+  auto op = std::make_shared<plexus_tcp::RingOp>(left, right, id, recvBase, sendBase, dtype,
+                                                 elemSizes[dtype], static_cast<uint8_t*>(buf),
+                                                 std::move(recvs), std::move(sends), ringReduce);
+  op->start();
+  return nullptr;
+}
+
 napi_value TcpClose(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -654,6 +746,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"tcpSend", nullptr, TcpSend, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"tcpPostRecv", nullptr, TcpPostRecv, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"tcpClose", nullptr, TcpClose, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"tcpRingAllReduce", nullptr, TcpRingAllReduce, nullptr, nullptr, nullptr, napi_enumerable,
+       nullptr},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -30,6 +30,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -58,7 +59,27 @@ enum EventKind : int32_t {
   kSendClosed = 3,
   kRecvClosed = 4,
   kFailed = 5,
+  // A native ring all-reduce (ring_op.h) finished; msgSeq carries its id.
+  kRingDone = 6,
 };
+
+// Told of a message's end in the engine's own thread instead of JavaScript
+// (the native ring all-reduce drives the next step from there). Must not
+// block; may call send() and postRecvHooked() of any running peer.
+struct MessageHook {
+  virtual ~MessageHook() = default;
+  virtual void onRecvDone(uint32_t tag) = 0;
+  virtual void onSendDone(uint32_t tag) = 0;
+  // A streamed receive's bytes [offset, offset + length) of the message, as
+  // they come off the socket (CRC not yet checked: a bad frame fails the
+  // peer, and with it the operation). Whole elements of `elemSize` where
+  // the sender's frames allow it.
+  virtual void onData(uint32_t tag, uint64_t offset, const uint8_t* data, uint64_t length) = 0;
+};
+
+// Bytes a streamed receive reads per recv(): small enough to stay in L2
+// between the kernel's copy and the hook's use of them.
+constexpr size_t kStreamBytes = 128u << 10;
 
 struct Event {
   int32_t kind;
@@ -137,19 +158,40 @@ struct RecvConn {
   uint32_t wantCrc = 0;
   uint32_t crc = 0;
   bool checking = false;
-};
-
-struct Incoming {
-  uint64_t length;
-  uint8_t* buf;
-  bool staged;
-  uint64_t received;
-  uint64_t capacity = 0;  // of a staged buffer
+  // A streamed message (Posted::stream): payload goes through `bounce` to the hook.
+  std::shared_ptr<MessageHook> stream;
+  uint32_t streamTag = 0;
+  uint32_t elemSize = 1;
+  uint64_t handOffset = 0;  // message offset of bounce[0]
+  size_t carry = 0;         // bytes of a partial element kept at bounce[0]
+  std::vector<uint8_t> bounce;
 };
 
 struct Posted {
   uint8_t* into;  // nullptr: no destination given
   uint64_t length;
+  std::shared_ptr<MessageHook> hook = nullptr;  // told instead of JavaScript
+  uint32_t tag = 0;
+  // Handed to hook->onData piece by piece instead of landing in `into`.
+  bool stream = false;
+  uint32_t elemSize = 1;
+};
+
+struct Incoming {
+  uint64_t length;
+  uint8_t* buf;  // nullptr while streamed
+  bool staged;
+  uint64_t received;
+  uint64_t capacity = 0;  // of a staged buffer
+  const Posted* streamTo = nullptr;  // the posted receive it streams to
+};
+
+
+// What is left to write of one message, and who hears when it is out.
+struct Outgoing {
+  int piecesLeft;
+  std::shared_ptr<MessageHook> hook;
+  uint32_t tag;
 };
 
 class Peer {
@@ -208,8 +250,10 @@ class Peer {
   // Stops both threads and closes the descriptors. Once this returns, no
   // thread touches any array JavaScript handed in.
   void stop(bool graceful) {
-    if (stopped_) return;
-    stopped_ = true;
+    if (stopped_.exchange(true)) return;
+    // A ring all-reduce may be queueing a message from another peer's
+    // thread: let it finish before the descriptors go.
+    while (inSend_.load() != 0) std::this_thread::yield();
     uint64_t one = 1;
     if (graceful && sender_.joinable()) {
       // What was queued still goes out whole (as Node's socket.end() does),
@@ -252,8 +296,14 @@ class Peer {
   // just written the bytes (a reduced chunk): the payload checksums are
   // taken here, from its cache, rather than later by the sender thread from
   // memory; the sender joins them to each header with crc32 combine.
-  void send(uint32_t msgSeq, const uint8_t* base, uint64_t length) {
-    if (stopped_) return;
+  void send(uint32_t msgSeq, const uint8_t* base, uint64_t length,
+            std::shared_ptr<MessageHook> hook = nullptr, uint32_t tag = 0) {
+    inSend_.fetch_add(1);
+    struct Leave {
+      std::atomic<int>& n;
+      ~Leave() { n.fetch_sub(1); }
+    } leave{inSend_};
+    if (stopped_.load()) return;
     const size_t k = send_.size();
     std::vector<std::pair<size_t, Piece>> pieces;
     auto add = [&](size_t conn, uint64_t start, uint64_t end) {
@@ -280,7 +330,7 @@ class Peer {
     }
     {
       std::lock_guard<std::mutex> lock(sendMu_);
-      piecesLeft_[msgSeq] = static_cast<int>(pieces.size());
+      outgoing_[msgSeq] = Outgoing{static_cast<int>(pieces.size()), std::move(hook), tag};
       for (auto& [conn, piece] : pieces) send_[conn].queue.push_back(std::move(piece));
     }
     // A small message is written at once from this thread where the socket
@@ -332,6 +382,49 @@ class Peer {
     recycle(got.buf, got.capacity);
     return Posting::copied;
   }
+
+  enum class HookedPosting { posted, copied, mismatch };
+
+  // Posts the receive of message `msgSeq` into `into` (exactly `length`
+  // bytes) for `hook`, which hears of it in the thread that completes it.
+  // `copied`: it had already arrived and is in `into` now (the hook is not
+  // called); `mismatch`: it had arrived with another length (dropped).
+  // With `elemSize` > 0 the receive is streamed: no `into`, its bytes go to
+  // hook->onData as they arrive (an already arrived message right here).
+  HookedPosting postRecvHooked(uint32_t msgSeq, uint8_t* into, uint64_t length,
+                               std::shared_ptr<MessageHook> hook, uint32_t tag,
+                               uint32_t elemSize = 0) {
+    Incoming got;
+    {
+      std::lock_guard<std::mutex> lock(recvMu_);
+      auto it = complete_.find(msgSeq);
+      if (it == complete_.end()) {
+        Posted& p = posted_[msgSeq];
+        p = Posted{into, length, std::move(hook), tag, elemSize > 0, elemSize > 0 ? elemSize : 1};
+        return HookedPosting::posted;
+      }
+      got = it->second;
+      complete_.erase(it);
+    }
+    if (got.length == length) {
+      if (elemSize > 0) hook->onData(tag, 0, got.buf, length);
+      else memcpy(into, got.buf, length);
+    }
+    recycle(got.buf, got.capacity);
+    return got.length == length ? HookedPosting::copied : HookedPosting::mismatch;
+  }
+
+  // Tells JavaScript `kind` about `id` (kRingDone); only from a thread of a
+  // running peer or the JavaScript thread.
+  void notify(int32_t kind, uint32_t id) {
+    Event e;
+    e.kind = kind;
+    e.msgSeq = id;
+    emit(std::move(e));
+  }
+
+  // Fails the peer with `reason` (JavaScript stops it).
+  void fault(const std::string& reason) { failWith(reason); }
 
   // Called on the JavaScript thread by the threadsafe function.
   void drain(std::deque<Event>* out) {
@@ -443,16 +536,22 @@ class Peer {
       if (piece->off < piece->end) continue;
       const uint32_t msgSeq = piece->msgSeq;
       bool messageDone = false;
+      std::shared_ptr<MessageHook> hook;
+      uint32_t tag = 0;
       {
         std::lock_guard<std::mutex> lock(sendMu_);
         c.queue.pop_front();
-        auto it = piecesLeft_.find(msgSeq);
-        if (it != piecesLeft_.end() && --it->second == 0) {
-          piecesLeft_.erase(it);
+        auto it = outgoing_.find(msgSeq);
+        if (it != outgoing_.end() && --it->second.piecesLeft == 0) {
+          hook = std::move(it->second.hook);
+          tag = it->second.tag;
+          outgoing_.erase(it);
           messageDone = true;
         }
       }
-      if (messageDone) {
+      if (messageDone && hook) {
+        hook->onSendDone(tag);
+      } else if (messageDone) {
         Event e;
         e.kind = kSendDone;
         e.msgSeq = msgSeq;
@@ -578,7 +677,10 @@ class Peer {
     if (it == incoming_.end()) {
       Incoming inc{msgLength, nullptr, true, 0};
       auto p = posted_.find(msgSeq);
-      if (p != posted_.end() && p->second.into != nullptr && p->second.length == msgLength) {
+      if (p != posted_.end() && p->second.stream && p->second.length == msgLength) {
+        inc.staged = false;
+        inc.streamTo = &p->second;
+      } else if (p != posted_.end() && p->second.into != nullptr && p->second.length == msgLength) {
         inc.buf = p->second.into;
         inc.staged = false;
       } else {
@@ -596,7 +698,20 @@ class Peer {
       return "frame [" + std::to_string(offset) + ", " + std::to_string(offset + payloadLength) +
              ") overruns message " + std::to_string(msgSeq) + " of " + std::to_string(msgLength) + " bytes";
     }
-    c.target = it->second.buf + offset;
+    if (it->second.streamTo != nullptr) {
+      // The posted entry stays until the message completes (finishFrame).
+      const Posted& to = *it->second.streamTo;
+      c.stream = to.hook;
+      c.streamTag = to.tag;
+      c.elemSize = to.elemSize;
+      c.handOffset = offset;
+      c.carry = 0;
+      if (c.bounce.empty()) c.bounce.resize(kStreamBytes);
+      c.target = nullptr;
+    } else {
+      c.stream = nullptr;
+      c.target = it->second.buf + offset;
+    }
     c.payloadLength = payloadLength;
     c.payloadFill = 0;
     c.msgSeq = msgSeq;
@@ -626,7 +741,7 @@ class Peer {
       if (p == posted_.end()) {
         complete_[c.msgSeq] = whole;
       } else {
-        dest = p->second;
+        dest = std::move(p->second);
         posted_.erase(p);
         e.kind = kRecvDone;
         e.msgSeq = c.msgSeq;
@@ -634,6 +749,21 @@ class Peer {
         e.length = whole.length;
         deliver = true;
       }
+    }
+    if (deliver && dest.hook) {
+      if (whole.length != dest.length) {
+        if (whole.staged) recycle(whole.buf, whole.capacity);
+        return "message " + std::to_string(c.msgSeq) + " has " + std::to_string(whole.length) +
+               " bytes, the ring all-reduce expected " + std::to_string(dest.length);
+      }
+      if (whole.staged) {
+        // Arrived (in part) before it was posted: from the staging buffer now.
+        if (dest.stream) dest.hook->onData(dest.tag, 0, whole.buf, whole.length);
+        else memcpy(dest.into, whole.buf, whole.length);
+        recycle(whole.buf, whole.capacity);
+      }
+      dest.hook->onRecvDone(dest.tag);
+      return "";
     }
     // Posted after its first frames arrived: copy here (the array stays
     // referenced until the event) rather than hand JavaScript a new buffer.
@@ -686,6 +816,9 @@ class Peer {
       ssize_t got;
       if (!c.inPayload) {
         got = recv(c.fd, c.header + c.headerFill, kHeader - c.headerFill, 0);
+      } else if (c.stream) {
+        const size_t want = std::min<uint64_t>(kStreamBytes - c.carry, c.payloadLength - c.payloadFill);
+        got = recv(c.fd, c.bounce.data() + c.carry, want, 0);
       } else {
         got = recv(c.fd, c.target + c.payloadFill, c.payloadLength - c.payloadFill, 0);
       }
@@ -718,6 +851,24 @@ class Peer {
         if (refused.empty()) {
           if (c.payloadLength == 0) refused = finishFrame(c);
           else c.inPayload = true;
+        }
+      } else if (c.stream) {
+        uint8_t* fresh = c.bounce.data() + c.carry;
+        if (c.checking) c.crc = plexus_crc32::update(c.crc, fresh, got);
+        c.payloadFill += static_cast<uint64_t>(got);
+        const size_t have = c.carry + static_cast<size_t>(got);
+        const bool last = c.payloadFill == c.payloadLength;
+        // Whole elements now; a split element waits for the rest of its bytes
+        // (unless the frame ends there: then the hook pieces it together).
+        const size_t hand =
+            last || c.handOffset % c.elemSize != 0 ? have : have - have % c.elemSize;
+        if (hand > 0) c.stream->onData(c.streamTag, c.handOffset, c.bounce.data(), hand);
+        c.handOffset += hand;
+        c.carry = have - hand;
+        if (c.carry > 0) memmove(c.bounce.data(), c.bounce.data() + hand, c.carry);
+        if (last) {
+          c.stream = nullptr;
+          refused = finishFrame(c);
         }
       } else {
         if (c.checking) c.crc = plexus_crc32::update(c.crc, c.target + c.payloadFill, got);
@@ -764,14 +915,16 @@ class Peer {
   std::atomic<bool> draining_{false};
   std::atomic<bool> senderIdle_{false};
   static constexpr int kDrainMs = 2000;
-  bool stopped_ = false;
+  std::atomic<bool> stopped_{false};
+  // Threads inside send(): stop() waits for them (see there).
+  std::atomic<int> inSend_{0};
   std::deque<SendConn> send_;  // a deque: SendConn holds a mutex and must not move
   std::vector<RecvConn> recv_;
   std::thread sender_;
   std::thread receiver_;
 
   std::mutex sendMu_;
-  std::unordered_map<uint32_t, int> piecesLeft_;
+  std::unordered_map<uint32_t, Outgoing> outgoing_;
 
   std::mutex recvMu_;
   std::unordered_map<uint32_t, Incoming> incoming_;

@@ -2,9 +2,10 @@ import { PlexusCollectivesError } from '../errors.js';
 import { segmentBounds } from '../reduce.js';
 import { checkElementArray, type ElementArray, like, slice } from '../reduction/dtype.js';
 import { finishAverage } from '../reduction/js-reduce.js';
-import type { PointToPointV1 } from '../transport/point-to-point.js';
+import type { PointToPointV1, RingAllReduceOffloadV1 } from '../transport/point-to-point.js';
 import type { ReduceOp } from '../types.js';
 import { type AlgorithmOptions, checkReduceOp, Link } from './context.js';
+import { chunksOf } from './ring-schedule.js';
 import { releaseScratch, takeScratch } from './scratch-pool.js';
 
 const MODULE = 'algorithms/ring';
@@ -106,18 +107,19 @@ export async function ringAllReduce<T extends ElementArray>(
       `expected chunkBytes to be a positive number of bytes, got ${String(chunkBytes)}`,
     );
   }
+  // A transport that can run the whole ring (native TCP threads) does, with
+  // the same messages; a caller's own reducer keeps it here.
+  const offload = (p2p as Partial<RingAllReduceOffloadV1>).offloadRingAllReduce;
+  if (offload !== undefined && options.reducer === undefined) {
+    const running = offload.call(p2p, buf, op, { chunkBytes, timeoutMs: options.timeoutMs });
+    if (running !== undefined) {
+      await running;
+      return buf;
+    }
+  }
   const chunkElems = Math.max(1, Math.floor(chunkBytes / buf.BYTES_PER_ELEMENT));
   await pipelinedRingAllReduce(link, buf, op, chunkElems);
   return buf;
-}
-
-type Chunk = readonly [start: number, end: number];
-
-function chunksOf(bounds: readonly [number, number], chunkElems: number): Chunk[] {
-  const out: Chunk[] = [];
-  for (let a = bounds[0]; a < bounds[1]; a += chunkElems)
-    out.push([a, Math.min(bounds[1], a + chunkElems)]);
-  return out;
 }
 
 async function pipelinedRingAllReduce(

@@ -70,6 +70,23 @@ export interface NativeAddon {
   ): ArrayBuffer | true | undefined;
   /** Stops the peer's threads (joined before returning) and closes its descriptors. */
   tcpClose(handle: object, graceful: boolean): void;
+  /**
+   * Starts one rank's part of a ring all-reduce on the threads of `left`
+   * (receives `recvBase`...) and `right` (sends `sendBase`...), as planned
+   * row by row (native/ring_op.h); an event of kind 6 with `id` says it is
+   * done. `buf` must stay untouched until then.
+   */
+  tcpRingAllReduce(
+    left: object,
+    right: object,
+    id: number,
+    recvBase: number,
+    sendBase: number,
+    dtype: number,
+    buf: ArrayBufferView,
+    recvPlan: Float64Array,
+    sendPlan: Float64Array,
+  ): void;
 }
 
 /** Framing limits of the native TCP data path (numbers: the addon reads them as doubles). */

@@ -2,9 +2,16 @@ import { loadNativeAddon } from '../native/addon.js';
 import type { ReduceOp } from '../types.js';
 import { type DTypeName, dtypeOf, type ElementArray } from './dtype.js';
 
-// Codes of native/plexus_shm.cc's reduce(): Op and DType enums there.
-const OP_CODE: Record<ReduceOp, number> = { sum: 0, prod: 1, min: 2, max: 3, avg: 0 };
-const DTYPE_CODE: Record<DTypeName, number> = { f32: 0, f64: 1, i32: 2, i64: 3, u8: 4 };
+/** Codes of the Op enum of native/plexus_shm.cc (`avg`: sum, then divide by its divisor). */
+export const NATIVE_OP_CODE: Record<ReduceOp, number> = { sum: 0, prod: 1, min: 2, max: 3, avg: 4 };
+/** Codes of the DType enum of native/plexus_shm.cc. */
+export const NATIVE_DTYPE_CODE: Record<DTypeName, number> = {
+  f32: 0,
+  f64: 1,
+  i32: 2,
+  i64: 3,
+  u8: 4,
+};
 
 /** Set to `0` to keep reductions on the wasm SIMD kernel even where the addon loads. */
 export const NATIVE_REDUCE_ENV = 'PLEXUS_NATIVE_REDUCE';
@@ -27,7 +34,14 @@ export function nativeReducer(): NativeReduce | null {
     native === undefined
       ? null
       : (acc, src, op) => {
-          native.reduce(DTYPE_CODE[dtypeOf(acc)!], OP_CODE[op], 0, acc, null, [acc, src]);
+          native.reduce(
+            NATIVE_DTYPE_CODE[dtypeOf(acc)!],
+            NATIVE_OP_CODE[op === 'avg' ? 'sum' : op],
+            0,
+            acc,
+            null,
+            [acc, src],
+          );
         };
   return chosen;
 }

@@ -1,3 +1,6 @@
+import type { ElementArray } from '../reduction/dtype.js';
+import type { ReduceOp } from '../types.js';
+
 /** Per-call options of a point-to-point transport. */
 export interface PointToPointCallOptions {
   /** Milliseconds before the call rejects with a `timeout` error. */
@@ -29,4 +32,18 @@ export interface PointToPointV1 {
   recv(src: number, into?: Uint8Array, options?: PointToPointCallOptions): Promise<Uint8Array>;
   /** Releases the transport's resources; later calls reject. */
   close(): Promise<void>;
+}
+
+/**
+ * What a transport may do beyond `PointToPointV1`: run a whole pipelined
+ * ring all-reduce itself (the TCP transport's native engine does, in its
+ * I/O threads). `undefined` where it cannot for this call; the algorithm
+ * then runs its own ring over send and recv, with the same messages.
+ */
+export interface RingAllReduceOffloadV1 {
+  offloadRingAllReduce(
+    buf: ElementArray,
+    op: ReduceOp,
+    options: { chunkBytes: number; timeoutMs?: number },
+  ): Promise<void> | undefined;
 }

@@ -4,7 +4,14 @@ import { TCP_MODULE } from './connection.js';
 import { deliverMessage, type PeerLink, peerOperationError, type TcpPeer } from './peer.js';
 
 /** Event kinds of native/tcp_engine.h. */
-const EVENT = { sendDone: 1, recvDone: 2, sendClosed: 3, recvClosed: 4, failed: 5 } as const;
+const EVENT = {
+  sendDone: 1,
+  recvDone: 2,
+  sendClosed: 3,
+  recvClosed: 4,
+  failed: 5,
+  ringDone: 6,
+} as const;
 
 interface PendingSend {
   /** Kept referenced until the engine is done with it (the send-done event or the engine's stop). */
@@ -14,6 +21,27 @@ interface PendingSend {
   reject: (error: PlexusCollectivesError) => void;
   timer: NodeJS.Timeout;
 }
+
+/** A ring all-reduce running on the engine threads of two peers. */
+interface RunningRing {
+  done(): void;
+  fail(error: PlexusCollectivesError): void;
+}
+
+/** The messages of one rank's part of a native ring all-reduce (`RingSchedule`). */
+export interface NativeRingPlan {
+  /** Rows of `RING_RECV_ROW` numbers, one per receive from the left peer (see native/ring_op.h). */
+  recvs: Float64Array;
+  /** Rows of `RING_SEND_ROW` numbers, one per send to the right peer. */
+  sends: Float64Array;
+}
+
+/** Numbers per receive row of a `NativeRingPlan`. */
+export const RING_RECV_ROW = 6;
+/** Numbers per send row of a `NativeRingPlan`. */
+export const RING_SEND_ROW = 3;
+
+let nextRingId = 0;
 
 interface PendingRecv {
   into: Uint8Array | undefined;
@@ -41,6 +69,7 @@ export class NativeTcpPeer implements PeerLink {
   private nextPostSeq = 0;
   private readonly sends = new Map<number, PendingSend>();
   private readonly posted = new Map<number, PendingRecv>();
+  private readonly rings = new Map<number, RunningRing>();
 
   private constructor(
     readonly rank: number,
@@ -158,6 +187,92 @@ export class NativeTcpPeer implements PeerLink {
     });
   }
 
+  /**
+   * Runs this rank's part of a ring all-reduce on the engine threads of
+   * `left` (which receives) and `right` (which sends), native/ring_op.h:
+   * each chunk is reduced and passed on in the thread that received it, and
+   * JavaScript hears once. `buf` must stay untouched until the promise
+   * settles. Any failure (either peer, or `timeoutMs` passing) fails both
+   * peers, so no engine thread touches `buf` once it rejects.
+   */
+  static ringAllReduce(
+    left: NativeTcpPeer,
+    right: NativeTcpPeer,
+    plan: NativeRingPlan,
+    dtypeCode: number,
+    buf: Uint8Array,
+    timeoutMs: number,
+  ): Promise<void> {
+    for (const p of [left, right]) {
+      if (p.failure || p.stopped) {
+        return Promise.reject(p.brokenError('all-reduce', p.failure ?? p.closedError()));
+      }
+    }
+    const id = nextRingId;
+    nextRingId = (nextRingId + 1) >>> 0;
+    const recvBase = left.nextPostSeq;
+    const sendBase = right.nextSendSeq;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (error?: PlexusCollectivesError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        left.rings.delete(id);
+        right.rings.delete(id);
+        if (error === undefined) {
+          resolve();
+          return;
+        }
+        // Both engines stopped (threads joined) before the arrays are let go.
+        left.fail(error);
+        right.fail(error);
+        reject(error);
+      };
+      const timer = setTimeout(() => {
+        settle(
+          new PlexusCollectivesError(
+            TCP_MODULE,
+            'timeout',
+            `ring all-reduce of ${buf.byteLength} bytes (from rank ${left.rank}, to rank ${right.rank}) timed out after ${Math.round(timeoutMs)} ms`,
+          ),
+        );
+      }, timeoutMs);
+      // Kept referenced here until settled: the engine writes into it.
+      const ring: RunningRing & { buf: Uint8Array } = {
+        buf,
+        done: () => settle(),
+        fail: (error) => settle(error),
+      };
+      left.rings.set(id, ring);
+      right.rings.set(id, ring);
+      try {
+        left.native.tcpRingAllReduce(
+          left.handle!,
+          right.handle!,
+          id,
+          recvBase,
+          sendBase,
+          dtypeCode,
+          buf,
+          plan.recvs,
+          plan.sends,
+        );
+      } catch (error) {
+        settled = true;
+        clearTimeout(timer);
+        left.rings.delete(id);
+        right.rings.delete(id);
+        reject(
+          new PlexusCollectivesError(TCP_MODULE, 'invalid-argument', (error as Error).message),
+        );
+        return;
+      }
+      left.nextPostSeq = (recvBase + plan.recvs.length / RING_RECV_ROW) >>> 0;
+      right.nextSendSeq = (sendBase + plan.sends.length / RING_SEND_ROW) >>> 0;
+    });
+  }
+
   /** Fails the peer once: stops the engine (its threads are joined), then rejects what is pending. */
   fail(error: PlexusCollectivesError): void {
     this.stop(false);
@@ -180,9 +295,14 @@ export class NativeTcpPeer implements PeerLink {
     for (const [seq, s] of this.sends) if (s.settled) this.sends.delete(seq);
   }
 
+  private failRings(error: PlexusCollectivesError): void {
+    for (const ring of [...this.rings.values()]) ring.fail(this.brokenError('all-reduce', error));
+  }
+
   private failSend(error: PlexusCollectivesError): void {
     if (this.sendFailure) return;
     this.sendFailure = error;
+    this.failRings(error);
     for (const [seq, s] of this.sends) {
       clearTimeout(s.timer);
       s.settled = true;
@@ -194,6 +314,7 @@ export class NativeTcpPeer implements PeerLink {
   private failRecv(error: PlexusCollectivesError): void {
     if (this.recvFailure) return;
     this.recvFailure = error;
+    this.failRings(error);
     // Safe to let go of the arrays: the engine is stopped, or every receive
     // connection closed cleanly (nothing more is read).
     for (const [seq, p] of this.posted) {
@@ -233,6 +354,8 @@ export class NativeTcpPeer implements PeerLink {
         this.failRecv(error);
         this.failSend(error);
       }
+    } else if (kind === EVENT.ringDone) {
+      this.rings.get(msgSeq)?.done();
     } else if (kind === EVENT.failed) {
       if (this.stopped) return;
       this.fail(new PlexusCollectivesError(TCP_MODULE, 'broken', reason));

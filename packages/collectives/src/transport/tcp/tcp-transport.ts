@@ -1,9 +1,17 @@
 import { createServer, type Server } from 'node:net';
+import { ringSchedule } from '../../algorithms/ring-schedule.js';
 import { PlexusCollectivesError } from '../../errors.js';
 import { loadNativeAddon, type NativeAddon, type NativeTcpConfig } from '../../native/addon.js';
+import { bytesOf, dtypeOf, type ElementArray } from '../../reduction/dtype.js';
+import { NATIVE_DTYPE_CODE } from '../../reduction/native-reduce.js';
 import type { StoreV1 } from '../../store/types.js';
+import type { ReduceOp } from '../../types.js';
 import { retryUntil } from '../connect-retry.js';
-import type { PointToPointCallOptions, PointToPointV1 } from '../point-to-point.js';
+import type {
+  PointToPointCallOptions,
+  PointToPointV1,
+  RingAllReduceOffloadV1,
+} from '../point-to-point.js';
 import { checkInt } from '../thread-transport.js';
 import { connectInPlace, TCP_MODULE } from './connection.js';
 import { acceptHandshake, connectHandshake } from './handshake.js';
@@ -53,6 +61,13 @@ export interface TcpTransportOptions {
    * variable `PLEXUS_TCP_NATIVE=0` turns it off). Same wire format either way.
    */
   nativeIo?: boolean;
+  /**
+   * Where the native I/O threads drive the ring neighbours, run the ring
+   * all-reduce in them too (native/ring_op.h: each chunk reduced and passed
+   * on where it was received; default true, `PLEXUS_TCP_NATIVE_RING=0`
+   * turns it off). Same messages on the wire as the JavaScript ring.
+   */
+  nativeRing?: boolean;
   /** Default per-call timeout and the timeout of the rendezvous (ms, default 30 000). */
   timeoutMs?: number;
   /** Told about every refused incoming connection (garbage, wrong secret, duplicates). */
@@ -70,11 +85,14 @@ export interface TcpTransport extends PointToPointV1 {
 /** Environment variable that turns the native TCP data path off (`0`). */
 export const TCP_NATIVE_ENV = 'PLEXUS_TCP_NATIVE';
 
+/** Environment variable that keeps the ring all-reduce in JavaScript over the native data path (`0`). */
+export const TCP_NATIVE_RING_ENV = 'PLEXUS_TCP_NATIVE_RING';
+
 function option(name: string, value: number | undefined, fallback: number, min: number): number {
   return checkInt(TCP_MODULE, name, value ?? fallback, min, Number.MAX_SAFE_INTEGER);
 }
 
-class Tcp implements TcpTransport {
+class Tcp implements TcpTransport, RingAllReduceOffloadV1 {
   readonly specificationVersion = 'v1' as const;
   readonly rank: number;
   readonly worldSize: number;
@@ -84,6 +102,7 @@ class Tcp implements TcpTransport {
   server: Server | undefined;
   private closed = false;
   readonly timeoutMs: number;
+  nativeRing = false;
 
   constructor(rank: number, worldSize: number, peers: (PeerLink | undefined)[], timeoutMs: number) {
     this.rank = rank;
@@ -132,6 +151,32 @@ class Tcp implements TcpTransport {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  offloadRingAllReduce(
+    buf: ElementArray,
+    op: ReduceOp,
+    options: { chunkBytes: number; timeoutMs?: number },
+  ): Promise<void> | undefined {
+    const n = this.worldSize;
+    if (!this.nativeRing || this.closed || n < 2) return undefined;
+    const left = this.peers[(this.rank - 1 + n) % n];
+    const right = this.peers[(this.rank + 1) % n];
+    if (!(left instanceof NativeTcpPeer) || !(right instanceof NativeTcpPeer)) return undefined;
+    const dtype = dtypeOf(buf);
+    if (dtype === undefined) return undefined;
+    const chunkElems = Math.max(1, Math.floor(options.chunkBytes / buf.BYTES_PER_ELEMENT));
+    const plan = ringSchedule(this.rank, n, buf.length, buf.BYTES_PER_ELEMENT, chunkElems, op);
+    if (plan === undefined) return undefined;
+    const timeoutMs = this.timeout({ timeoutMs: options.timeoutMs });
+    return NativeTcpPeer.ringAllReduce(
+      left,
+      right,
+      plan,
+      NATIVE_DTYPE_CODE[dtype],
+      bytesOf(buf),
+      timeoutMs,
+    );
   }
 
   async close(): Promise<void> {
@@ -199,6 +244,8 @@ export async function createTcpTransport(options: TcpTransportOptions): Promise<
   if (worldSize === 1) return t;
   const native = nativeIoAddon(options.nativeIo);
   t.nativeIo = { enabled: false, why: native.why };
+  t.nativeRing =
+    options.nativeRing !== false && (process.env[TCP_NATIVE_RING_ENV] ?? '1').trim() !== '0';
 
   const deadline = performance.now() + timeoutMs;
   const rejected = (error: unknown) => {
