@@ -10,7 +10,9 @@ import { initProcessGroup } from '../src/index.js';
 
 const LOOPS = 3;
 const sizes = JSON.parse(process.argv[2] ?? '[]') as number[];
-const connectionsPerPeer = Number(process.argv[3] ?? '2');
+// A number, or 'default' for the transport's own choice.
+const connections = process.argv[3] ?? 'default';
+const connectionsPerPeer = connections === 'default' ? undefined : Number(connections);
 const checksum = process.argv[4] !== 'no-checksum';
 // Ring chunk size (bytes) where PLEXUS_BENCH_CHUNK_BYTES sets one, else the library's default.
 const chunkBytes = process.env.PLEXUS_BENCH_CHUNK_BYTES
@@ -18,7 +20,7 @@ const chunkBytes = process.env.PLEXUS_BENCH_CHUNK_BYTES
   : undefined;
 const g = await initProcessGroup({
   timeoutMs: 120_000,
-  tcp: { connectionsPerPeer, checksum },
+  tcp: { ...(connectionsPerPeer === undefined ? {} : { connectionsPerPeer }), checksum },
   ...(chunkBytes === undefined ? {} : { collectives: { chunkBytes } }),
 });
 

@@ -33,7 +33,8 @@ const sizes =
 const worldSizes = jsonEnv('PLEXUS_BENCH_WORLD_SIZES') ?? [2, 4];
 /** Alternating rounds of ours and Gloo per world size (PLEXUS_BENCH_ROUNDS, default 5). */
 const rounds = Math.max(1, Number(process.env.PLEXUS_BENCH_ROUNDS ?? (quick ? '1' : '5')));
-const connectionsPerPeer = Number(process.env.PLEXUS_BENCH_CONNECTIONS ?? '2');
+/** Connections per peer pair: PLEXUS_BENCH_CONNECTIONS, else the transport's default (1 on loopback). */
+const connectionsPerPeer = process.env.PLEXUS_BENCH_CONNECTIONS ?? 'default';
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const PYTHON = process.env.PLEXUS_BENCH_PYTHON ?? '/usr/bin/python3';
 const WORKER = process.env.PLEXUS_BENCH_WORKER ?? here('./allreduce-tcp-worker.ts');
@@ -66,7 +67,7 @@ function plexus(n: number, checksum: boolean, jsSockets = false): Promise<Row[]>
   return launchRanks<Row>(
     WORKER,
     n,
-    [JSON.stringify(sizes), String(connectionsPerPeer), checksum ? 'checksum' : 'no-checksum'],
+    [JSON.stringify(sizes), connectionsPerPeer, checksum ? 'checksum' : 'no-checksum'],
     jsSockets ? { ...process.env, PLEXUS_TCP_NATIVE: '0' } : undefined,
   );
 }
@@ -285,8 +286,15 @@ writeFileSync(
         "time as nccl-tests' all_reduce_perf: after a barrier each rank times a loop of itersPerLoop back-to-back all-reduces and divides by itersPerLoop, averaged over ranks; loops such loops per run, pooled over rounds (mean, median beside it); algbw = bytes / time; busbw = algbw * 2 (n - 1) / n; ratio = plexus busbw / gloo busbw; roundRatios: the same ratio for each back-to-back round; slowestRankTimeUs / slowestRankBusbwRatio: the mean over iterations of the slowest rank's time of each single iteration (stricter; what this benchmark reported before 2026-11-26 16:40 UTC)",
       peer: `PyTorch ${torchVersion ?? '(version not reported)'} Gloo (torch.distributed, ${PYTHON}), 1 intra-op thread`,
       plexus: {
-        connectionsPerPeer,
+        connectionsPerPeer:
+          connectionsPerPeer === 'default'
+            ? 'the default: 1 on a loopback address'
+            : Number(connectionsPerPeer),
         algorithm: 'auto',
+        ring:
+          (process.env.PLEXUS_TCP_NATIVE_RING ?? '1').trim() === '0'
+            ? 'JavaScript ring (PLEXUS_TCP_NATIVE_RING=0)'
+            : 'in the native I/O threads (native/ring_op.h) where nativeIo',
         checksum: 'CRC32 on every data frame (plexusWithoutChecksum: checksum: false)',
         io: 'native I/O threads of the addon (nativeIo per row); plexusOnNodeSockets: PLEXUS_TCP_NATIVE=0, the JavaScript socket path',
         ringChunkBytes: process.env.PLEXUS_BENCH_CHUNK_BYTES

@@ -1,10 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type CollectiveBuffer,
+  createTcpStore,
+  createTcpTransport,
   createTransportGroup,
   type TcpTransportOptions,
 } from '../src/index.js';
 import { loadNativeAddon } from '../src/native/addon.js';
+import { isLoopback } from '../src/transport/tcp/tcp-transport.js';
 import { cases, input } from './fixtures/cases.js';
 import { expectClose, expected } from './fixtures/reference.js';
 import { runBattery } from './fixtures/run-battery.js';
@@ -65,4 +68,45 @@ describe('TCP transport: collectives match a sequential reference', () => {
       }
     }, 20_000);
   }
+});
+
+describe('TCP transport: connections per peer', () => {
+  it('defaults to one connection on a loopback address, and refuses ranks that disagree', async () => {
+    const master = await createTcpStore({ host: '127.0.0.1', port: 0, isMaster: true });
+    cleanup.push(() => master.close());
+    const other = await createTcpStore({ host: '127.0.0.1', port: master.server!.port });
+    cleanup.push(() => other.close());
+    const ts = await Promise.all(
+      [master, other].map((store, rank) => createTcpTransport({ rank, worldSize: 2, store })),
+    );
+    for (const t of ts) cleanup.push(() => t.close());
+    const record = JSON.parse(new TextDecoder().decode(await master.get('plexus/tcp/addr/1')));
+    expect(record).toMatchObject({ host: '127.0.0.1', connections: 1 });
+
+    const refused = await Promise.allSettled(
+      [master, other].map((store, rank) =>
+        createTcpTransport({
+          rank,
+          worldSize: 2,
+          store,
+          prefix: 'mismatch',
+          connectionsPerPeer: rank + 1,
+          timeoutMs: 5_000,
+        }),
+      ),
+    );
+    for (const r of refused) {
+      expect(r.status).toBe('rejected');
+      const error = (r as PromiseRejectedResult).reason;
+      expect(error).toMatchObject({ code: 'invalid-argument' });
+      expect(error.message).toMatch(/same connectionsPerPeer/);
+    }
+  });
+
+  it('knows loopback addresses', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', '::ffff:127.0.0.1'])
+      expect(isLoopback(h)).toBe(true);
+    for (const h of ['10.0.0.1', '192.168.1.7', '::', 'fe80::1', '0.0.0.0', '128.0.0.1'])
+      expect(isLoopback(h)).toBe(false);
+  });
 });
