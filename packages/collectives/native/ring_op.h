@@ -11,8 +11,16 @@
 // chunk is sent on once whole. An all-gather chunk is received in place and
 // forwarded. The wire is unchanged: a rank running this and a rank running
 // the JavaScript ring interoperate.
+//
+// Checksums: with one connection to the right (the default on loopback),
+// the CRC-32 of each outgoing frame of a reduced chunk is taken piece by
+// piece right after the piece is reduced, while it is in cache, instead of
+// reading the whole chunk back when it is sent; a forwarded all-gather
+// chunk reuses the CRCs its frames arrived with (verified) where the frames
+// line up with ours. Elsewhere the engine computes them as for any send.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -22,6 +30,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "crc32.h"
 #include "tcp_engine.h"
 
 namespace plexus_tcp {
@@ -63,8 +72,13 @@ class RingOp : public MessageHook, public std::enable_shared_from_this<RingOp> {
         recvs_(std::move(recvs)),
         sends_(std::move(sends)),
         reduce_(reduce),
-        ready_(sends_.size(), 0) {
+        ready_(sends_.size(), 0),
+        sendCrcs_(sends_.size()),
+        runs_(recvs_.size()),
+        frameBytes_(right->frameBytes()),
+        ownCrcs_(right->checksumming() && right->connections() == 1) {
     for (size_t j = 0; j < sends_.size(); j++) ready_[j] = sends_[j].initial ? 1 : 0;
+    for (Run& run : runs_) run.ok = ownCrcs_;
   }
 
   // On the JavaScript thread, with both peers running.
@@ -96,8 +110,10 @@ class RingOp : public MessageHook, public std::enable_shared_from_this<RingOp> {
     const uint64_t e = elemSize_;
     if (offset % e == 0 && length % e == 0) {
       reduce_(dtype_, r.op, r.divisor, acc, acc, data, length);
+      checksumReduced(tag, offset, acc, length);
       return;
     }
+    runs_[tag].ok = false;
     // A sender whose frames split elements: whole elements directly, the
     // bytes of split ones gathered until complete.
     uint64_t at = 0;
@@ -124,11 +140,82 @@ class RingOp : public MessageHook, public std::enable_shared_from_this<RingOp> {
     }
   }
 
+  void onFrameCrc(uint32_t tag, uint64_t offset, uint64_t length, uint32_t crc) override {
+    if (ownCrcs_) runs_[tag].frames.push_back({offset, length, crc});
+  }
+
  private:
   struct Split {
     uint8_t bytes[8];
     uint32_t have = 0;
   };
+
+  struct Frame {
+    uint64_t offset;
+    uint64_t length;
+    uint32_t crc;
+  };
+
+  // Per receive: the running CRC of a reduced chunk's outgoing frames, or
+  // the verified CRCs of an all-gather chunk's incoming frames.
+  struct Run {
+    bool ok = false;
+    uint64_t next = 0;
+    uint32_t crc = 0;
+    std::vector<uint32_t> crcs;
+    std::vector<Frame> frames;
+  };
+
+  // Continues receive `tag`'s outgoing frame CRCs over the reduced bytes
+  // [offset, offset + length) at `out`, which arrive in order on one
+  // connection; anything else gives up (the engine computes them).
+  void checksumReduced(uint32_t tag, uint64_t offset, const uint8_t* out, uint64_t length) {
+    Run& run = runs_[tag];
+    if (!run.ok) return;
+    if (offset != run.next) {
+      run.ok = false;
+      return;
+    }
+    while (length > 0) {
+      const uint64_t frameEnd = (run.next / frameBytes_ + 1) * frameBytes_;
+      const uint64_t take = std::min<uint64_t>(length, frameEnd - run.next);
+      run.crc = plexus_crc32::update(run.crc, out, take);
+      out += take;
+      length -= take;
+      run.next += take;
+      if (run.next == frameEnd) {
+        run.crcs.push_back(run.crc);
+        run.crc = 0;
+      }
+    }
+  }
+
+  // The payload CRCs of the frames the send of receive `i`'s chunk will
+  // cut, where known (else empty: the engine computes them).
+  std::vector<uint32_t> knownCrcs(size_t i) {
+    Run& run = runs_[i];
+    const RingRecv& r = recvs_[i];
+    if (!run.ok) return {};
+    if (r.reduce) {
+      if (run.next != r.length) return {};
+      if (r.length == 0 || r.length % frameBytes_ != 0) run.crcs.push_back(run.crc);
+      return std::move(run.crcs);
+    }
+    // Forwarded: the frames that came in must be exactly the ones we cut.
+    std::sort(run.frames.begin(), run.frames.end(),
+              [](const Frame& a, const Frame& b) { return a.offset < b.offset; });
+    const uint64_t count = r.length == 0 ? 1 : (r.length + frameBytes_ - 1) / frameBytes_;
+    if (run.frames.size() != count) return {};
+    std::vector<uint32_t> crcs;
+    for (uint64_t m = 0; m < count; m++) {
+      const Frame& f = run.frames[m];
+      if (f.offset != m * frameBytes_ ||
+          f.length != std::min<uint64_t>(frameBytes_, r.length - f.offset))
+        return {};
+      crcs.push_back(f.crc);
+    }
+    return crcs;
+  }
 
   void post(size_t i) {
     const RingRecv& r = recvs_[i];
@@ -166,7 +253,9 @@ class RingOp : public MessageHook, public std::enable_shared_from_this<RingOp> {
       }
       const RingRecv& r = recvs_[i];
       if (r.unlockSend >= 0) {
+        std::vector<uint32_t> crcs = knownCrcs(i);
         std::lock_guard<std::mutex> lock(mu_);
+        sendCrcs_[r.unlockSend] = std::move(crcs);
         ready_[r.unlockSend] = 1;
       }
       recvsDone_.fetch_add(1);
@@ -182,10 +271,11 @@ class RingOp : public MessageHook, public std::enable_shared_from_this<RingOp> {
     issuing_ = true;
     while (next_ < sends_.size() && ready_[next_]) {
       const size_t j = next_++;
+      std::vector<uint32_t> crcs = std::move(sendCrcs_[j]);
       lock.unlock();
       const RingSend& s = sends_[j];
       right_->send(sendBase_ + static_cast<uint32_t>(j), buf_ + s.offset, s.length,
-                   shared_from_this(), static_cast<uint32_t>(j));
+                   shared_from_this(), static_cast<uint32_t>(j), std::move(crcs));
       lock.lock();
     }
     issuing_ = false;
@@ -219,6 +309,12 @@ class RingOp : public MessageHook, public std::enable_shared_from_this<RingOp> {
   std::deque<uint32_t> completed_;
   std::mutex splitMu_;
   std::unordered_map<uint64_t, Split> split_;
+  std::vector<std::vector<uint32_t>> sendCrcs_;  // guarded by mu_
+  // Touched only by the thread that reads receive i's bytes, then (after its
+  // end is queued under mu_) by the one that handles its end.
+  std::vector<Run> runs_;
+  const uint64_t frameBytes_;
+  const bool ownCrcs_;
   std::atomic<size_t> recvsDone_{0};
   std::atomic<size_t> sendsDone_{0};
   std::atomic<bool> finished_{false};

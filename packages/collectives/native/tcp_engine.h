@@ -75,6 +75,10 @@ struct MessageHook {
   // peer, and with it the operation). Whole elements of `elemSize` where
   // the sender's frames allow it.
   virtual void onData(uint32_t tag, uint64_t offset, const uint8_t* data, uint64_t length) = 0;
+  // The CRC-32 of the payload of a checked frame [offset, offset + length)
+  // of a posted message, once verified (so a forwarded copy need not be
+  // read again to checksum it).
+  virtual void onFrameCrc(uint32_t, uint64_t, uint64_t, uint32_t) {}
 };
 
 // Bytes a streamed receive reads per recv(): small enough to stay in L2
@@ -156,7 +160,9 @@ struct RecvConn {
   uint64_t payloadFill = 0;
   uint32_t msgSeq = 0;
   uint32_t wantCrc = 0;
+  uint32_t headCrc = 0;  // of the header; `crc` is the payload's, joined at the end
   uint32_t crc = 0;
+  uint64_t frameOffset = 0;
   bool checking = false;
   // A streamed message (Posted::stream): payload goes through `bounce` to the hook.
   std::shared_ptr<MessageHook> stream;
@@ -296,8 +302,14 @@ class Peer {
   // just written the bytes (a reduced chunk): the payload checksums are
   // taken here, from its cache, rather than later by the sender thread from
   // memory; the sender joins them to each header with crc32 combine.
+  //
+  // `frameCrcs`, when given, are the payload CRCs of the frames this send
+  // will cut (one connection: [0, frameBytes), [frameBytes, 2 frameBytes),
+  // ...), known to the caller already; otherwise, or where they do not fit,
+  // they are computed here.
   void send(uint32_t msgSeq, const uint8_t* base, uint64_t length,
-            std::shared_ptr<MessageHook> hook = nullptr, uint32_t tag = 0) {
+            std::shared_ptr<MessageHook> hook = nullptr, uint32_t tag = 0,
+            std::vector<uint32_t> frameCrcs = {}) {
     inSend_.fetch_add(1);
     struct Leave {
       std::atomic<int>& n;
@@ -308,7 +320,10 @@ class Peer {
     std::vector<std::pair<size_t, Piece>> pieces;
     auto add = [&](size_t conn, uint64_t start, uint64_t end) {
       Piece piece{msgSeq, length, base, start, end, {}, 0};
-      if (config_.checksum) {
+      const uint64_t frames = end == start ? 1 : (end - start + config_.frameBytes - 1) / config_.frameBytes;
+      if (config_.checksum && start == 0 && end == length && frameCrcs.size() == frames) {
+        piece.crcs = std::move(frameCrcs);
+      } else if (config_.checksum) {
         uint64_t at = start;
         do {
           const uint64_t n = std::min<uint64_t>(config_.frameBytes, end - at);
@@ -425,6 +440,10 @@ class Peer {
 
   // Fails the peer with `reason` (JavaScript stops it).
   void fault(const std::string& reason) { failWith(reason); }
+
+  uint32_t frameBytes() const { return config_.frameBytes; }
+  size_t connections() const { return send_.size(); }
+  bool checksumming() const { return config_.checksum; }
 
   // Called on the JavaScript thread by the threadsafe function.
   void drain(std::deque<Event>* out) {
@@ -716,23 +735,44 @@ class Peer {
     c.payloadFill = 0;
     c.msgSeq = msgSeq;
     c.wantCrc = get32(h + 16);
-    if (c.checking) c.crc = headerCrc(h);
+    c.frameOffset = offset;
+    if (c.checking) {
+      c.headCrc = headerCrc(h);
+      c.crc = 0;
+    }
     return "";
   }
 
   // The current frame of `c` is complete; "" or why it is refused.
   std::string finishFrame(RecvConn& c) {
     c.inPayload = false;
-    if (c.checking && c.crc != c.wantCrc) return "CRC32 mismatch (corrupted frame)";
+    if (c.checking && plexus_crc32::combine(c.headCrc, c.crc, c.payloadLength) != c.wantCrc)
+      return "CRC32 mismatch (corrupted frame)";
     Event e;
     bool deliver = false;
     Incoming whole;
     Posted dest{nullptr, 0};
+    std::shared_ptr<MessageHook> frameHook;
+    uint32_t frameTag = 0;
+    bool complete;
+    {
+      std::lock_guard<std::mutex> lock(recvMu_);
+      if (c.checking) {
+        auto p = posted_.find(c.msgSeq);
+        if (p != posted_.end() && p->second.hook) {
+          frameHook = p->second.hook;
+          frameTag = p->second.tag;
+        }
+      }
+      Incoming& inc = incoming_[c.msgSeq];
+      inc.received += c.payloadLength;
+      complete = inc.received >= inc.length;
+    }
+    if (frameHook) frameHook->onFrameCrc(frameTag, c.frameOffset, c.payloadLength, c.crc);
+    if (!complete) return "";
     {
       std::lock_guard<std::mutex> lock(recvMu_);
       Incoming& inc = incoming_[c.msgSeq];
-      inc.received += c.payloadLength;
-      if (inc.received < inc.length) return "";
       whole = inc;
       incoming_.erase(c.msgSeq);
       done_.insert(c.msgSeq);
