@@ -549,6 +549,9 @@ napi_value TcpOpen(napi_env env, napi_callback_info info) {
                             static_cast<uint64_t>(maxMessageBytes),
                             static_cast<uint64_t>(stripeMinBytes), checksum != 0};
   auto* peer = new plexus_tcp::Peer(config, std::string(label, labelLen));
+  void* registry = nullptr;
+  if (napi_get_instance_data(env, &registry) == napi_ok && registry != nullptr)
+    peer->enroll(*static_cast<std::shared_ptr<plexus_tcp::PeerRegistry>*>(registry));
   napi_value name;
   CHECK(napi_create_string_utf8(env, "plexus-tcp-peer", NAPI_AUTO_LENGTH, &name));
   napi_threadsafe_function tsfn;
@@ -716,7 +719,34 @@ napi_value TcpRingAllReduce(napi_env env, napi_callback_info info) {
                                                  elemSizes[dtype], static_cast<uint8_t*>(buf),
                                                  std::move(recvs), std::move(sends), ringReduce);
   op->start();
-  return nullptr;
+  // A handle for tcpRingProgress; it keeps nothing but the counters alive.
+  auto* held = new std::shared_ptr<plexus_tcp::RingOp>(op);
+  napi_value handle;
+  if (napi_create_external(
+          env, held,
+          [](napi_env, void* data, void*) {
+            delete static_cast<std::shared_ptr<plexus_tcp::RingOp>*>(data);
+          },
+          nullptr, &handle) != napi_ok) {
+    delete held;
+    return nullptr;
+  }
+  return handle;
+}
+
+// tcpRingProgress(handle): messages of that ring all-reduce finished so far.
+napi_value TcpRingProgress(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  void* data = nullptr;
+  if (argc != 1 || napi_get_value_external(env, argv[0], &data) != napi_ok || data == nullptr)
+    return fail(env, "tcpRingProgress(handle): bad arguments");
+  napi_value out;
+  CHECK(napi_create_double(
+      env, static_cast<double>((*static_cast<std::shared_ptr<plexus_tcp::RingOp>*>(data))->progress()),
+      &out));
+  return out;
 }
 
 napi_value TcpClose(napi_env env, napi_callback_info info) {
@@ -748,8 +778,23 @@ napi_value Init(napi_env env, napi_value exports) {
       {"tcpClose", nullptr, TcpClose, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"tcpRingAllReduce", nullptr, TcpRingAllReduce, nullptr, nullptr, nullptr, napi_enumerable,
        nullptr},
+      {"tcpRingProgress", nullptr, TcpRingProgress, nullptr, nullptr, nullptr, napi_enumerable,
+       nullptr},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  // Every TCP peer of this environment is stopped before any is freed (see
+  // PeerRegistry); the hook runs before the environment's finalizers.
+  auto* registry = new std::shared_ptr<plexus_tcp::PeerRegistry>(
+      std::make_shared<plexus_tcp::PeerRegistry>());
+  CHECK(napi_set_instance_data(env, registry, nullptr, nullptr));
+  CHECK(napi_add_env_cleanup_hook(
+      env,
+      [](void* arg) {
+        auto* held = static_cast<std::shared_ptr<plexus_tcp::PeerRegistry>*>(arg);
+        (*held)->stopAll();
+        delete held;
+      },
+      registry));
   return exports;
 }
 

@@ -99,6 +99,9 @@ class RingOp : public MessageHook, public std::enable_shared_from_this<RingOp> {
     finishIfDone(left_);
   }
 
+  // Messages of this all-reduce finished so far (sent or received).
+  size_t progress() const { return recvsDone_.load() + sendsDone_.load(); }
+
   void onSendDone(uint32_t) override {
     sendsDone_.fetch_add(1);
     finishIfDone(right_);

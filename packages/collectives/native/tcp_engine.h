@@ -200,6 +200,18 @@ struct Outgoing {
   uint32_t tag;
 };
 
+class Peer;
+
+// The peers of one JavaScript environment, stopped together when it is torn
+// down: a ring all-reduce lets one peer's thread call into another, and the
+// finalizers that free peers run in no set order, so none may be freed while
+// another's threads still run.
+struct PeerRegistry {
+  std::mutex mu;
+  std::unordered_set<Peer*> peers;
+  inline void stopAll();
+};
+
 class Peer {
  public:
   Peer(const Config& config, std::string label) : config_(config), label_(std::move(label)) {}
@@ -208,6 +220,10 @@ class Peer {
     // Normally stopped by tcpClose already; an environment torn down without
     // it (a Worker terminated) must still join the threads before they go.
     stop(false);
+    if (registry_) {
+      std::lock_guard<std::mutex> lock(registry_->mu);
+      registry_->peers.erase(this);
+    }
     for (auto& kv : incoming_)
       if (kv.second.staged) free(kv.second.buf);
     for (auto& kv : complete_) free(kv.second.buf);
@@ -440,6 +456,13 @@ class Peer {
 
   // Fails the peer with `reason` (JavaScript stops it).
   void fault(const std::string& reason) { failWith(reason); }
+
+  // Joins `registry`, to be stopped with the rest of its environment.
+  void enroll(std::shared_ptr<PeerRegistry> registry) {
+    registry_ = std::move(registry);
+    std::lock_guard<std::mutex> lock(registry_->mu);
+    registry_->peers.insert(this);
+  }
 
   uint32_t frameBytes() const { return config_.frameBytes; }
   size_t connections() const { return send_.size(); }
@@ -945,6 +968,7 @@ class Peer {
   }
 
   std::atomic<int> refs_{2};
+  std::shared_ptr<PeerRegistry> registry_;
   const Config config_;
   const std::string label_;
   napi_threadsafe_function tsfn_ = nullptr;
@@ -981,5 +1005,15 @@ class Peer {
   std::mutex poolMu_;
   std::vector<std::pair<uint8_t*, uint64_t>> pool_;
 };
+
+// On the JavaScript thread (which alone frees peers).
+void PeerRegistry::stopAll() {
+  std::vector<Peer*> all;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    all.assign(peers.begin(), peers.end());
+  }
+  for (Peer* p : all) p->stop(false);
+}
 
 }  // namespace plexus_tcp

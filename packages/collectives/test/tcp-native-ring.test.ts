@@ -213,6 +213,59 @@ describe.skipIf(!built)('ring all-reduce in the native I/O threads', () => {
     expect(codes.filter((c) => c === 'broken').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('without a call timeout, fails only once no message has finished for the transport timeout', async () => {
+    const ts = await world(3, () => ({ timeoutMs: 300 }));
+    // Rank 2 never calls: ranks 0 and 1 stall and time out, saying why.
+    const t0 = performance.now();
+    const stalled = await Promise.all(
+      [0, 1].map((r) =>
+        ringAllReduce(ts[r]!, input(Float64Array, 3 * 1000, r), 'sum', { chunkBytes: 1024 }).then(
+          () => undefined,
+          (e: { code?: string; message: string }) => e,
+        ),
+      ),
+    );
+    expect(performance.now() - t0).toBeLessThan(3_000);
+    const codes = stalled.map((e) => e?.code);
+    expect(codes).toContain('timeout');
+    for (const c of codes) expect(['broken', 'timeout']).toContain(c);
+    expect(stalled.find((e) => e?.code === 'timeout')!.message).toMatch(
+      /no message of it finished for 300 ms/,
+    );
+
+    // One that keeps finishing messages may take far longer than that.
+    // (About 170-200 ms here, in thousands of 8 KiB messages.)
+    const busy = await world(3, () => ({ timeoutMs: 60 }));
+    const length = 3 * (4 << 20);
+    const inputs = busy.map((_, r) => input(Int32Array, length, r));
+    const start = performance.now();
+    const got = await runRing(busy, inputs, 'sum', 8 << 10);
+    expect(performance.now() - start).toBeGreaterThan(60);
+    const want = new Int32Array(length);
+    for (const x of inputs) for (let i = 0; i < length; i++) want[i] = want[i]! + (x[i] as number);
+    for (const g of got) expectSameBits(g, want);
+  });
+
+  it('a Worker terminated in the middle of a ring all-reduce does not take the process down', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const worker = new Worker(new URL('./fixtures/ring-teardown-entry.mjs', import.meta.url));
+    const first = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    expect(first).toBe('running');
+    await worker.terminate();
+    // Still here: and the engine still works in this thread.
+    const ts = await world(3);
+    const got = await runRing(
+      ts,
+      ts.map((_, r) => input(Int32Array, 3 * 100, r)),
+      'max',
+      64,
+    );
+    expectSameBits(got[0]!, got[2]!);
+  }, 30_000);
+
   it('a rank that never calls times out with a typed error within the call timeout', async () => {
     const ts = await world(3);
     const bufs = ts.map((_, r) => input(Float64Array, 3 * 1000, r));

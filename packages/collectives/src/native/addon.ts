@@ -86,7 +86,9 @@ export interface NativeAddon {
     buf: ArrayBufferView,
     recvPlan: Float64Array,
     sendPlan: Float64Array,
-  ): void;
+  ): object;
+  /** Messages of the ring all-reduce `tcpRingAllReduce` returned `op` for that have finished. */
+  tcpRingProgress(op: object): number;
 }
 
 /** Framing limits of the native TCP data path (numbers: the addon reads them as doubles). */

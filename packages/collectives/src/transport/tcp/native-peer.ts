@@ -43,6 +43,17 @@ export const RING_SEND_ROW = 3;
 
 let nextRingId = 0;
 
+/**
+ * How long a native ring all-reduce may take: `ms` for the whole call
+ * (`whole`, a caller's deadline), or `ms` without any of its messages
+ * finishing (the transport's per-call timeout, as each message of the
+ * JavaScript ring gets).
+ */
+export interface RingTimeout {
+  ms: number;
+  whole: boolean;
+}
+
 interface PendingRecv {
   into: Uint8Array | undefined;
   resolve: (bytes: Uint8Array) => void;
@@ -192,8 +203,8 @@ export class NativeTcpPeer implements PeerLink {
    * `left` (which receives) and `right` (which sends), native/ring_op.h:
    * each chunk is reduced and passed on in the thread that received it, and
    * JavaScript hears once. `buf` must stay untouched until the promise
-   * settles. Any failure (either peer, or `timeoutMs` passing) fails both
-   * peers, so no engine thread touches `buf` once it rejects.
+   * settles. Any failure (either peer, or the `timeout`) fails both peers,
+   * so no engine thread touches `buf` once it rejects.
    */
   static ringAllReduce(
     left: NativeTcpPeer,
@@ -201,7 +212,7 @@ export class NativeTcpPeer implements PeerLink {
     plan: NativeRingPlan,
     dtypeCode: number,
     buf: Uint8Array,
-    timeoutMs: number,
+    timeout: RingTimeout,
   ): Promise<void> {
     for (const p of [left, right]) {
       if (p.failure || p.stopped) {
@@ -212,8 +223,10 @@ export class NativeTcpPeer implements PeerLink {
     nextRingId = (nextRingId + 1) >>> 0;
     const recvBase = left.nextPostSeq;
     const sendBase = right.nextSendSeq;
+    const what = `ring all-reduce of ${buf.byteLength} bytes (from rank ${left.rank}, to rank ${right.rank})`;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
+      let timer: NodeJS.Timeout | undefined;
       const settle = (error?: PlexusCollectivesError) => {
         if (settled) return;
         settled = true;
@@ -229,15 +242,6 @@ export class NativeTcpPeer implements PeerLink {
         right.fail(error);
         reject(error);
       };
-      const timer = setTimeout(() => {
-        settle(
-          new PlexusCollectivesError(
-            TCP_MODULE,
-            'timeout',
-            `ring all-reduce of ${buf.byteLength} bytes (from rank ${left.rank}, to rank ${right.rank}) timed out after ${Math.round(timeoutMs)} ms`,
-          ),
-        );
-      }, timeoutMs);
       // Kept referenced here until settled: the engine writes into it.
       const ring: RunningRing & { buf: Uint8Array } = {
         buf,
@@ -246,8 +250,9 @@ export class NativeTcpPeer implements PeerLink {
       };
       left.rings.set(id, ring);
       right.rings.set(id, ring);
+      let op: object;
       try {
-        left.native.tcpRingAllReduce(
+        op = left.native.tcpRingAllReduce(
           left.handle!,
           right.handle!,
           id,
@@ -260,7 +265,6 @@ export class NativeTcpPeer implements PeerLink {
         );
       } catch (error) {
         settled = true;
-        clearTimeout(timer);
         left.rings.delete(id);
         right.rings.delete(id);
         reject(
@@ -270,6 +274,34 @@ export class NativeTcpPeer implements PeerLink {
       }
       left.nextPostSeq = (recvBase + plan.recvs.length / RING_RECV_ROW) >>> 0;
       right.nextSendSeq = (sendBase + plan.sends.length / RING_SEND_ROW) >>> 0;
+      const ms = Math.round(timeout.ms);
+      if (timeout.whole) {
+        timer = setTimeout(() => {
+          settle(
+            new PlexusCollectivesError(TCP_MODULE, 'timeout', `${what} timed out after ${ms} ms`),
+          );
+        }, timeout.ms);
+        return;
+      }
+      // No deadline for the whole call: as the JavaScript ring's per-message
+      // timeouts, fail only when no message of it finished for `ms`.
+      let seen = -1;
+      const watch = () => {
+        const now = left.native.tcpRingProgress(op);
+        if (now === seen) {
+          settle(
+            new PlexusCollectivesError(
+              TCP_MODULE,
+              'timeout',
+              `${what} timed out: no message of it finished for ${ms} ms`,
+            ),
+          );
+          return;
+        }
+        seen = now;
+        timer = setTimeout(watch, timeout.ms);
+      };
+      watch();
     });
   }
 

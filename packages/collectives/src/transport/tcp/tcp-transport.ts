@@ -176,14 +176,18 @@ class Tcp implements TcpTransport, RingAllReduceOffloadV1 {
     const chunkElems = Math.max(1, Math.floor(options.chunkBytes / buf.BYTES_PER_ELEMENT));
     const plan = ringSchedule(this.rank, n, buf.length, buf.BYTES_PER_ELEMENT, chunkElems, op);
     if (plan === undefined) return undefined;
-    const timeoutMs = this.timeout({ timeoutMs: options.timeoutMs });
+    // A caller's timeout bounds the whole call; the default bounds a stall.
+    const timeout = {
+      ms: this.timeout({ timeoutMs: options.timeoutMs }),
+      whole: options.timeoutMs !== undefined,
+    };
     return NativeTcpPeer.ringAllReduce(
       left,
       right,
       plan,
       NATIVE_DTYPE_CODE[dtype],
       bytesOf(buf),
-      timeoutMs,
+      timeout,
     );
   }
 
