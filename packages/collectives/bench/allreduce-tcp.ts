@@ -18,6 +18,8 @@ import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { switchedOff } from '../src/env-switch.js';
+import { TCP_NATIVE_RING_ENV } from '../src/transport/tcp/tcp-transport.js';
 import { launchRanks, resultLines } from './launch-ranks.js';
 
 const quick = process.argv.includes('--quick');
@@ -291,10 +293,9 @@ writeFileSync(
             ? 'the default: 1 on a loopback address'
             : Number(connectionsPerPeer),
         algorithm: 'auto',
-        ring:
-          (process.env.PLEXUS_TCP_NATIVE_RING ?? '1').trim() === '0'
-            ? 'JavaScript ring (PLEXUS_TCP_NATIVE_RING=0)'
-            : 'in the native I/O threads (native/ring_op.h) where nativeIo',
+        ring: switchedOff(TCP_NATIVE_RING_ENV)
+          ? 'JavaScript ring (PLEXUS_TCP_NATIVE_RING=0)'
+          : 'in the native I/O threads (native/ring_op.h) where nativeIo',
         checksum: 'CRC32 on every data frame (plexusWithoutChecksum: checksum: false)',
         io: 'native I/O threads of the addon (nativeIo per row); plexusOnNodeSockets: PLEXUS_TCP_NATIVE=0, the JavaScript socket path',
         ringChunkBytes: process.env.PLEXUS_BENCH_CHUNK_BYTES

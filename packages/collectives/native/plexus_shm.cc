@@ -260,7 +260,9 @@ bool reduceTyped(int op, int divisor, void* o1, void* o2, const std::vector<void
   return false;
 }
 
-bool viewData(napi_env env, napi_value v, void** data, size_t* bytes) {
+// A typed array's data and byte length (and its type, where `typeOut` is given).
+bool viewData(napi_env env, napi_value v, void** data, size_t* bytes,
+              napi_typedarray_type* typeOut = nullptr) {
   bool is = false;
   if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
   napi_typedarray_type type;
@@ -287,7 +289,25 @@ bool viewData(napi_env env, napi_value v, void** data, size_t* bytes) {
       elem = 1;
   }
   *bytes = length * elem;
+  if (typeOut != nullptr) *typeOut = type;
   return true;
+}
+
+// Bytes per element of each DType.
+constexpr size_t kElemBytes[] = {4, 8, 4, 8, 1};
+
+// out1 (and out2 unless null) = the sources reduced elementwise, `n`
+// elements of `dtype`; false for an unknown dtype or op.
+bool reduceAny(int dtype, int op, int divisor, void* o1, void* o2, const std::vector<void*>& src,
+               size_t n) {
+  switch (dtype) {
+    case kF32: return reduceTyped<float>(op, divisor, o1, o2, src, n);
+    case kF64: return reduceTyped<double>(op, divisor, o1, o2, src, n);
+    case kI32: return reduceTyped<int32_t>(op, divisor, o1, o2, src, n);
+    case kI64: return reduceTyped<int64_t>(op, divisor, o1, o2, src, n);
+    case kU8: return reduceTyped<uint8_t>(op, divisor, o1, o2, src, n);
+  }
+  return false;
 }
 
 napi_value Reduce(napi_env env, napi_callback_info info) {
@@ -299,9 +319,8 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_int32(env, argv[0], &dtype));
   CHECK(napi_get_value_int32(env, argv[1], &op));
   CHECK(napi_get_value_int32(env, argv[2], &divisor));
-  static const size_t sizes[] = {4, 8, 4, 8, 1};
-  if (dtype < 0 || dtype > 4) return fail(env, "reduce: unknown dtype code");
-  const size_t elem = sizes[dtype];
+  if (dtype < kF32 || dtype > kU8) return fail(env, "reduce: unknown dtype code");
+  const size_t elem = kElemBytes[dtype];
   void *o1 = nullptr, *o2 = nullptr;
   size_t b1 = 0, b2 = 0;
   if (!viewData(env, argv[3], &o1, &b1)) return fail(env, "reduce: expected out1 to be a typed array");
@@ -327,15 +346,7 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
   if (b1 % elem != 0) return fail(env, "reduce: byte length is not a whole number of elements");
   const size_t n = b1 / elem;
   if (n == 0) return nullptr;
-  bool ok = false;
-  switch (dtype) {
-    case kF32: ok = reduceTyped<float>(op, divisor, o1, o2, src, n); break;
-    case kF64: ok = reduceTyped<double>(op, divisor, o1, o2, src, n); break;
-    case kI32: ok = reduceTyped<int32_t>(op, divisor, o1, o2, src, n); break;
-    case kI64: ok = reduceTyped<int64_t>(op, divisor, o1, o2, src, n); break;
-    case kU8: ok = reduceTyped<uint8_t>(op, divisor, o1, o2, src, n); break;
-  }
-  if (!ok) return fail(env, "reduce: unknown op code");
+  if (!reduceAny(dtype, op, divisor, o1, o2, src, n)) return fail(env, "reduce: unknown op code");
   return nullptr;
 }
 
@@ -634,29 +645,18 @@ napi_value TcpPostRecv(napi_env env, napi_callback_info info) {
 // plexus_tcp::ReduceFn over the kernels above: out = a (op) b.
 bool ringReduce(int dtype, int op, int divisor, void* out, const void* a, const void* b,
                 size_t bytes) {
-  const std::vector<void*> src{const_cast<void*>(a), const_cast<void*>(b)};
-  switch (dtype) {
-    case kF32: return reduceTyped<float>(op, divisor, out, nullptr, src, bytes / 4);
-    case kF64: return reduceTyped<double>(op, divisor, out, nullptr, src, bytes / 8);
-    case kI32: return reduceTyped<int32_t>(op, divisor, out, nullptr, src, bytes / 4);
-    case kI64: return reduceTyped<int64_t>(op, divisor, out, nullptr, src, bytes / 8);
-    case kU8: return reduceTyped<uint8_t>(op, divisor, out, nullptr, src, bytes);
-  }
-  return false;
+  return reduceAny(dtype, op, divisor, out, nullptr, {const_cast<void*>(a), const_cast<void*>(b)},
+                   bytes / kElemBytes[dtype]);
 }
 
+// A Float64Array's data and element count.
 bool float64Array(napi_env env, napi_value v, const double** data, size_t* length) {
-  bool is = false;
-  napi_typedarray_type type;
   void* raw = nullptr;
-  napi_value ab;
-  size_t offset = 0;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is ||
-      napi_get_typedarray_info(env, v, &type, length, &raw, &ab, &offset) != napi_ok ||
-      type != napi_float64_array) {
-    return false;
-  }
+  size_t bytes = 0;
+  napi_typedarray_type type;
+  if (!viewData(env, v, &raw, &bytes, &type) || type != napi_float64_array) return false;
   *data = static_cast<const double*>(raw);
+  *length = bytes / 8;
   return true;
 }
 
@@ -686,7 +686,6 @@ napi_value TcpRingAllReduce(napi_env env, napi_callback_info info) {
       !float64Array(env, argv[8], &sendPlan, &sendLen) || recvLen % 6 != 0 || sendLen % 3 != 0) {
     return fail(env, usage);
   }
-  static const uint32_t elemSizes[] = {4, 8, 4, 8, 1};
   // The plan comes from our own JavaScript, but a wrong offset here would
   // write outside the array: every range is checked once.
   const auto inside = [&](double off, double len) {
@@ -716,7 +715,8 @@ napi_value TcpRingAllReduce(napi_env env, napi_callback_info info) {
       return fail(env, "tcpRingAllReduce: send " + std::to_string(j) + " of the plan is out of range");
   }
   auto op = std::make_shared<plexus_tcp::RingOp>(left, right, id, recvBase, sendBase, dtype,
-                                                 elemSizes[dtype], static_cast<uint8_t*>(buf),
+                                                 static_cast<uint32_t>(kElemBytes[dtype]),
+                                                 static_cast<uint8_t*>(buf),
                                                  std::move(recvs), std::move(sends), ringReduce);
   op->start();
   // A handle for tcpRingProgress; it keeps nothing but the counters alive.

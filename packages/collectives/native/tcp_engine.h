@@ -192,7 +192,6 @@ struct Incoming {
   const Posted* streamTo = nullptr;  // the posted receive it streams to
 };
 
-
 // What is left to write of one message, and who hears when it is out.
 struct Outgoing {
   int piecesLeft;
@@ -430,8 +429,8 @@ class Peer {
       std::lock_guard<std::mutex> lock(recvMu_);
       auto it = complete_.find(msgSeq);
       if (it == complete_.end()) {
-        Posted& p = posted_[msgSeq];
-        p = Posted{into, length, std::move(hook), tag, elemSize > 0, elemSize > 0 ? elemSize : 1};
+        posted_[msgSeq] =
+            Posted{into, length, std::move(hook), tag, elemSize > 0, elemSize > 0 ? elemSize : 1};
         return HookedPosting::posted;
       }
       got = it->second;
@@ -775,44 +774,37 @@ class Peer {
     bool deliver = false;
     Incoming whole;
     Posted dest{nullptr, 0};
-    std::shared_ptr<MessageHook> frameHook;
+    std::shared_ptr<MessageHook> frameHook;  // told this frame's verified CRC
     uint32_t frameTag = 0;
-    bool complete;
     {
       std::lock_guard<std::mutex> lock(recvMu_);
-      if (c.checking) {
-        auto p = posted_.find(c.msgSeq);
-        if (p != posted_.end() && p->second.hook) {
-          frameHook = p->second.hook;
-          frameTag = p->second.tag;
-        }
+      auto p = posted_.find(c.msgSeq);
+      if (c.checking && p != posted_.end() && p->second.hook) {
+        frameHook = p->second.hook;
+        frameTag = p->second.tag;
       }
       Incoming& inc = incoming_[c.msgSeq];
       inc.received += c.payloadLength;
-      complete = inc.received >= inc.length;
-    }
-    if (frameHook) frameHook->onFrameCrc(frameTag, c.frameOffset, c.payloadLength, c.crc);
-    if (!complete) return "";
-    {
-      std::lock_guard<std::mutex> lock(recvMu_);
-      Incoming& inc = incoming_[c.msgSeq];
-      whole = inc;
-      incoming_.erase(c.msgSeq);
-      done_.insert(c.msgSeq);
-      while (done_.erase(doneBase_) != 0) doneBase_++;
-      auto p = posted_.find(c.msgSeq);
-      if (p == posted_.end()) {
-        complete_[c.msgSeq] = whole;
-      } else {
-        dest = std::move(p->second);
-        posted_.erase(p);
-        e.kind = kRecvDone;
-        e.msgSeq = c.msgSeq;
-        e.staged = whole.staged ? whole.buf : nullptr;
-        e.length = whole.length;
-        deliver = true;
+      if (inc.received >= inc.length) {
+        whole = inc;
+        incoming_.erase(c.msgSeq);
+        done_.insert(c.msgSeq);
+        while (done_.erase(doneBase_) != 0) doneBase_++;
+        if (p == posted_.end()) {
+          complete_[c.msgSeq] = whole;
+        } else {
+          dest = std::move(p->second);
+          posted_.erase(p);
+          e.kind = kRecvDone;
+          e.msgSeq = c.msgSeq;
+          e.staged = whole.staged ? whole.buf : nullptr;
+          e.length = whole.length;
+          deliver = true;
+        }
       }
     }
+    // Before the message's end, so a forwarded copy finds every frame's CRC.
+    if (frameHook) frameHook->onFrameCrc(frameTag, c.frameOffset, c.payloadLength, c.crc);
     if (deliver && dest.hook) {
       if (whole.length != dest.length) {
         if (whole.staged) recycle(whole.buf, whole.capacity);

@@ -1,29 +1,11 @@
 import { segmentBounds } from '../reduce.js';
 import { NATIVE_OP_CODE as OP_CODE } from '../reduction/native-reduce.js';
 import {
+  type NativeRingPlan,
   RING_RECV_ROW as RECV_ROW,
   RING_SEND_ROW as SEND_ROW,
 } from '../transport/tcp/native-peer.js';
 import type { ReduceOp } from '../types.js';
-
-/**
- * The messages of one rank's pipelined ring all-reduce, in the order the
- * ring numbers them (the order `ringAllReduce` sends and posts them, so a
- * rank running this schedule natively and one running the JavaScript ring
- * agree on every message), for native/ring_op.h to run.
- */
-export interface RingSchedule {
-  /**
-   * One row of `RING_RECV_ROW` numbers per receive from the left
-   * neighbour: reduced into the buffer as it streams in (1, reduce-scatter)
-   * or received in place (0, all-gather), byte offset in the buffer, byte
-   * length, op code, divisor (`avg`'s last step: the world size, else 0),
-   * the send it makes ready (-1: none).
-   */
-  recvs: Float64Array;
-  /** One row of `RING_SEND_ROW` numbers per send to the right: byte offset, byte length, ready at the start (1) or not (0). */
-  sends: Float64Array;
-}
 
 type Range = readonly [start: number, end: number];
 
@@ -36,11 +18,14 @@ export function chunksOf(bounds: Range, chunkElems: number): Range[] {
 }
 
 /**
- * The schedule of rank `rank` of `size` for a buffer of `length` elements
- * of `bytesPerElement` bytes, in chunks of `chunkElems` elements; undefined
- * where the blocks would not all have the same number of chunks (a buffer
- * shorter than the world, or one block a chunk longer than another), which
- * the JavaScript ring handles instead.
+ * The messages of rank `rank` of `size` in a pipelined ring all-reduce of
+ * `length` elements of `bytesPerElement` bytes in chunks of `chunkElems`,
+ * for native/ring_op.h. They come in the order the ring numbers them (the
+ * order `ringAllReduce` sends and posts them), so a rank running this
+ * natively and one running the JavaScript ring agree on every message.
+ * Undefined where the blocks would not all have the same number of chunks
+ * (a buffer shorter than the world, or one block a chunk longer than
+ * another): the JavaScript ring handles those.
  */
 export function ringSchedule(
   rank: number,
@@ -49,7 +34,7 @@ export function ringSchedule(
   bytesPerElement: number,
   chunkElems: number,
   op: ReduceOp,
-): RingSchedule | undefined {
+): NativeRingPlan | undefined {
   if (size < 2) return undefined;
   const mod = (a: number) => ((a % size) + size) % size;
   const chunks = (block: number) => chunksOf(segmentBounds(length, size, block), chunkElems);

@@ -1,3 +1,4 @@
+import { switchedOff } from '../env-switch.js';
 import { loadNativeAddon } from '../native/addon.js';
 import type { ReduceOp } from '../types.js';
 import { type DTypeName, dtypeOf, type ElementArray } from './dtype.js';
@@ -29,7 +30,7 @@ let chosen: NativeReduce | null | undefined;
  */
 export function nativeReducer(): NativeReduce | null {
   if (chosen !== undefined) return chosen;
-  const native = process.env[NATIVE_REDUCE_ENV] === '0' ? undefined : loadNativeAddon().native;
+  const native = switchedOff(NATIVE_REDUCE_ENV) ? undefined : loadNativeAddon().native;
   chosen =
     native === undefined
       ? null

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { openSync, readSync, writeSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
+import { switchedOff } from '../../env-switch.js';
 import { PlexusCollectivesError } from '../../errors.js';
 import type { Secret } from '../../fault-tolerance/auth.js';
 import { loadNativeAddon } from '../../native/addon.js';
@@ -215,8 +216,7 @@ export async function createShmTransport(options: ShmTransportOptions): Promise<
       `store key ${prefix}/id holds "${id}", not a shared-memory group id: is another kind of group using prefix ${prefix}?`,
     );
   }
-  const zeroCopyWanted =
-    (options.zeroCopy ?? true) && (process.env[ZERO_COPY_ENV] ?? '1').trim() !== '0';
+  const zeroCopyWanted = (options.zeroCopy ?? true) && !switchedOff(ZERO_COPY_ENV);
   const transport = new Shm(rank, worldSize, slotBytes, timeoutMs, dir, id, zeroCopyWanted, {
     secret,
     onRejected: options.onRejectedConnection,

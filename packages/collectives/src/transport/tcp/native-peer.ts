@@ -28,11 +28,17 @@ interface RunningRing {
   fail(error: PlexusCollectivesError): void;
 }
 
-/** The messages of one rank's part of a native ring all-reduce (`RingSchedule`). */
+/** The messages of one rank's part of a native ring all-reduce (built by `ringSchedule`). */
 export interface NativeRingPlan {
-  /** Rows of `RING_RECV_ROW` numbers, one per receive from the left peer (see native/ring_op.h). */
+  /**
+   * One row of `RING_RECV_ROW` numbers per receive from the left
+   * neighbour: reduced into the buffer as it streams in (1, reduce-scatter)
+   * or received in place (0, all-gather), byte offset in the buffer, byte
+   * length, op code, divisor (`avg`'s last step: the world size, else 0),
+   * the send it makes ready (-1: none).
+   */
   recvs: Float64Array;
-  /** Rows of `RING_SEND_ROW` numbers, one per send to the right peer. */
+  /** One row of `RING_SEND_ROW` numbers per send to the right: byte offset, byte length, ready at the start (1) or not (0). */
   sends: Float64Array;
 }
 
@@ -242,14 +248,6 @@ export class NativeTcpPeer implements PeerLink {
         right.fail(error);
         reject(error);
       };
-      // Kept referenced here until settled: the engine writes into it.
-      const ring: RunningRing & { buf: Uint8Array } = {
-        buf,
-        done: () => settle(),
-        fail: (error) => settle(error),
-      };
-      left.rings.set(id, ring);
-      right.rings.set(id, ring);
       let op: object;
       try {
         op = left.native.tcpRingAllReduce(
@@ -264,14 +262,20 @@ export class NativeTcpPeer implements PeerLink {
           plan.sends,
         );
       } catch (error) {
-        settled = true;
-        left.rings.delete(id);
-        right.rings.delete(id);
         reject(
           new PlexusCollectivesError(TCP_MODULE, 'invalid-argument', (error as Error).message),
         );
         return;
       }
+      // Registered after the call: its events arrive as tasks of their own.
+      // Kept referenced here until settled: the engine writes into `buf`.
+      const ring: RunningRing & { buf: Uint8Array } = {
+        buf,
+        done: () => settle(),
+        fail: (error) => settle(error),
+      };
+      left.rings.set(id, ring);
+      right.rings.set(id, ring);
       left.nextPostSeq = (recvBase + plan.recvs.length / RING_RECV_ROW) >>> 0;
       right.nextSendSeq = (sendBase + plan.sends.length / RING_SEND_ROW) >>> 0;
       const ms = Math.round(timeout.ms);

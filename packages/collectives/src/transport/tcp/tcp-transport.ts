@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { ringSchedule } from '../../algorithms/ring-schedule.js';
+import { switchedOff } from '../../env-switch.js';
 import { PlexusCollectivesError } from '../../errors.js';
 import { loadNativeAddon, type NativeAddon, type NativeTcpConfig } from '../../native/addon.js';
 import { bytesOf, dtypeOf, type ElementArray } from '../../reduction/dtype.js';
@@ -257,8 +258,7 @@ export async function createTcpTransport(options: TcpTransportOptions): Promise<
   if (worldSize === 1) return t;
   const native = nativeIoAddon(options.nativeIo);
   t.nativeIo = { enabled: false, why: native.why };
-  t.nativeRing =
-    options.nativeRing !== false && (process.env[TCP_NATIVE_RING_ENV] ?? '1').trim() !== '0';
+  t.nativeRing = options.nativeRing !== false && !switchedOff(TCP_NATIVE_RING_ENV);
 
   const deadline = performance.now() + timeoutMs;
   const rejected = (error: unknown) => {
@@ -406,7 +406,7 @@ function nativeIoAddon(wanted: boolean | undefined): {
   why: string;
 } {
   if (wanted === false) return { addon: undefined, why: 'turned off (nativeIo: false)' };
-  if ((process.env[TCP_NATIVE_ENV] ?? '1').trim() === '0') {
+  if (switchedOff(TCP_NATIVE_ENV)) {
     return { addon: undefined, why: `turned off (${TCP_NATIVE_ENV}=0)` };
   }
   const { native, why } = loadNativeAddon();
