@@ -1,40 +1,53 @@
 // All-reduce between Node.js processes on one host: the shared-memory
 // transport with its zero-copy path (native addon: every rank's segment
 // mapped into every process, shmAllReduce), the same transport forced onto
-// pwrite/pread (PLEXUS_SHM_ZERO_COPY=0, the generic algorithms), and TCP
-// loopback; beside a single-thread memcpy (Uint8Array.set) of the same size
-// as the ceiling. Float32 sum at 4 and 64 MiB, world sizes 2 and 4, reported
-// as nccl-tests do (time of rank 0 after a barrier before each iteration,
+// pwrite/pread (PLEXUS_SHM_ZERO_COPY=0, the generic algorithms), TCP loopback
+// and PyTorch's Gloo (bench/allreduce_gloo.py); beside a single-thread memcpy
+// (Uint8Array.set) of the same size as the ceiling. Float32 sum from 4 KiB to
+// 256 MiB, world sizes 2 and 4, timed as nccl-tests do (timed-all-reduce.ts;
 // algbw = bytes / time, busbw = algbw * 2 (n - 1) / n), with busbw / memcpy
 // bandwidth and, for the zero-copy path, the time of each step per call
 // (copy in, reduce, copy out, waiting for the peers). One-way point-to-point
 // bandwidth (n = 2) for the two copying transports.
-// Writes bench/results/allreduce-shm.json.
-//   npx tsx bench/allreduce-shm.ts [--quick] [--no-tcp]
-// The same file is the worker: plexus-run starts it with RANK set.
+// Writes bench/results/allreduce-shm.json (PLEXUS_BENCH_OUT elsewhere).
+//   npx tsx bench/allreduce-shm.ts [--quick] [--no-tcp] [--no-gloo]
+// PLEXUS_BENCH_SIZES (a JSON array of bytes), PLEXUS_BENCH_LAUNCHES,
+// PLEXUS_BENCH_PYTHON (a python3 with torch) and PLEXUS_BENCH_MACHINE as in
+// allreduce-tcp.ts. The same file is the worker: plexus-run starts it with RANK set.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ShmAllReduceProfile, shmAllReduce } from '../src/algorithms/shm-all-reduce.js';
 import { initProcessGroup, type ShmTransport } from '../src/index.js';
 import { loadNativeAddon } from '../src/native/addon.js';
 import { reduceElements } from '../src/reduction/reducer.js';
 import { zeroCopyChannelOf } from '../src/transport/shm/shm-transport.js';
+import { runGloo } from './gloo-peer.js';
 import { launchRanks } from './launch-ranks.js';
+import { itersFor, type TimedAllReduce, timeAllReduce } from './timed-all-reduce.js';
 
+const KIB = 1 << 10;
 const MIB = 1 << 20;
 const quick = process.argv.includes('--quick');
-const sizes = [4 * MIB, 64 * MIB];
+const sizes: number[] = process.env.PLEXUS_BENCH_SIZES
+  ? JSON.parse(process.env.PLEXUS_BENCH_SIZES)
+  : quick
+    ? [4 * MIB, 64 * MIB]
+    : [4 * KIB, 64 * KIB, 1 * MIB, 4 * MIB, 16 * MIB, 64 * MIB, 256 * MIB];
 /**
  * Launches per variant and world size. On a shared 2-core VM one launch's
  * numbers hang on where the scheduler and the hypervisor put its processes
- * (runs of the same code differed by 2x), so every launch's iterations are
+ * (runs of the same code differed by 2x), so every launch's samples are
  * pooled and the median is taken over all of them.
  */
-const launches = quick ? 1 : 3;
-const itersOf = (bytes: number) => (bytes >= 64 * MIB ? (quick ? 3 : 10) : quick ? 8 : 30);
+const launches = Number(process.env.PLEXUS_BENCH_LAUNCHES ?? (quick ? 1 : 3));
+const PYTHON = process.env.PLEXUS_BENCH_PYTHON ?? '/usr/bin/python3';
+const OUT =
+  process.env.PLEXUS_BENCH_OUT ??
+  fileURLToPath(new URL('./results/allreduce-shm.json', import.meta.url));
 
-type Variant = 'shm-zero-copy' | 'shm-pwrite' | 'tcp';
+type Variant = 'shm-zero-copy' | 'shm-pwrite' | 'tcp' | 'gloo';
 
 interface Row {
   variant: Variant;
@@ -42,10 +55,15 @@ interface Row {
   kind: 'p2p' | 'allReduce';
   bytes: number;
   iters: number;
-  /** Per-iteration milliseconds (rank 0, after a barrier before each iteration). */
+  /**
+   * All-reduce: per timed loop, its time / iters averaged over ranks (ms).
+   * Point-to-point: per iteration, rank 0's time after a barrier (ms).
+   */
   ms: number[];
-  /** Zero-copy only: milliseconds per call in each step on rank 0, over `iters` extra calls. */
+  /** Zero-copy only: milliseconds per call in each step on rank 0, over extra calls. */
   steps?: ShmAllReduceProfile;
+  /** Gloo only: the PyTorch version. */
+  torch?: string;
 }
 
 async function worker(): Promise<void> {
@@ -62,9 +80,9 @@ async function worker(): Promise<void> {
   }
   const rows: Row[] = [];
   for (const bytes of sizes) {
-    const iters = itersOf(bytes);
-    const buf = new Float32Array(bytes / 4).fill(rank + 1);
+    const iters = itersFor(bytes);
     if (worldSize === 2 && variant !== 'shm-zero-copy') {
+      const buf = new Float32Array(bytes / 4).fill(rank + 1);
       const ms: number[] = [];
       for (let i = -1; i < iters; i++) {
         await group.barrier();
@@ -78,30 +96,22 @@ async function worker(): Promise<void> {
       }
       rows.push({ variant, worldSize, kind: 'p2p', bytes, iters, ms });
     }
-    const want = (worldSize * (worldSize + 1)) / 2;
-    const ms: number[] = [];
-    for (let i = -1; i < iters; i++) {
-      buf.fill(rank + 1);
-      await group.barrier();
-      const t = performance.now();
-      const out = await group.allReduce(buf, 'sum');
-      if (i >= 0) ms.push(performance.now() - t);
-      if (out[0] !== want || out[out.length - 1] !== want) {
-        throw new Error(`allReduce gave ${out[0]}, expected ${want}`);
-      }
-    }
-    const row: Row = { variant, worldSize, kind: 'allReduce', bytes, iters, ms };
+    const timed: TimedAllReduce = await timeAllReduce(group, bytes);
+    const row: Row = { variant, worldSize, kind: 'allReduce', bytes, iters, ms: timed.ms };
     const channel = zeroCopyChannelOf(group.transport);
     if (variant === 'shm-zero-copy' && channel !== undefined) {
       // The group's all-reduce is this very function; called directly to time its steps.
       const steps: ShmAllReduceProfile = { copyIn: 0, reduce: 0, copyOut: 0, wait: 0 };
-      for (let i = 0; i < iters; i++) {
+      const want = (worldSize * (worldSize + 1)) / 2;
+      const buf = new Float32Array(bytes / 4);
+      const calls = Math.min(iters, 10);
+      for (let i = 0; i < calls; i++) {
         buf.fill(rank + 1);
         await group.barrier();
         await shmAllReduce(channel, buf, 'sum', { profile: steps });
         if (buf[0] !== want) throw new Error(`shmAllReduce gave ${buf[0]}, expected ${want}`);
       }
-      for (const k of Object.keys(steps) as (keyof ShmAllReduceProfile)[]) steps[k] /= iters;
+      for (const k of Object.keys(steps) as (keyof ShmAllReduceProfile)[]) steps[k] /= calls;
       row.steps = steps;
     }
     rows.push(row);
@@ -111,23 +121,39 @@ async function worker(): Promise<void> {
   await group.destroy();
 }
 
-function run(variant: Variant, n: number): Promise<Row[]> {
+async function run(variant: Variant, n: number): Promise<Row[] | string> {
+  if (variant === 'gloo') {
+    const rows = await runGloo(PYTHON, n, sizes);
+    if (typeof rows === 'string') return rows;
+    return rows.map((r) => ({
+      variant,
+      worldSize: n,
+      kind: 'allReduce',
+      bytes: r.bytes,
+      iters: r.iters,
+      ms: r.ms,
+      ...(r.torch === undefined ? {} : { torch: r.torch }),
+    }));
+  }
   return launchRanks<Row>(fileURLToPath(import.meta.url), n, [variant], {
     ...process.env,
     PLEXUS_SHM_ZERO_COPY: variant === 'shm-pwrite' ? '0' : '1',
   });
 }
 
+/** Samples (ms per copy) of a single-thread copy of each size: a timed loop of copies per sample. */
 function memcpy(): { bytes: number; ms: number[] }[] {
   return sizes.map((bytes) => {
     const src = new Uint8Array(bytes).fill(1);
     const dst = new Uint8Array(bytes);
     dst.set(src);
+    // Enough copies per sample that the timer's resolution does not matter.
+    const reps = Math.max(1, Math.min(4096, Math.floor((64 * MIB) / bytes)));
     const ms: number[] = [];
-    for (let i = 0; i < itersOf(bytes); i++) {
+    for (let i = 0; i < (bytes >= 128 * MIB ? 5 : 10); i++) {
       const t = performance.now();
-      dst.set(src);
-      ms.push(performance.now() - t);
+      for (let r = 0; r < reps; r++) dst.set(src);
+      ms.push((performance.now() - t) / reps);
     }
     return { bytes, ms };
   });
@@ -137,66 +163,78 @@ function memcpy(): { bytes: number; ms: number[] }[] {
  * The reduction alone, in one process: the addon's kernel (what the zero-copy
  * path runs on mapped memory) against the package's wasm SIMD reducer, which
  * can only work on its own linear memory and so stages both inputs through
- * it. `acc += src` on float32, per size.
+ * it. `acc += src` on float32, per size from 1 MiB.
  */
 function reduction(): { bytes: number; nativeMs: number[]; wasmMs: number[] }[] {
   const native = loadNativeAddon().native;
-  return sizes.map((bytes) => {
-    const acc = new Float32Array(bytes / 4).fill(1);
-    const src = new Float32Array(bytes / 4).fill(2);
-    const nativeMs: number[] = [];
-    const wasmMs: number[] = [];
-    for (let i = -1; i < itersOf(bytes); i++) {
-      let t = performance.now();
-      native?.reduce(0, 0, 0, acc, null, [acc, src]);
-      if (i >= 0 && native !== undefined) nativeMs.push(performance.now() - t);
-      t = performance.now();
-      reduceElements(acc, src, 'sum');
-      if (i >= 0) wasmMs.push(performance.now() - t);
-    }
-    return { bytes, nativeMs, wasmMs };
-  });
+  return sizes
+    .filter((bytes) => bytes >= MIB)
+    .map((bytes) => {
+      const acc = new Float32Array(bytes / 4).fill(1);
+      const src = new Float32Array(bytes / 4).fill(2);
+      const nativeMs: number[] = [];
+      const wasmMs: number[] = [];
+      for (let i = -1; i < Math.min(itersFor(bytes), 10); i++) {
+        let t = performance.now();
+        native?.reduce(0, 0, 0, acc, null, [acc, src]);
+        if (i >= 0 && native !== undefined) nativeMs.push(performance.now() - t);
+        t = performance.now();
+        reduceElements(acc, src, 'sum');
+        if (i >= 0) wasmMs.push(performance.now() - t);
+      }
+      return { bytes, nativeMs, wasmMs };
+    });
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+const sizeName = (b: number) => (b >= MIB ? `${b / MIB} MiB` : `${b / KIB} KiB`);
 
 async function main(): Promise<void> {
   const loadBefore = loadavg()[0]!;
-  const variants: Variant[] = process.argv.includes('--no-tcp')
-    ? ['shm-zero-copy', 'shm-pwrite']
-    : ['shm-zero-copy', 'shm-pwrite', 'tcp'];
+  const variants: Variant[] = ['shm-zero-copy', 'shm-pwrite'];
+  if (!process.argv.includes('--no-tcp')) variants.push('tcp');
+  if (!process.argv.includes('--no-gloo')) variants.push('gloo');
   const rows: Row[] = [];
+  const failures: string[] = [];
   const copiesBefore = memcpy();
   const reductions = reduction();
   for (let l = 0; l < launches; l++) {
-    for (const n of [2, 4]) for (const v of variants) rows.push(...(await run(v, n)));
+    for (const n of [2, 4]) {
+      for (const v of variants) {
+        process.stderr.write(`launch ${l + 1}/${launches}, n=${n}: ${v} ...\n`);
+        const got = await run(v, n);
+        if (typeof got === 'string') failures.push(`${v} n=${n}: ${got}`);
+        else rows.push(...got);
+      }
+    }
   }
-  // One row per variant, world size, kind and size: iterations and step times pooled over launches.
-  const pooled: Row[] = [];
+  // One row per variant, world size, kind and size: samples and step times pooled over launches.
+  const same = (a: Row, b: Row) =>
+    a.variant === b.variant &&
+    a.worldSize === b.worldSize &&
+    a.kind === b.kind &&
+    a.bytes === b.bytes;
+  const pooled: (Row & { launchesPooled: number })[] = [];
   for (const r of rows) {
-    const same = pooled.find(
-      (p) =>
-        p.variant === r.variant &&
-        p.worldSize === r.worldSize &&
-        p.kind === r.kind &&
-        p.bytes === r.bytes,
-    );
-    if (same === undefined) {
-      pooled.push({ ...r, ms: [...r.ms], steps: r.steps && { ...r.steps } });
+    const p = pooled.find((x) => same(x, r));
+    if (p === undefined) {
+      pooled.push({ ...r, ms: [...r.ms], steps: r.steps && { ...r.steps }, launchesPooled: 1 });
       continue;
     }
-    same.ms.push(...r.ms);
-    same.iters += r.iters;
-    if (same.steps !== undefined && r.steps !== undefined) {
+    p.ms.push(...r.ms);
+    p.launchesPooled++;
+    if (p.steps !== undefined && r.steps !== undefined) {
       for (const k of Object.keys(r.steps) as (keyof ShmAllReduceProfile)[]) {
-        same.steps[k] += r.steps[k];
+        p.steps[k] += r.steps[k];
       }
     }
   }
   for (const p of pooled) {
     if (p.steps === undefined) continue;
-    for (const k of Object.keys(p.steps) as (keyof ShmAllReduceProfile)[]) p.steps[k] /= launches;
+    for (const k of Object.keys(p.steps) as (keyof ShmAllReduceProfile)[]) {
+      p.steps[k] /= p.launchesPooled;
+    }
   }
   // memcpy before and after the runs: the machine's load may change in between.
   const copiesAfter = memcpy();
@@ -205,51 +243,39 @@ async function main(): Promise<void> {
     ms: [...copiesBefore[i]!.ms, ...copiesAfter[i]!.ms],
   }));
   const memcpyGBps = new Map(copies.map((c) => [c.bytes, c.bytes / median(c.ms) / 1e6]));
+  const busbwOf = (r: Row, ms: number) =>
+    r.kind === 'allReduce' ? (r.bytes / ms / 1e6) * ((2 * (r.worldSize - 1)) / r.worldSize) : null;
   const table = [
     ...copies.map((c) => ({
       what: 'memcpy (Uint8Array.set, one thread)',
       worldSize: 1,
       bytes: c.bytes,
-      medianMs: round(median(c.ms)),
+      medianMs: round(median(c.ms), 5),
       algbwGBps: round(memcpyGBps.get(c.bytes)!),
       busbwGBps: null as number | null,
       busbwOverMemcpy: null as number | null,
+      busbwOverGloo: null as number | null,
       launchMedianMs: [] as number[],
-      bestMs: round(Math.min(...c.ms)),
-      bestBusbwOverMemcpy: null as number | null,
       stepsMs: undefined as ShmAllReduceProfile | undefined,
     })),
     ...pooled.map((r) => {
       const ms = median(r.ms);
-      const algbw = r.bytes / ms / 1e6;
-      const busbw = r.kind === 'allReduce' ? (algbw * 2 * (r.worldSize - 1)) / r.worldSize : null;
+      const busbw = busbwOf(r, ms);
+      const gloo = pooled.find((g) => g.variant === 'gloo' && same(g, { ...r, variant: 'gloo' }));
       return {
         what: `${r.kind} over ${r.variant}`,
         worldSize: r.worldSize,
         bytes: r.bytes,
-        medianMs: round(ms),
-        algbwGBps: round(algbw),
+        medianMs: round(ms, 5),
+        algbwGBps: round(r.bytes / ms / 1e6),
         busbwGBps: busbw === null ? null : round(busbw),
         busbwOverMemcpy: busbw === null ? null : round(busbw / memcpyGBps.get(r.bytes)!),
-        launchMedianMs: rows
-          .filter(
-            (x) =>
-              x.variant === r.variant &&
-              x.worldSize === r.worldSize &&
-              x.kind === r.kind &&
-              x.bytes === r.bytes,
-          )
-          .map((x) => round(median(x.ms))),
-        // The fastest iteration: what the path does when no other job takes its cores.
-        bestMs: round(Math.min(...r.ms)),
-        bestBusbwOverMemcpy:
-          busbw === null
-            ? null
-            : round(
-                ((r.bytes / Math.min(...r.ms) / 1e6) * 2 * (r.worldSize - 1)) /
-                  r.worldSize /
-                  (r.bytes / Math.min(...copies.find((c) => c.bytes === r.bytes)!.ms) / 1e6),
-              ),
+        // Same bytes and n, so the busbw ratio is Gloo's median time over ours.
+        busbwOverGloo:
+          r.kind === 'allReduce' && gloo !== undefined && r.variant !== 'gloo'
+            ? round(median(gloo.ms) / ms)
+            : null,
+        launchMedianMs: rows.filter((x) => same(x, r)).map((x) => round(median(x.ms), 5)),
         stepsMs:
           r.steps === undefined
             ? undefined
@@ -266,27 +292,33 @@ async function main(): Promise<void> {
   }));
   for (const r of reductionTable) {
     console.log(
-      `reduce acc += src (f32, ${r.bytes / MIB} MiB, one process): addon ${r.nativeMs} ms, wasm SIMD ${r.wasmMs} ms`,
+      `reduce acc += src (f32, ${sizeName(r.bytes)}, one process): addon ${r.nativeMs} ms, wasm SIMD ${r.wasmMs} ms`,
     );
   }
   for (const t of table) {
     console.log(
-      `${t.what.padEnd(36)} n=${t.worldSize} ${String(t.bytes / MIB).padStart(3)} MiB  ${t.medianMs.toFixed(2).padStart(8)} ms  algbw ${t.algbwGBps.toFixed(3)} GB/s${t.busbwGBps === null ? '' : `  busbw ${t.busbwGBps.toFixed(3)} GB/s = ${t.busbwOverMemcpy} x memcpy (best ${t.bestBusbwOverMemcpy}, launch medians ${t.launchMedianMs.join('/')} ms)`}${t.stepsMs ? `  steps ${JSON.stringify(t.stepsMs)}` : ''}`,
+      `${t.what.padEnd(36)} n=${t.worldSize} ${sizeName(t.bytes).padStart(7)}  ${t.medianMs.toFixed(3).padStart(9)} ms  algbw ${t.algbwGBps.toFixed(3)} GB/s${t.busbwGBps === null ? '' : `  busbw ${t.busbwGBps.toFixed(3)} GB/s = ${t.busbwOverMemcpy} x memcpy${t.busbwOverGloo === null ? '' : `, ${t.busbwOverGloo} x gloo`} (launch medians ${t.launchMedianMs.join('/')} ms)`}${t.stepsMs ? `  steps ${JSON.stringify(t.stepsMs)}` : ''}`,
     );
   }
-  const dir = fileURLToPath(new URL('./results/', import.meta.url));
-  mkdirSync(dir, { recursive: true });
+  for (const f of failures) console.log(`not measured: ${f}`);
+  mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(
-    `${dir}allreduce-shm.json`,
+    OUT,
     `${JSON.stringify(
       {
+        benchmark: 'all-reduce float32 sum between processes of one host',
+        definitions:
+          "all-reduce time as nccl-tests' all_reduce_perf (bench/timed-all-reduce.ts; Gloo the same in allreduce_gloo.py): after a barrier each rank times a loop of back-to-back all-reduces and divides by their number, averaged over ranks; 3 loops per launch, pooled over launches, median; algbw = bytes / time; busbw = algbw * 2 (n - 1) / n; busbwOverMemcpy = busbw / the algbw of a single-thread Uint8Array.set of the same size; busbwOverGloo = Gloo's median time / ours; p2p: rank 0's time per send after a barrier, acknowledged by the receiver",
         date: new Date().toISOString(),
         node: process.version,
+        machine: process.env.PLEXUS_BENCH_MACHINE ?? 'the 2-core build machine',
         cpu: cpus()[0]?.model,
         cpus: cpus().length,
         loadAverage: { before: loadBefore, after: loadavg()[0] },
+        peer: `PyTorch ${rows.find((r) => r.torch)?.torch ?? '(not run)'} Gloo (${PYTHON}), 1 intra-op thread`,
         quick,
         launches,
+        failures,
         table,
         reduction: reductionTable,
         raw: { memcpy: copies, rows, reduction: reductions },

@@ -14,12 +14,12 @@
 // PLEXUS_BENCH_CHUNK_BYTES sets the ring's chunk size (collectives.chunkBytes) anywhere.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { switchedOff } from '../src/env-switch.js';
 import { TCP_NATIVE_RING_ENV } from '../src/transport/tcp/tcp-transport.js';
+import { freePort, runGloo } from './gloo-peer.js';
 import { launchRanks, resultLines } from './launch-ranks.js';
 
 const quick = process.argv.includes('--quick');
@@ -31,7 +31,7 @@ const sizes =
   jsonEnv('PLEXUS_BENCH_SIZES') ??
   (quick
     ? [4 * KIB, 1 * MIB, 16 * MIB]
-    : [4 * KIB, 64 * KIB, 1 * MIB, 4 * MIB, 16 * MIB, 64 * MIB]);
+    : [4 * KIB, 64 * KIB, 1 * MIB, 4 * MIB, 16 * MIB, 64 * MIB, 256 * MIB]);
 const worldSizes = jsonEnv('PLEXUS_BENCH_WORLD_SIZES') ?? [2, 4];
 /** Alternating rounds of ours and Gloo per world size (PLEXUS_BENCH_ROUNDS, default 5). */
 const rounds = Math.max(1, Number(process.env.PLEXUS_BENCH_ROUNDS ?? (quick ? '1' : '5')));
@@ -55,15 +55,6 @@ interface Row {
   torch?: string;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** Our ranks; `jsSockets` keeps the data on Node's sockets (PLEXUS_TCP_NATIVE=0). */
 function plexus(n: number, checksum: boolean, jsSockets = false): Promise<Row[]> {
   return launchRanks<Row>(
@@ -74,39 +65,8 @@ function plexus(n: number, checksum: boolean, jsSockets = false): Promise<Row[]>
   );
 }
 
-async function gloo(n: number): Promise<Row[] | string> {
-  const port = await freePort();
-  const procs = Array.from({ length: n }, (_, rank) => {
-    const p = spawn(PYTHON, [here('./allreduce_gloo.py'), JSON.stringify(sizes)], {
-      env: {
-        ...process.env,
-        RANK: String(rank),
-        WORLD_SIZE: String(n),
-        MASTER_ADDR: '127.0.0.1',
-        MASTER_PORT: String(port),
-        OMP_NUM_THREADS: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-    });
-    p.stderr.on('data', (d) => {
-      err += d;
-    });
-    return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-      p.on('error', (e) => resolve({ code: -1, out, err: String(e) }));
-      p.on('close', (code) => resolve({ code, out, err }));
-    });
-  });
-  const results = await Promise.all(procs);
-  const bad = results.find((r) => r.code !== 0);
-  if (bad)
-    return `gloo failed (exit ${bad.code}): ${bad.err.trim().split('\n').slice(-3).join(' | ')}`;
-  return resultLines<Row>(results[0]!.out);
-}
+/** Gloo on the same sizes (rank 0's rows, or why it failed). */
+const gloo = (n: number): Promise<Row[] | string> => runGloo(PYTHON, n, sizes);
 
 /** Two processes exchanging each size over one plain socket (see raw-socket-exchange.mjs). */
 async function rawSocket(): Promise<Row[]> {

@@ -1,8 +1,9 @@
 # One rank of PyTorch's Gloo all-reduce, as the peer of bench/allreduce-tcp.ts
-# (Debian's /usr/bin/python3 with torch). Same sizes, warm-up, iteration
-# counts and timing as the Node worker (allreduce-tcp-worker.ts: nccl-tests'
-# loop time / iters averaged over ranks, LOOPS samples, plus the slowest
-# rank's time of each iteration); prints one `RESULT {...}` line per size on rank 0.
+# and bench/allreduce-shm.ts (Debian's /usr/bin/python3 with torch). Same
+# sizes, warm-up, iteration counts and timing as the Node workers
+# (timed-all-reduce.ts: nccl-tests' loop time / iters averaged over ranks,
+# LOOPS samples, plus the slowest rank's time of each iteration); prints one
+# `RESULT {...}` line per size on rank 0.
 import json
 import sys
 import time
@@ -17,7 +18,8 @@ rank, world = dist.get_rank(), dist.get_world_size()
 torch.set_num_threads(1)
 for nbytes in sizes:
     buf = torch.ones(nbytes // 4, dtype=torch.float32)
-    iters = 10 if nbytes >= 16 << 20 else 20 if nbytes >= 1 << 20 else 50
+    # As itersFor in timed-all-reduce.ts.
+    iters = 5 if nbytes >= 128 << 20 else 10 if nbytes >= 16 << 20 else 20 if nbytes >= 1 << 20 else 50
     dist.all_reduce(buf)
     loop_ms = torch.zeros(LOOPS, dtype=torch.float64)
     per_iter = torch.zeros(LOOPS * iters, dtype=torch.float64)

@@ -114,6 +114,51 @@ describe('initProcessGroup: collectives over TCP match a sequential reference', 
   });
 });
 
+describe('initProcessGroup: collectives.chunkBytes reaches the ring', () => {
+  it('a bad chunk size is refused by the ring; a small one gives the same sums', async () => {
+    const make = async (chunkBytes: number) => {
+      const port = await freePort();
+      const gs = await Promise.all(
+        [0, 1, 2].map((rank) =>
+          initProcessGroup({
+            rank,
+            worldSize: 3,
+            masterAddr: '127.0.0.1',
+            masterPort: port,
+            env: {},
+            timeoutMs: 10_000,
+            collectives: { algorithm: 'ring', chunkBytes },
+          }),
+        ),
+      );
+      groups.push(...gs);
+      return gs;
+    };
+    const bad = await make(-1);
+    const refused = await Promise.allSettled(
+      bad.map((g) => g.allReduce(new Float32Array(8), 'sum')),
+    );
+    for (const r of refused) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason.message).toMatch(
+        /expected chunkBytes to be a positive number of bytes, got -1/,
+      );
+    }
+    for (const g of groups.splice(0).reverse()) await g.destroy();
+    // 4 KiB chunks: a 3 x 10,000-element block is many chunks, every one summed.
+    const gs = await make(4096);
+    const outs = await Promise.all(
+      gs.map((g) =>
+        g.allReduce(
+          Int32Array.from({ length: 30_000 }, (_, i) => i * (g.rank + 1)),
+          'sum',
+        ),
+      ),
+    );
+    for (const o of outs) for (let i = 0; i < o.length; i += 997) expect(o[i]).toBe(6 * i);
+  });
+});
+
 describe('initProcessGroup: topology from the advertised hosts', () => {
   it('ranks on two loopback addresses form two hosts; the all-reduce (HO-Ring) matches the reference', async () => {
     // Linux answers on all of 127/8: two "machines" on one.

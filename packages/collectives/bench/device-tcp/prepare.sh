@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Packs the TCP all-reduce benchmark (bench/allreduce-tcp.ts, its worker and
-# Gloo peer) into .device/ at the repo root for a run on the GPU machine's
-# host CPUs, which have no Node.js: esbuild bundles of the two entry points,
-# the native addon as built here, Node itself (xz), and run.sh beside this file.
+# Packs the all-reduce benchmarks (bench/allreduce-tcp.ts with its worker,
+# bench/allreduce-shm.ts, and their Gloo peer) into .device/ at the repo root
+# for a run on the GPU machine's host CPUs, which have no Node.js: esbuild
+# bundles of the three entry points, the native addon as built here, Node
+# itself (xz), and run.sh beside this file.
 #
 #   bash packages/collectives/bench/device-tcp/prepare.sh
 #   then a device run with carry [".device"]:  bash .device/tcp-bench.sh
@@ -26,7 +27,7 @@ esb=$(cd "$pkg" && node -e "const p=require('path');console.log(require.resolve(
 shim="$out/.cjs-shim.mjs"
 printf '%s\n' "import { fileURLToPath } from 'node:url';" "import { dirname } from 'node:path';" \
   'export const __filename = fileURLToPath(import.meta.url);' 'export const __dirname = dirname(__filename);' > "$shim"
-for entry in allreduce-tcp allreduce-tcp-worker; do
+for entry in allreduce-tcp allreduce-tcp-worker allreduce-shm; do
   $esb "$pkg/bench/$entry.ts" --bundle --platform=node --format=esm --target=node20 \
     --external:'*.node' --outfile="$out/$entry.mjs" --inject:"$shim" \
     --banner:js="import {createRequire as __plexusCreateRequire} from 'node:module'; const require = __plexusCreateRequire(import.meta.url);" \

@@ -34,10 +34,11 @@ export interface TransportGroupOptions {
   module?: string;
   /**
    * Algorithm choice for all-reduce and all-to-all: `algorithm` (`auto` by
-   * default: by message size and topology) and `topology` (ranks per host,
-   * for HO-Ring and the hierarchical all-to-all).
+   * default: by message size and topology), `topology` (ranks per host,
+   * for HO-Ring and the hierarchical all-to-all), `reducer` and `chunkBytes`
+   * (the ring's message size, default 4 MiB).
    */
-  collectives?: Pick<CollectiveOptions, 'algorithm' | 'topology' | 'reducer'>;
+  collectives?: Pick<CollectiveOptions, 'algorithm' | 'topology' | 'reducer' | 'chunkBytes'>;
   /**
    * An all-reduce specialised for the transport (the shared-memory
    * transport's zero-copy path), run instead of the generic algorithms.
