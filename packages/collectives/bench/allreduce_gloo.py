@@ -7,13 +7,15 @@
 import json
 import sys
 import time
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
 
 LOOPS = 3
 sizes = json.loads(sys.argv[1])
-dist.init_process_group("gloo")
+# A peer that never arrives fails the run in 2 minutes, not Gloo's default 30.
+dist.init_process_group("gloo", timeout=timedelta(seconds=120))
 rank, world = dist.get_rank(), dist.get_world_size()
 torch.set_num_threads(1)
 for nbytes in sizes:

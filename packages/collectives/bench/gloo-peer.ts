@@ -8,13 +8,16 @@ import type { TimedAllReduce } from './timed-all-reduce.js';
 
 /** One size's Gloo samples (timed as timed-all-reduce.ts does), with the PyTorch version. */
 export interface GlooRow extends TimedAllReduce {
+  /** `torch.__version__` of the peer. */
   torch?: string;
 }
 
 /** A TCP port free on 127.0.0.1 at the time of the call. */
 export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
       const { port } = s.address() as { port: number };
       s.close(() => resolve(port));
     });
@@ -25,6 +28,8 @@ export function freePort(): Promise<number> {
  * Runs Gloo's all-reduce on `n` ranks over `sizes` with `python` (one that
  * imports torch); resolves to rank 0's rows, or to a one-line reason when a
  * rank failed (no torch, say), so a benchmark can still report its own side.
+ * A rank that fails takes the others down with it rather than leaving them
+ * waiting for it until Gloo's own timeout.
  */
 export async function runGloo(
   python: string,
@@ -33,6 +38,7 @@ export async function runGloo(
 ): Promise<GlooRow[] | string> {
   const port = await freePort();
   const script = fileURLToPath(new URL('./allreduce_gloo.py', import.meta.url));
+  const children: ReturnType<typeof spawn>[] = [];
   const procs = Array.from({ length: n }, (_, rank) => {
     const p = spawn(python, [script, JSON.stringify(sizes)], {
       env: {
@@ -45,6 +51,7 @@ export async function runGloo(
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    children.push(p);
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => {
@@ -55,11 +62,16 @@ export async function runGloo(
     });
     return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
       p.on('error', (e) => resolve({ code: -1, out, err: String(e) }));
-      p.on('close', (code) => resolve({ code, out, err }));
+      p.on('close', (code) => {
+        if (code !== 0) for (const c of children) if (c !== p && c.exitCode === null) c.kill();
+        resolve({ code, out, err });
+      });
     });
   });
   const results = await Promise.all(procs);
-  const bad = results.find((r) => r.code !== 0);
+  // The first to fail says why; the ranks it took down exit on a signal (code null).
+  const bad =
+    results.find((r) => r.code !== 0 && r.code !== null) ?? results.find((r) => r.code !== 0);
   if (bad)
     return `gloo failed (exit ${bad.code}): ${bad.err.trim().split('\n').slice(-3).join(' | ')}`;
   return resultLines<GlooRow>(results[0]!.out);

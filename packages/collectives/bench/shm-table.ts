@@ -4,6 +4,7 @@
 // busbw (GB/s, median) per size, then at 64 MiB busbw / single-thread memcpy
 // (the issue's target for the zero-copy path, in bold) and busbw / Gloo's.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 interface Entry {
   what: string;
@@ -15,7 +16,8 @@ interface Entry {
   busbwOverGloo: number | null;
 }
 
-const file = process.argv[2] ?? new URL('./results/allreduce-shm.json', import.meta.url).pathname;
+const file =
+  process.argv[2] ?? fileURLToPath(new URL('./results/allreduce-shm.json', import.meta.url));
 const minBytes = Number(process.argv[3] ?? 0);
 const { table } = JSON.parse(readFileSync(file, 'utf8')) as { table: Entry[] };
 const MIB = 1 << 20;
@@ -38,7 +40,7 @@ const groups = [
   ...new Set(
     table.filter((t) => t.what.startsWith('allReduce')).map((t) => `${t.worldSize}|${t.what}`),
   ),
-].sort();
+].sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10) || a.localeCompare(b));
 for (const key of groups) {
   const [n, what] = key.split('|') as [string, string];
   const rows = table.filter((t) => t.what === what && t.worldSize === Number(n));

@@ -6,6 +6,7 @@
 //     plexus / Gloo busbw (pooled mean) of several runs, a row per run and world size.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 interface Side {
   timeUs: number;
@@ -17,7 +18,8 @@ interface Row {
   plexus: Side;
   plexusWithoutChecksum?: Side;
   plexusOnNodeSockets?: Side;
-  gloo?: Side;
+  /** A string where Gloo failed in that run (its reason). */
+  gloo?: Side | string;
   busbwRatio?: number;
   medianBusbwRatio?: number;
   slowestRankBusbwRatio?: number;
@@ -43,7 +45,7 @@ function oneRun(file: string, minBytes: number): void {
   for (const r of results) {
     if (r.bytes < minBytes) continue;
     console.log(
-      `| ${r.worldSize} | ${size(r.bytes)} | ${num(r.plexus.timeUs)} | ${r.plexus.busbwGBs} | ${num(r.plexusWithoutChecksum?.busbwGBs)} | ${num(r.plexusOnNodeSockets?.busbwGBs)} | ${num(r.gloo?.timeUs)} | ${num(r.gloo?.busbwGBs)} | **${num(r.busbwRatio)}** (${num(r.medianBusbwRatio)}) | ${(r.roundRatios ?? []).join(', ')} | ${num(r.slowestRankBusbwRatio)} | ${num(r.busbwRatioWithoutChecksum)} |`,
+      `| ${r.worldSize} | ${size(r.bytes)} | ${num(r.plexus.timeUs)} | ${r.plexus.busbwGBs} | ${num(r.plexusWithoutChecksum?.busbwGBs)} | ${num(r.plexusOnNodeSockets?.busbwGBs)} | ${typeof r.gloo === 'object' ? num(r.gloo.timeUs) : '–'} | ${typeof r.gloo === 'object' ? num(r.gloo.busbwGBs) : '–'} | **${num(r.busbwRatio)}** (${num(r.medianBusbwRatio)}) | ${(r.roundRatios ?? []).join(', ')} | ${num(r.slowestRankBusbwRatio)} | ${num(r.busbwRatioWithoutChecksum)} |`,
     );
   }
 }
@@ -55,7 +57,9 @@ function ratios(files: string[], minBytes: number): void {
     .sort((a, b) => a - b);
   console.log(`| run (UTC) | rounds | n | ${sizes.map(size).join(' | ')} |`);
   console.log(`| --- | ---: | ---: | ${sizes.map(() => '---:').join(' | ')} |`);
-  for (const n of [...new Set(runs.flatMap((r) => r.results.map((x) => x.worldSize)))].sort()) {
+  for (const n of [...new Set(runs.flatMap((r) => r.results.map((x) => x.worldSize)))].sort(
+    (a, b) => a - b,
+  )) {
     for (const run of runs) {
       const rows = run.results.filter((x) => x.worldSize === n);
       if (rows.length === 0) continue;
@@ -74,6 +78,6 @@ const args = process.argv.slice(2);
 if (args[0] === '--ratios') ratios(args.slice(2), Number(args[1] ?? 0));
 else
   oneRun(
-    args[0] ?? new URL('./results/allreduce-tcp.json', import.meta.url).pathname,
+    args[0] ?? fileURLToPath(new URL('./results/allreduce-tcp.json', import.meta.url)),
     Number(args[1] ?? 0),
   );

@@ -17,7 +17,9 @@ export function itersFor(bytes: number): number {
 
 /** One size's samples, as rank 0 prints them in a `RESULT {...}` line. */
 export interface TimedAllReduce {
+  /** Message size. */
   bytes: number;
+  /** All-reduces per timed loop. */
   iters: number;
   /** Per loop: its time / iters, averaged over ranks (ms). */
   ms: number[];
@@ -28,7 +30,8 @@ export interface TimedAllReduce {
 /**
  * Times float32 sum all-reduces of `bytes` on `g` (every rank calls it) and
  * checks the result: each all-reduce of ones multiplies them by the world
- * size, exact in float32 while that stays below 2^24 or n is a power of two.
+ * size, exact in float32 while that stays below 2^24, or while n is a power
+ * of two and the product stays finite (up to 2^127).
  */
 export async function timeAllReduce(g: ProcessGroup, bytes: number): Promise<TimedAllReduce> {
   const buf = new Float32Array(bytes / 4).fill(1);
@@ -37,7 +40,8 @@ export async function timeAllReduce(g: ProcessGroup, bytes: number): Promise<Tim
   const loopMs = new Float64Array(LOOPS);
   const perIter = new Float64Array(LOOPS * iters);
   const expected = g.worldSize ** iters;
-  const exact = expected < 2 ** 24 || Number.isInteger(Math.log2(g.worldSize));
+  const exact =
+    expected < 2 ** 24 || (Number.isInteger(Math.log2(g.worldSize)) && expected <= 2 ** 127);
   for (let loop = 0; loop < LOOPS; loop++) {
     buf.fill(1);
     await g.barrier();
