@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   type CollectiveBuffer,
   createTcpStore,
+  type InitProcessGroupOptions,
   initProcessGroup,
   type ProcessGroup,
   resolveAllReduceAlgorithm,
@@ -17,7 +18,11 @@ afterEach(async () => {
   for (const g of groups.splice(0).reverse()) await g.destroy();
 });
 
-async function initAll(worldSize: number, viaEnv: boolean): Promise<ProcessGroup[]> {
+async function initAll(
+  worldSize: number,
+  viaEnv: boolean,
+  collectives?: InitProcessGroupOptions['collectives'],
+): Promise<ProcessGroup[]> {
   const port = await freePort();
   const gs = await Promise.all(
     Array.from({ length: worldSize }, (_, rank) =>
@@ -40,6 +45,7 @@ async function initAll(worldSize: number, viaEnv: boolean): Promise<ProcessGroup
             masterPort: port,
             timeoutMs: 10_000,
             tcp: { connectionsPerPeer: 2, stripeMinBytes: 2048, frameBytes: 8192 },
+            ...(collectives === undefined ? {} : { collectives }),
           }),
     ),
   );
@@ -116,24 +122,7 @@ describe('initProcessGroup: collectives over TCP match a sequential reference', 
 
 describe('initProcessGroup: collectives.chunkBytes reaches the ring', () => {
   it('a bad chunk size is refused by the ring; a small one gives the same sums', async () => {
-    const make = async (chunkBytes: number) => {
-      const port = await freePort();
-      const gs = await Promise.all(
-        [0, 1, 2].map((rank) =>
-          initProcessGroup({
-            rank,
-            worldSize: 3,
-            masterAddr: '127.0.0.1',
-            masterPort: port,
-            env: {},
-            timeoutMs: 10_000,
-            collectives: { algorithm: 'ring', chunkBytes },
-          }),
-        ),
-      );
-      groups.push(...gs);
-      return gs;
-    };
+    const make = (chunkBytes: number) => initAll(3, false, { algorithm: 'ring', chunkBytes });
     const bad = await make(-1);
     const refused = await Promise.allSettled(
       bad.map((g) => g.allReduce(new Float32Array(8), 'sum')),
