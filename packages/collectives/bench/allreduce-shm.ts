@@ -1,6 +1,8 @@
 // All-reduce between Node.js processes on one host: the shared-memory
 // transport with its zero-copy path (native addon: every rank's segment
-// mapped into every process, shmAllReduce), the same transport forced onto
+// mapped into every process, shmAllReduce), on ordinary arrays
+// (shm-zero-copy) and on arrays from allocateShared (shm-shared: every
+// rank's buffer mapped by all, no copy in), the same transport forced onto
 // pwrite/pread (PLEXUS_SHM_ZERO_COPY=0, the generic algorithms), TCP loopback
 // and PyTorch's Gloo (bench/allreduce_gloo.py); beside a single-thread memcpy
 // (Uint8Array.set) of the same size as the ceiling. Float32 sum from 4 KiB to
@@ -11,6 +13,7 @@
 // bandwidth (n = 2) for the two copying transports.
 // Writes bench/results/allreduce-shm.json (PLEXUS_BENCH_OUT elsewhere).
 //   npx tsx bench/allreduce-shm.ts [--quick] [--no-tcp] [--no-gloo]
+// PLEXUS_BENCH_VARIANTS (a JSON array, e.g. ["shm-shared"]) runs only those;
 // PLEXUS_BENCH_SIZES (a JSON array of bytes), PLEXUS_BENCH_LAUNCHES,
 // PLEXUS_BENCH_PYTHON (a python3 with torch) and PLEXUS_BENCH_MACHINE as in
 // allreduce-tcp.ts. The same file is the worker: plexus-run starts it with RANK set.
@@ -47,7 +50,10 @@ const OUT =
   process.env.PLEXUS_BENCH_OUT ??
   fileURLToPath(new URL('./results/allreduce-shm.json', import.meta.url));
 
-type Variant = 'shm-zero-copy' | 'shm-pwrite' | 'tcp' | 'gloo';
+type Variant = 'shm-zero-copy' | 'shm-shared' | 'shm-pwrite' | 'tcp' | 'gloo';
+const VARIANTS: Variant[] = ['shm-zero-copy', 'shm-shared', 'shm-pwrite', 'tcp', 'gloo'];
+/** Variants that run the zero-copy all-reduce (and report its steps). */
+const zeroCopyVariant = (v: Variant) => v === 'shm-zero-copy' || v === 'shm-shared';
 
 interface Row {
   variant: Variant;
@@ -73,7 +79,7 @@ async function worker(): Promise<void> {
     timeoutMs: 120_000,
   });
   const { rank, worldSize } = group;
-  if (variant === 'shm-zero-copy' && !(group.transport as ShmTransport).zeroCopy) {
+  if (zeroCopyVariant(variant) && !(group.transport as ShmTransport).zeroCopy) {
     throw new Error(
       `zero-copy is off: ${(group.transport as ShmTransport).zeroCopyReason} (build the addon: node scripts/build-native.mjs)`,
     );
@@ -81,7 +87,7 @@ async function worker(): Promise<void> {
   const rows: Row[] = [];
   for (const bytes of sizes) {
     const iters = itersFor(bytes);
-    if (worldSize === 2 && variant !== 'shm-zero-copy') {
+    if (worldSize === 2 && !zeroCopyVariant(variant)) {
       const buf = new Float32Array(bytes / 4).fill(rank + 1);
       const ms: number[] = [];
       for (let i = -1; i < iters; i++) {
@@ -96,14 +102,17 @@ async function worker(): Promise<void> {
       }
       rows.push({ variant, worldSize, kind: 'p2p', bytes, iters, ms });
     }
-    const timed: TimedAllReduce = await timeAllReduce(group, bytes);
+    const shared = variant === 'shm-shared';
+    const timed: TimedAllReduce = await timeAllReduce(group, bytes, shared);
     const row: Row = { variant, worldSize, kind: 'allReduce', bytes, iters, ms: timed.ms };
     const channel = zeroCopyChannelOf(group.transport);
-    if (variant === 'shm-zero-copy' && channel !== undefined) {
+    if (zeroCopyVariant(variant) && channel !== undefined) {
       // The group's all-reduce is this very function; called directly to time its steps.
       const steps: ShmAllReduceProfile = { copyIn: 0, reduce: 0, copyOut: 0, wait: 0 };
       const want = (worldSize * (worldSize + 1)) / 2;
-      const buf = new Float32Array(bytes / 4);
+      const buf = shared
+        ? await group.allocateShared(Float32Array, bytes / 4)
+        : new Float32Array(bytes / 4);
       const calls = Math.min(iters, 10);
       for (let i = 0; i < calls; i++) {
         buf.fill(rank + 1);
@@ -111,6 +120,7 @@ async function worker(): Promise<void> {
         await shmAllReduce(channel, buf, 'sum', { profile: steps });
         if (buf[0] !== want) throw new Error(`shmAllReduce gave ${buf[0]}, expected ${want}`);
       }
+      group.releaseShared(buf);
       for (const k of Object.keys(steps) as (keyof ShmAllReduceProfile)[]) steps[k] /= calls;
       row.steps = steps;
     }
@@ -186,15 +196,32 @@ function reduction(): { bytes: number; nativeMs: number[]; wasmMs: number[] }[] 
     });
 }
 
+/** The variants to run: PLEXUS_BENCH_VARIANTS, else all but those switched off. */
+function selectedVariants(): Variant[] {
+  const raw = process.env.PLEXUS_BENCH_VARIANTS;
+  if (raw !== undefined && raw !== '') {
+    const asked: unknown = JSON.parse(raw);
+    if (!Array.isArray(asked) || asked.some((v) => !VARIANTS.includes(v as Variant))) {
+      throw new Error(
+        `PLEXUS_BENCH_VARIANTS must be a JSON array of ${VARIANTS.join(', ')}; got ${raw}`,
+      );
+    }
+    return asked as Variant[];
+  }
+  return VARIANTS.filter(
+    (v) =>
+      !(v === 'tcp' && process.argv.includes('--no-tcp')) &&
+      !(v === 'gloo' && process.argv.includes('--no-gloo')),
+  );
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 const sizeName = (b: number) => (b >= MIB ? `${b / MIB} MiB` : `${b / KIB} KiB`);
 
 async function main(): Promise<void> {
   const loadBefore = loadavg()[0]!;
-  const variants: Variant[] = ['shm-zero-copy', 'shm-pwrite'];
-  if (!process.argv.includes('--no-tcp')) variants.push('tcp');
-  if (!process.argv.includes('--no-gloo')) variants.push('gloo');
+  const variants = selectedVariants();
   const rows: Row[] = [];
   const failures: string[] = [];
   const copiesBefore = memcpy();

@@ -31,10 +31,18 @@ export interface TimedAllReduce {
  * Times float32 sum all-reduces of `bytes` on `g` (every rank calls it) and
  * checks the result: each all-reduce of ones multiplies them by the world
  * size, exact in float32 while that stays below 2^24, or while n is a power
- * of two and the product stays finite (up to 2^127).
+ * of two and the product stays finite (up to 2^127). With `shared`, the
+ * buffer comes from `g.allocateShared` (symmetric memory).
  */
-export async function timeAllReduce(g: ProcessGroup, bytes: number): Promise<TimedAllReduce> {
-  const buf = new Float32Array(bytes / 4).fill(1);
+export async function timeAllReduce(
+  g: ProcessGroup,
+  bytes: number,
+  shared = false,
+): Promise<TimedAllReduce> {
+  const buf = shared
+    ? await g.allocateShared(Float32Array, bytes / 4)
+    : new Float32Array(bytes / 4);
+  buf.fill(1);
   const iters = itersFor(bytes);
   await g.allReduce(buf, 'sum'); // warm-up: JIT, buffers, TCP windows
   const loopMs = new Float64Array(LOOPS);
@@ -56,6 +64,7 @@ export async function timeAllReduce(g: ProcessGroup, bytes: number): Promise<Tim
       throw new Error(`wrong result ${buf[0]}, expected ${expected}`);
     }
   }
+  g.releaseShared(buf);
   const meanOverRanks = await g.allReduce(loopMs, 'avg');
   const slowest = await g.allReduce(perIter, 'max');
   return { bytes, iters, ms: Array.from(meanOverRanks), slowestMs: Array.from(slowest) };

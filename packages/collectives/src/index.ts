@@ -142,6 +142,7 @@ export {
   type LinkModel,
 } from './transport/in-memory.js';
 export type { PointToPointCallOptions, PointToPointV1 } from './transport/point-to-point.js';
+export type { ElementArrayType } from './transport/shm/shared-buffers.js';
 export {
   createShmTransport,
   type ShmTransport,

@@ -3,8 +3,15 @@ import { hostname } from 'node:os';
 import { shmAllReduce } from './algorithms/shm-all-reduce.js';
 import type { Topology } from './algorithms/topology.js';
 import { PlexusCollectivesError } from './errors.js';
+import type { ElementArray } from './reduction/dtype.js';
 import { createTcpStore } from './store/tcp-store.js';
 import type { StoreV1 } from './store/types.js';
+import {
+  allocateShared,
+  checkAllocation,
+  type ElementArrayType,
+  releaseShared,
+} from './transport/shm/shared-buffers.js';
 import {
   createShmTransport,
   type ShmTransport,
@@ -85,6 +92,23 @@ export interface ProcessGroup extends ExtendedCollectiveGroupV1 {
   readonly transportKind: 'tcp' | 'shm';
   /** Which host each rank is on, as the algorithms see it. */
   readonly topology: Topology;
+  /**
+   * A zero-filled array whose memory every rank of a shared-memory group has
+   * mapped (symmetric memory, as PyTorch's SymmetricMemory or NCCL's
+   * `ncclMemAlloc`). `allReduce` on such arrays, at the same offset on every
+   * rank, reads the peers' inputs in place and skips the copy into shared
+   * memory that ordinary arrays need. Collective: every rank calls it with
+   * the same type and length, in the same order. Over TCP, or where the
+   * shared-memory transport has no zero-copy channel, an ordinary array,
+   * so the same code runs everywhere.
+   */
+  allocateShared<T extends ElementArray>(type: ElementArrayType<T>, length: number): Promise<T>;
+  /**
+   * Unmaps an array from `allocateShared` in this process (it and every
+   * view of it become detached, length 0). Not collective; true when `buf`
+   * was shared, false for any other array (left as it is).
+   */
+  releaseShared(buf: ElementArray): boolean;
   /** Closes the transport and this rank's store connection (rank 0 also stops the store it hosts). */
   destroy(): Promise<void>;
 }
@@ -327,6 +351,23 @@ class Group implements ProcessGroup {
     this.recv = group.recv.bind(group);
     this.allToAllV = group.allToAllV.bind(group);
     this.newSubGroup = group.newSubGroup.bind(group);
+  }
+
+  async allocateShared<T extends ElementArray>(
+    type: ElementArrayType<T>,
+    length: number,
+  ): Promise<T> {
+    const channel = zeroCopyChannelOf(this.transport);
+    if (channel === undefined) {
+      checkAllocation(type, length);
+      return new type(length);
+    }
+    return allocateShared(channel, type, length, () => this.barrier());
+  }
+
+  releaseShared(buf: ElementArray): boolean {
+    const channel = zeroCopyChannelOf(this.transport);
+    return channel === undefined ? false : releaseShared(channel, buf);
   }
 
   async destroy(): Promise<void> {

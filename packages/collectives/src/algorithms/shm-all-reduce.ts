@@ -8,6 +8,9 @@ import {
   LENGTH_F64,
   OP_WORD,
   SEQ_WORD,
+  SHARED_ID_WORD,
+  SHARED_OFFSET_F64,
+  type SharedAllocation,
   type ZeroCopyChannel,
 } from '../transport/shm/zero-copy.js';
 import type { ReduceOp } from '../types.js';
@@ -37,7 +40,16 @@ export interface ShmAllReduceOptions {
   timeoutMs?: number;
   /** When given, milliseconds spent in each step are added to it (for benchmarks). */
   profile?: ShmAllReduceProfile;
+  /** Called once the ranks know how their buffers lie (for tests and benchmarks). */
+  onPlacement?: (placement: ShmBufferPlacement) => void;
 }
+
+/**
+ * How the ranks' buffers of one all-reduce lie: `symmetric` when every
+ * rank's is at the same offset of one shared allocation (no copy in),
+ * `mixed` when only some are shared, `plain` when none is.
+ */
+export type ShmBufferPlacement = 'symmetric' | 'mixed' | 'plain';
 
 /** Time per step of `shmAllReduce`, accumulated over calls. */
 export interface ShmAllReduceProfile {
@@ -70,6 +82,14 @@ type Ctor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => Ele
  * itself: `2 (n-1)/n` of the buffer, like the ring's sends, but as
  * memory copies rather than syscalls). Chunks sit at fixed offsets in a
  * half, so a short last piece never overlaps what a slower peer still reads.
+ *
+ * When every rank's buffer lies at the same offset of one shared
+ * allocation (`ProcessGroup.allocateShared`), the copy in disappears: rank
+ * r reduces chunk r of each piece straight out of the peers' buffers into
+ * its own, and the peers copy it from there one step later (one more step
+ * at the end keeps a rank from returning while a peer still reads its
+ * buffer). The first step tells the ranks which case they are in; when only
+ * some buffers are shared, all ranks take the copying path.
  *
  * Every element is reduced in rank order by one rank, so the result is
  * bit-identical on every rank and equal to a sequential reduction. The
@@ -171,17 +191,21 @@ export async function shmAllReduce<T extends ElementArray>(
           throw new PlexusCollectivesError(
             MODULE,
             'timeout',
-            `rank ${p} did not reach step ${step + 1} of ${pieces + 1} within ${Math.round(timeoutMs)} ms`,
+            `rank ${p} did not reach step ${step} of this all-reduce within ${Math.round(timeoutMs)} ms`,
           );
         }
       }
     }
   };
 
-  // Ranks compare what they were called with through their headers.
+  // Ranks compare what they were called with through their headers, and
+  // learn where each other's buffer lives.
+  const allocation = channel.shared.get(buf.buffer as ArrayBuffer);
   words[rank]![DTYPE_WORD] = DTYPE_CODE[dtype];
   words[rank]![OP_WORD] = OP_CODE[op];
   header64[rank]![LENGTH_F64] = buf.byteLength;
+  words[rank]![SHARED_ID_WORD] = allocation?.id ?? -1;
+  header64[rank]![SHARED_OFFSET_F64] = buf.byteOffset;
   const prof = options.profile;
   let t = prof === undefined ? 0 : performance.now();
   const lap = (step: keyof ShmAllReduceProfile) => {
@@ -190,30 +214,100 @@ export async function shmAllReduce<T extends ElementArray>(
     prof[step] += now - t;
     t = now;
   };
-  copyIn(0);
-  lap('copyIn');
-  signal();
-  for (let k = 0; k < pieces; k++) {
-    await waitAll(k);
+  let steps = 0;
+  const sync = async () => {
+    signal();
+    await waitAll(++steps);
     // close() may have run while this call awaited: its mappings are gone then.
     fail(rank);
     lap('wait');
-    if (k === 0) checkSameCall(channel, dtype, op, buf.byteLength);
+  };
+
+  if (allocation === undefined) copyIn(0);
+  lap('copyIn');
+  await sync();
+  checkSameCall(channel, dtype, op, buf.byteLength);
+  const placement = placementOf(channel);
+  options.onPlacement?.(placement);
+  if (placement === 'symmetric') {
+    await symmetric(allocation!);
+    return buf;
+  }
+  if (placement === 'mixed') {
+    // Shared ranks skipped the first copy, expecting to share in place.
+    if (allocation !== undefined) copyIn(0);
+    lap('copyIn');
+    await sync();
+  }
+  for (let k = 0; k < pieces; k++) {
     if (k > 0) copyOut(k - 1);
     lap('copyOut');
     reduce(k);
     lap('reduce');
     if (k + 1 < pieces) copyIn(k + 1);
     lap('copyIn');
-    signal();
+    await sync();
   }
-  await waitAll(pieces);
-  fail(rank);
-  lap('wait');
   copyOut(pieces - 1);
   lap('copyOut');
   channel.pieces = first + pieces;
   return buf;
+
+  /**
+   * Every rank's buffer sits at the same offset of one shared allocation:
+   * chunk r of each piece is reduced straight out of the peers' buffers
+   * into rank r's, and the peers copy it from there a step later. A last
+   * step keeps every rank from returning (and writing its buffer again)
+   * while a peer still copies out of it.
+   */
+  async function symmetric(shared: SharedAllocation): Promise<void> {
+    const at = (owner: number, start: number, length: number) =>
+      new Array_(shared.mappings[owner]!.buffer, buf.byteOffset + start * elem, length);
+    for (let k = 0; k <= pieces; k++) {
+      if (k > 0) {
+        for (let j = 0; j < n; j++) {
+          if (j === rank) continue;
+          const [s, e] = range(k - 1, j);
+          if (e > s) buf.set(at(j, s, e - s) as never, s);
+        }
+      }
+      lap('copyOut');
+      if (k < pieces) {
+        const [s, e] = range(k, rank);
+        if (e > s) {
+          const sources: ArrayBufferView[] = [];
+          for (let j = 0; j < n; j++)
+            sources.push(j === rank ? buf.subarray(s, e) : at(j, s, e - s));
+          native.reduce(
+            DTYPE_CODE[dtype!],
+            OP_CODE[op],
+            op === 'avg' ? n : 0,
+            buf.subarray(s, e),
+            null,
+            sources,
+          );
+        }
+        lap('reduce');
+      }
+      await sync();
+    }
+  }
+}
+
+/** How the ranks' buffers lie, from their headers (the same answer on every rank). */
+function placementOf(channel: ZeroCopyChannel): ShmBufferPlacement {
+  const { words, header64, worldSize } = channel;
+  const id = words[0]![SHARED_ID_WORD]!;
+  const offset = header64[0]![SHARED_OFFSET_F64]!;
+  let shared = 0;
+  let same = true;
+  for (let p = 0; p < worldSize; p++) {
+    if (words[p]![SHARED_ID_WORD]! >= 0) shared++;
+    if (words[p]![SHARED_ID_WORD] !== id || header64[p]![SHARED_OFFSET_F64] !== offset)
+      same = false;
+  }
+  if (shared === worldSize && same) return 'symmetric';
+  return shared > 0 ? 'mixed' : 'plain';
 }
 
 const DTYPE_NAMES = Object.keys(DTYPE_CODE);

@@ -20,6 +20,7 @@ import {
   SHM_MODULE,
 } from './control.js';
 import { closeQuietly, createSegment, segmentDir, segmentPath, unlinkQuietly } from './segment.js';
+import { releaseAllShared } from './shared-buffers.js';
 import {
   dataHalfBytes,
   dataSegmentPath,
@@ -313,6 +314,10 @@ class Shm implements ShmTransport {
         header64,
         seq: 0,
         pieces: 0,
+        dir: this.dir,
+        id: this.id,
+        shared: new Map(),
+        allocations: 0,
         blocking: words.every((w, r) => r === this.rank || w[PID_WORD] !== process.pid),
         failure: (peer) => this.closed ?? this.peers[peer]?.broken,
       });
@@ -327,7 +332,9 @@ class Shm implements ShmTransport {
   /** Unmaps every zero-copy mapping now (views on them become detached). */
   private releaseZeroCopy(): void {
     const native = loadNativeAddon().native;
+    const channel = channels.get(this);
     channels.delete(this);
+    if (channel !== undefined) releaseAllShared(channel);
     this.zeroCopy = false;
     const all = [this.zc, ...this.peers.map((p) => p?.zc)];
     this.zc = undefined;
