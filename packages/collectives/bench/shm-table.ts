@@ -47,6 +47,6 @@ for (const key of groups) {
   const m = at64(rows);
   const name = what.replace('allReduce over ', '');
   console.log(
-    `| ${name} | ${n} | ${sizes.map((b) => cell(rows.find((r) => r.bytes === b)?.busbwGBps)).join(' | ')} | ${name === 'shm-zero-copy' ? `**${cell(m?.busbwOverMemcpy)}**` : cell(m?.busbwOverMemcpy)} | ${cell(m?.busbwOverGloo)} |`,
+    `| ${name} | ${n} | ${sizes.map((b) => cell(rows.find((r) => r.bytes === b)?.busbwGBps)).join(' | ')} | ${name === 'shm-zero-copy' || name === 'shm-shared' ? `**${cell(m?.busbwOverMemcpy)}**` : cell(m?.busbwOverMemcpy)} | ${cell(m?.busbwOverGloo)} |`,
   );
 }

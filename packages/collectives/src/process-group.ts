@@ -328,6 +328,7 @@ class Group implements ProcessGroup {
   readonly recv: CollectiveGroupV1['recv'];
   readonly allToAllV: ExtendedCollectiveGroupV1['allToAllV'];
   readonly newSubGroup: ExtendedCollectiveGroupV1['newSubGroup'];
+  private destroyed = false;
 
   constructor(
     group: ExtendedCollectiveGroupV1,
@@ -357,6 +358,13 @@ class Group implements ProcessGroup {
     type: ElementArrayType<T>,
     length: number,
   ): Promise<T> {
+    if (this.destroyed) {
+      throw new PlexusCollectivesError(
+        MODULE,
+        'broken',
+        `rank ${this.rank}: allocateShared was called after destroy()`,
+      );
+    }
     const channel = zeroCopyChannelOf(this.transport);
     if (channel === undefined) {
       checkAllocation(type, length);
@@ -371,6 +379,7 @@ class Group implements ProcessGroup {
   }
 
   async destroy(): Promise<void> {
+    this.destroyed = true;
     await this.transport.close();
     if (this.ownsStore) await this.store.close();
   }

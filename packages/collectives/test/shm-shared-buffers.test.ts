@@ -259,9 +259,13 @@ describe('shared allocations (allocateShared)', () => {
       next[1]!.fill(100);
       await Promise.all(gs.map((g, r) => g.allReduce(next[r]!, 'sum')));
       expect(Array.from(next[1]!.subarray(0, 2))).toEqual([44, 44]);
-      for (const g of groups.splice(0).reverse()) await g.destroy();
+      const destroyed = groups.splice(0).reverse();
+      for (const g of destroyed) await g.destroy();
       expect(next[0]!.length).toBe(0);
       expect(shmFiles(id)).toEqual([]);
+      await expect(destroyed[0]!.allocateShared(Uint8Array, 1)).rejects.toThrow(
+        /allocateShared was called after destroy\(\)/,
+      );
     },
   );
 
