@@ -1,21 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CollectiveBuffer } from '../src/index.js';
 import { parseLaunchArgs } from '../src/launcher/args.js';
 import { cases, input } from './fixtures/cases.js';
+import { cleanedUpAfterEach } from './fixtures/cleanup.js';
 import { expectClose, expected } from './fixtures/reference.js';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(pkg, 'src/launcher/cli.ts');
 const worker = join(pkg, 'test/fixtures/pg-worker.ts');
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-});
+const { children } = cleanedUpAfterEach();
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

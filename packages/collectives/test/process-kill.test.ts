@@ -1,11 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
-import { afterEach, describe, it } from 'vitest';
+import { describe, it } from 'vitest';
+import { cleanedUpAfterEach } from './fixtures/cleanup.js';
 import { expectSurvivorsRejectAfterKill } from './fixtures/kill-mid-all-reduce.js';
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-});
+const { children } = cleanedUpAfterEach();
 
 describe('a process killed with SIGKILL mid-allReduce', () => {
   it(

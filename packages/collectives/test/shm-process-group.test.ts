@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type CollectiveBuffer,
   initProcessGroup,
@@ -11,6 +11,7 @@ import {
   type ShmTransport,
 } from '../src/index.js';
 import { cases, input } from './fixtures/cases.js';
+import { cleanedUpAfterEach } from './fixtures/cleanup.js';
 import { expectSurvivorsRejectAfterKill } from './fixtures/kill-mid-all-reduce.js';
 import { localGroups } from './fixtures/local-groups.js';
 import { expectClose, expected } from './fixtures/reference.js';
@@ -19,13 +20,7 @@ import { runBattery } from './fixtures/run-battery.js';
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(pkg, 'src/launcher/cli.ts');
 const worker = join(pkg, 'test/fixtures/pg-worker.ts');
-const children: ChildProcess[] = [];
-const groups: ProcessGroup[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-  // Rank 0 hosts the store: close it last.
-  for (const g of groups.splice(0).reverse()) await g.destroy();
-});
+const { children, groups } = cleanedUpAfterEach();
 
 /** Files in /dev/shm that belong to shared-memory groups created by this package. */
 function shmFiles(): string[] {

@@ -7,13 +7,11 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ShmBufferPlacement, shmAllReduce } from '../src/algorithms/shm-all-reduce.js';
 import {
   type ElementArray,
   type ElementArrayType,
-  finishAverage,
-  jsReduceInto,
   PlexusCollectivesError,
   type ProcessGroup,
   type ReduceOp,
@@ -21,16 +19,13 @@ import {
 } from '../src/index.js';
 import { loadNativeAddon } from '../src/native/addon.js';
 import { zeroCopyChannelOf } from '../src/transport/shm/shm-transport.js';
+import { cleanedUpAfterEach } from './fixtures/cleanup.js';
 import { expectSurvivorsRejectAfterKill } from './fixtures/kill-mid-all-reduce.js';
 import { localGroups } from './fixtures/local-groups.js';
+import { rawBytes, reduceInRankOrder } from './fixtures/reference.js';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
-const children: import('node:child_process').ChildProcess[] = [];
-const groups: ProcessGroup[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-  for (const g of groups.splice(0).reverse()) await g.destroy();
-});
+const { children, groups } = cleanedUpAfterEach();
 
 execFileSync(process.execPath, [join(pkg, 'scripts/build-native.mjs'), '--if-stale', '--quiet']);
 const { native } = loadNativeAddon();
@@ -81,15 +76,6 @@ function fill(buf: ElementArray, op: ReduceOp, rank: number, seed: number): void
   }
 }
 
-function reference(inputs: ElementArray[], op: ReduceOp): ElementArray {
-  const acc = inputs[0]!.slice();
-  for (const x of inputs.slice(1)) jsReduceInto(acc, x, op);
-  if (op === 'avg') finishAverage(acc, inputs.length);
-  return acc;
-}
-
-const bytes = (a: ElementArray) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-
 /** The group's zero-copy all-reduce, called directly to see which path it took. */
 async function allReduceSeeing(
   gs: ProcessGroup[],
@@ -126,7 +112,7 @@ describe('shared allocations (allocateShared)', () => {
             for (const op of OPS) {
               seed++;
               for (let r = 0; r < bufs.length; r++) fill(bufs[r]!, op, r, seed);
-              const want = reference(
+              const want = reduceInRankOrder(
                 bufs.map((b) => b.slice()),
                 op,
               );
@@ -134,7 +120,7 @@ describe('shared allocations (allocateShared)', () => {
               expect(await allReduceSeeing(gs, bufs, op), where).toEqual(
                 new Array(worldSize).fill('symmetric'),
               );
-              for (const b of bufs) expect(bytes(b).equals(bytes(want)), where).toBe(true);
+              for (const b of bufs) expect(rawBytes(b).equals(rawBytes(want)), where).toBe(true);
             }
             for (let r = 0; r < gs.length; r++) expect(gs[r]!.releaseShared(bufs[r]!)).toBe(true);
           }
@@ -153,12 +139,12 @@ describe('shared allocations (allocateShared)', () => {
       bufs.forEach((b, r) => {
         for (let i = 0; i < n; i++) b[i] = ((i * 7 + r) % 23) - 11;
       });
-      const want = reference(
+      const want = reduceInRankOrder(
         bufs.map((b) => b.slice()),
         'sum',
       );
       await Promise.all(gs.map((g, r) => g.allReduce(bufs[r]!, 'sum')));
-      for (const b of bufs) expect(bytes(b).equals(bytes(want))).toBe(true);
+      for (const b of bufs) expect(rawBytes(b).equals(rawBytes(want))).toBe(true);
     },
     30_000,
   );
@@ -170,7 +156,7 @@ describe('shared allocations (allocateShared)', () => {
       const bufs = await Promise.all(gs.map((g) => g.allocateShared(Float32Array, 3001)));
       for (let round = 0; round < 5; round++) {
         for (let r = 0; r < bufs.length; r++) fill(bufs[r]!, 'sum', r, round);
-        const want = reference(
+        const want = reduceInRankOrder(
           bufs.map((b) => b.slice()),
           'sum',
         );
@@ -183,7 +169,8 @@ describe('shared allocations (allocateShared)', () => {
             }),
           ),
         );
-        for (const b of got) expect(bytes(b).equals(bytes(want)), `round ${round}`).toBe(true);
+        for (const b of got)
+          expect(rawBytes(b).equals(rawBytes(want)), `round ${round}`).toBe(true);
       }
     },
   );
@@ -195,12 +182,12 @@ describe('shared allocations (allocateShared)', () => {
       const whole = await Promise.all(gs.map((g) => g.allocateShared(Float64Array, 5000)));
       const run = async (bufs: Float64Array[], seed: number) => {
         for (let r = 0; r < bufs.length; r++) fill(bufs[r]!, 'sum', r, seed);
-        const want = reference(
+        const want = reduceInRankOrder(
           bufs.map((b) => b.slice()),
           'sum',
         );
         const seen = await allReduceSeeing(gs, bufs, 'sum');
-        for (const b of bufs) expect(bytes(b).equals(bytes(want))).toBe(true);
+        for (const b of bufs) expect(rawBytes(b).equals(rawBytes(want))).toBe(true);
         return seen;
       };
       expect(

@@ -7,28 +7,22 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  type ElementArray,
-  finishAverage,
   initProcessGroup,
-  jsReduceInto,
   PlexusCollectivesError,
   type ProcessGroup,
   type ReduceOp,
   type ShmTransport,
 } from '../src/index.js';
 import { loadNativeAddon } from '../src/native/addon.js';
+import { cleanedUpAfterEach } from './fixtures/cleanup.js';
 import { expectSurvivorsRejectAfterKill, freePort } from './fixtures/kill-mid-all-reduce.js';
 import { localGroups } from './fixtures/local-groups.js';
+import { rawBytes, reduceInRankOrder } from './fixtures/reference.js';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
-const children: import('node:child_process').ChildProcess[] = [];
-const groups: ProcessGroup[] = [];
-afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-  for (const g of groups.splice(0).reverse()) await g.destroy();
-});
+const { children, groups } = cleanedUpAfterEach();
 
 // `pnpm test` does not run this package's own build first: make sure the
 // addon exists. Without g++ or Node's headers the script says it skipped,
@@ -101,16 +95,6 @@ function input(dtype: DType, op: ReduceOp, rank: number, length: number, seed: n
   }
 }
 
-/** The sequential reference: rank 0's input reduced with ranks 1, 2, ... in order by the plain-JS reducer. */
-function reference(inputs: ElementArray[], op: ReduceOp): ElementArray {
-  const acc = inputs[0]!.slice();
-  for (const x of inputs.slice(1)) jsReduceInto(acc, x, op);
-  if (op === 'avg') finishAverage(acc, inputs.length);
-  return acc;
-}
-
-const bytes = (a: ElementArray) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-
 describe('zero-copy shared-memory all-reduce', () => {
   it.skipIf(toolsMissing)('the addon builds and loads wherever g++ and node_api.h exist', () => {
     expect(native, why).toBeDefined();
@@ -142,12 +126,12 @@ describe('zero-copy shared-memory all-reduce', () => {
             for (const op of OPS) {
               seed++;
               const inputs = gs.map((_, r) => input(dtype, op, r, length, seed));
-              const want = reference(inputs, op);
+              const want = reduceInRankOrder(inputs, op);
               const outs = await Promise.all(gs.map((g, r) => g.allReduce(inputs[r]!.slice(), op)));
               for (let r = 0; r < worldSize; r++) {
                 const where = `${dtype}/${op}/len ${length} on rank ${r} of ${worldSize}`;
                 expect(outs[r]!.constructor, where).toBe(want.constructor);
-                expect(bytes(outs[r]!).equals(bytes(want)), where).toBe(true);
+                expect(rawBytes(outs[r]!).equals(rawBytes(want)), where).toBe(true);
               }
             }
           }
@@ -165,17 +149,17 @@ describe('zero-copy shared-memory all-reduce', () => {
       const inputs = gs.map((_, r) =>
         Float32Array.from({ length: n }, (_, i) => ((i * 7 + r) % 23) - 11),
       );
-      const want = reference(inputs, 'sum');
+      const want = reduceInRankOrder(inputs, 'sum');
       const outs = await Promise.all(gs.map((g, r) => g.allReduce(inputs[r]!, 'sum')));
-      for (const o of outs) expect(bytes(o).equals(bytes(want))).toBe(true);
+      for (const o of outs) expect(rawBytes(o).equals(rawBytes(want))).toBe(true);
       for (const g of groups.splice(0).reverse()) await g.destroy();
 
       const eight = await initAll(8, { slotBytes: 8192 });
       expect((eight[0]!.transport as ShmTransport).zeroCopy).toBe(true);
       const xs = eight.map((_, r) => input('f64', 'sum', r, 5001, 99) as Float64Array);
-      const want8 = reference(xs, 'sum');
+      const want8 = reduceInRankOrder(xs, 'sum');
       const outs8 = await Promise.all(eight.map((g, r) => g.allReduce(xs[r]!, 'sum')));
-      for (const o of outs8) expect(bytes(o).equals(bytes(want8))).toBe(true);
+      for (const o of outs8) expect(rawBytes(o).equals(rawBytes(want8))).toBe(true);
     },
     30_000,
   );
@@ -188,7 +172,8 @@ describe('zero-copy shared-memory all-reduce', () => {
     }
     const xs = off.map((_, r) => input('i32', 'sum', r, 3001, 5) as Int32Array);
     const outs = await Promise.all(off.map((g, r) => g.allReduce(xs[r]!.slice(), 'sum')));
-    for (const o of outs) expect(bytes(o).equals(bytes(reference(xs, 'sum')))).toBe(true);
+    for (const o of outs)
+      expect(rawBytes(o).equals(rawBytes(reduceInRankOrder(xs, 'sum')))).toBe(true);
     for (const g of groups.splice(0).reverse()) await g.destroy();
 
     const saved = process.env.PLEXUS_SHM_ZERO_COPY;
@@ -198,7 +183,8 @@ describe('zero-copy shared-memory all-reduce', () => {
       expect((envOff[0]!.transport as ShmTransport).zeroCopy).toBe(false);
       const ys = envOff.map((_, r) => input('f32', 'max', r, 100, 6));
       const got = await Promise.all(envOff.map((g, r) => g.allReduce(ys[r]!.slice(), 'max')));
-      for (const o of got) expect(bytes(o).equals(bytes(reference(ys, 'max')))).toBe(true);
+      for (const o of got)
+        expect(rawBytes(o).equals(rawBytes(reduceInRankOrder(ys, 'max')))).toBe(true);
     } finally {
       if (saved === undefined) delete process.env.PLEXUS_SHM_ZERO_COPY;
       else process.env.PLEXUS_SHM_ZERO_COPY = saved;
@@ -264,7 +250,7 @@ describe('zero-copy shared-memory all-reduce', () => {
       const xs = gs.map((_, r) => input('f64', 'sum', r, 50, 8) as Float64Array);
       const outs = await Promise.all(gs.map((g, r) => g.allReduce(xs[r]!.slice(), 'sum')));
       // The ring reduces in another order: equal within rounding, not bit for bit.
-      const want = reference(xs, 'sum') as Float64Array;
+      const want = reduceInRankOrder(xs, 'sum') as Float64Array;
       for (const o of outs) for (let i = 0; i < 50; i++) expect(o[i]).toBeCloseTo(want[i]!, 9);
       const subs = [gs[0]!, gs[2]!].map((g) => g.newSubGroup([0, 2]));
       const sub = await Promise.all(
