@@ -7,6 +7,7 @@
 //   map(path, bytes, create) -> { buffer: ArrayBuffer, handle }   MAP_SHARED mapping
 //   unmap(handle, buffer)                                          detach + munmap now
 //   reduce(dtype, op, divisor, out1, out2|null, [src0, src1, ...]) out = src0 op src1 op ...
+//   streamCopy(dst, src)                                           copy, non-temporal stores
 //   signal(int32array, index, value)                               store-release + FUTEX_WAKE
 //   wait(int32array, index, target, timeoutMs, spins) -> boolean   until value - target >= 0
 //   crc32(crc, view) -> number                                     zlib's crc32, for TCP frames
@@ -22,6 +23,7 @@
 #include "crc32.h"
 #include "tcp_engine.h"
 #include "ring_op.h"
+#include "stream_copy.h"
 
 #include <atomic>
 #include <cerrno>
@@ -347,6 +349,19 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
   const size_t n = b1 / elem;
   if (n == 0) return nullptr;
   if (!reduceAny(dtype, op, divisor, o1, o2, src, n)) return fail(env, "reduce: unknown op code");
+  return nullptr;
+}
+
+napi_value StreamCopy(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  void *dst = nullptr, *src = nullptr;
+  size_t bd = 0, bs = 0;
+  if (argc < 2 || !viewData(env, argv[0], &dst, &bd) || !viewData(env, argv[1], &src, &bs) ||
+      bd != bs)
+    return fail(env, "streamCopy: expected dst and src to be typed arrays of the same byte length");
+  if (bd > 0) plexus_copy::streamCopy(dst, src, bd);
   return nullptr;
 }
 
@@ -769,6 +784,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"map", nullptr, Map, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"unmap", nullptr, Unmap, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"streamCopy", nullptr, StreamCopy, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"signal", nullptr, Signal, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"wait", nullptr, Wait, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"crc32", nullptr, Crc32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

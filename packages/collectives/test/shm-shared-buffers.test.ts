@@ -150,6 +150,25 @@ describe('shared allocations (allocateShared)', () => {
   );
 
   it.skipIf(noAddon)(
+    'from 32 MiB (copy out with non-temporal stores), shared and ordinary arrays, bit-identical to the reference',
+    async () => {
+      const gs = await shmGroups(3, 4 << 20);
+      const n = (32 << 20) / 4 + 3;
+      const shared = await Promise.all(gs.map((g) => g.allocateShared(Float32Array, n)));
+      for (const bufs of [shared, gs.map(() => new Float32Array(n))]) {
+        for (let r = 0; r < bufs.length; r++) fill(bufs[r]!, 'sum', r, 77);
+        const want = reduceInRankOrder(
+          bufs.map((b) => b.slice()),
+          'sum',
+        );
+        await Promise.all(gs.map((g, r) => g.allReduce(bufs[r]!, 'sum')));
+        for (const b of bufs) expect(rawBytes(b).equals(rawBytes(want))).toBe(true);
+      }
+    },
+    30_000,
+  );
+
+  it.skipIf(noAddon)(
     'a rank that overwrites its buffer the moment its call returns does not change what the peers get',
     async () => {
       const gs = await shmGroups(4);

@@ -100,6 +100,41 @@ describe('zero-copy shared-memory all-reduce', () => {
     expect(native, why).toBeDefined();
   });
 
+  it.skipIf(native === undefined)(
+    'streamCopy (non-temporal stores) copies like set at every alignment and length, and nothing past the end',
+    () => {
+      const src = Uint8Array.from({ length: (1 << 20) + 300 }, (_, i) => (i * 131 + 7) & 255);
+      for (const length of [0, 1, 63, 64, 255, 256, 257, 319, 1000, 4109, (1 << 20) + 5]) {
+        for (const [od, os] of [
+          [0, 0],
+          [1, 0],
+          [0, 3],
+          [17, 63],
+          [48, 5],
+        ] as const) {
+          const dst = new Uint8Array(length + 128).fill(0xaa);
+          native!.streamCopy(dst.subarray(od, od + length), src.subarray(os, os + length));
+          const where = `length ${length}, dst offset ${od}, src offset ${os}`;
+          expect(
+            Buffer.from(dst.subarray(od, od + length)).equals(src.subarray(os, os + length)),
+            where,
+          ).toBe(true);
+          expect(
+            dst.subarray(0, od).every((x) => x === 0xaa),
+            where,
+          ).toBe(true);
+          expect(
+            dst.subarray(od + length).every((x) => x === 0xaa),
+            where,
+          ).toBe(true);
+        }
+      }
+      expect(() => native!.streamCopy(new Uint8Array(8), new Uint8Array(9))).toThrow(
+        /streamCopy: expected dst and src to be typed arrays of the same byte length/,
+      );
+    },
+  );
+
   it('the build script skips with the reason, and exit code 0, when the compiler is missing', () => {
     const out = execFileSync(process.execPath, [join(pkg, 'scripts/build-native.mjs')], {
       encoding: 'utf8',

@@ -32,6 +32,16 @@ const WAIT_SLICE_MS = 20;
 /** Polls of a peer's counter before sleeping on it (a few microseconds). */
 const SPINS = 2000;
 
+/**
+ * From this buffer size the copy out uses non-temporal stores: the result
+ * would leave the caches before anyone reads it anyway, and ordinary
+ * stores would first read every destination line (and evict what the
+ * peers read next). bench/shm-copy-out.ts measures both ways: at 64 MiB
+ * that saved time except with shared arrays and a core per rank (a few
+ * percent lost); at 16 MiB it was mixed, at 4 MiB a loss.
+ */
+const STREAM_MIN_BYTES = 32 << 20;
+
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Options of `shmAllReduce`. */
@@ -40,6 +50,11 @@ export interface ShmAllReduceOptions {
   timeoutMs?: number;
   /** When given, milliseconds spent in each step are added to it (for benchmarks). */
   profile?: ShmAllReduceProfile;
+  /**
+   * Buffer size from which the copy out uses non-temporal stores (default
+   * 32 MiB; `Infinity`: never). For benchmarks.
+   */
+  streamMinBytes?: number;
   /** Called once the ranks know how their buffers lie (for tests and benchmarks). */
   onPlacement?: (placement: ShmBufferPlacement) => void;
 }
@@ -165,11 +180,17 @@ export async function shmAllReduce<T extends ElementArray>(
       sources,
     );
   };
+  const stream = buf.byteLength >= (options.streamMinBytes ?? STREAM_MIN_BYTES);
+  /** `buf[s, s + src.length)` = `src`. */
+  const put = (s: number, src: ElementArray) => {
+    if (stream) native.streamCopy(buf.subarray(s, s + src.length), src);
+    else buf.set(src as never, s);
+  };
   const copyOut = (k: number) => {
     for (let j = 0; j < n; j++) {
       if (j === rank) continue;
       const [s, e] = range(k, j);
-      if (e > s) buf.set(view(j, k, j, e - s) as never, s);
+      if (e > s) put(s, view(j, k, j, e - s));
     }
   };
   const signal = () => {
@@ -268,7 +289,7 @@ export async function shmAllReduce<T extends ElementArray>(
         for (let j = 0; j < n; j++) {
           if (j === rank) continue;
           const [s, e] = range(k - 1, j);
-          if (e > s) buf.set(at(j, s, e - s) as never, s);
+          if (e > s) put(s, at(j, s, e - s));
         }
       }
       lap('copyOut');
