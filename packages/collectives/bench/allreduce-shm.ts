@@ -151,8 +151,11 @@ async function run(variant: Variant, n: number): Promise<Row[] | string> {
   });
 }
 
-/** Samples (ms per copy) of a single-thread copy of each size: a timed loop of copies per sample. */
-function memcpy(): { bytes: number; ms: number[] }[] {
+/**
+ * Samples (ms per copy) of a single-thread copy of each size: a timed loop
+ * of copies per sample, `samples` samples (fewer from 128 MiB).
+ */
+function memcpy(samples = 10): { bytes: number; ms: number[] }[] {
   return sizes.map((bytes) => {
     const src = new Uint8Array(bytes).fill(1);
     const dst = new Uint8Array(bytes);
@@ -160,7 +163,7 @@ function memcpy(): { bytes: number; ms: number[] }[] {
     // Enough copies per sample that the timer's resolution does not matter.
     const reps = Math.max(1, Math.min(4096, Math.floor((64 * MIB) / bytes)));
     const ms: number[] = [];
-    for (let i = 0; i < (bytes >= 128 * MIB ? 5 : 10); i++) {
+    for (let i = 0; i < (bytes >= 128 * MIB ? Math.ceil(samples / 2) : samples); i++) {
       const t = performance.now();
       for (let r = 0; r < reps; r++) dst.set(src);
       ms.push((performance.now() - t) / reps);
@@ -224,11 +227,14 @@ async function main(): Promise<void> {
   const variants = selectedVariants();
   const rows: Row[] = [];
   const failures: string[] = [];
-  const copiesBefore = memcpy();
+  // memcpy before, between and after the launches: the machine's memory
+  // bandwidth moves over minutes, and the reference should see the same ones.
+  const copyBatches = [memcpy()];
   const reductions = reduction();
   for (let l = 0; l < launches; l++) {
     for (const n of [2, 4]) {
       for (const v of variants) {
+        copyBatches.push(memcpy(2));
         process.stderr.write(`launch ${l + 1}/${launches}, n=${n}: ${v} ...\n`);
         const got = await run(v, n);
         if (typeof got === 'string') failures.push(`${v} n=${n}: ${got}`);
@@ -263,11 +269,10 @@ async function main(): Promise<void> {
       p.steps[k] /= p.launchesPooled;
     }
   }
-  // memcpy before and after the runs: the machine's load may change in between.
-  const copiesAfter = memcpy();
+  copyBatches.push(memcpy());
   const copies = sizes.map((bytes, i) => ({
     bytes,
-    ms: [...copiesBefore[i]!.ms, ...copiesAfter[i]!.ms],
+    ms: copyBatches.flatMap((batch) => batch[i]!.ms),
   }));
   const memcpyGBps = new Map(copies.map((c) => [c.bytes, c.bytes / median(c.ms) / 1e6]));
   const busbwOf = (r: Row, ms: number) =>
@@ -335,7 +340,7 @@ async function main(): Promise<void> {
       {
         benchmark: 'all-reduce float32 sum between processes of one host',
         definitions:
-          "all-reduce time as nccl-tests' all_reduce_perf (bench/timed-all-reduce.ts; Gloo the same in allreduce_gloo.py): after a barrier each rank times a loop of back-to-back all-reduces and divides by their number, averaged over ranks; 3 loops per launch, pooled over launches, median; algbw = bytes / time; busbw = algbw * 2 (n - 1) / n; busbwOverMemcpy = busbw / the algbw of a single-thread Uint8Array.set of the same size; busbwOverGloo = Gloo's median time / ours; p2p: rank 0's time per send after a barrier, acknowledged by the receiver",
+          "all-reduce time as nccl-tests' all_reduce_perf (bench/timed-all-reduce.ts; Gloo the same in allreduce_gloo.py): after a barrier each rank times a loop of back-to-back all-reduces and divides by their number, averaged over ranks; 3 loops per launch, pooled over launches, median; algbw = bytes / time; busbw = algbw * 2 (n - 1) / n; busbwOverMemcpy = busbw / the algbw of a single-thread Uint8Array.set of the same size (median of samples taken before, between and after the launches); busbwOverGloo = Gloo's median time / ours; p2p: rank 0's time per send after a barrier, acknowledged by the receiver",
         date: new Date().toISOString(),
         node: process.version,
         machine: process.env.PLEXUS_BENCH_MACHINE ?? 'the 2-core build machine',

@@ -1,12 +1,14 @@
 // The zero-copy all-reduce's copy out with non-temporal stores (what it does
-// from 16 MiB) against ordinary stores (`streamMinBytes: Infinity`), paired:
-// within one launch the two alternate, 10 all-reduces each, so both see the
-// same machine. Float32 sum at 4, 16 and 64 MiB, 2 and 4 ranks, ordinary
-// arrays and arrays from allocateShared. Reports the time per all-reduce
-// (mean over ranks) and the copy-out step's, as medians and as the median of
-// the paired ratios (non-temporal / ordinary).
+// from 32 MiB on the copying path, and on the shared-array path when ranks
+// outnumber cores) against ordinary stores, paired: within one launch the
+// two alternate (`streamMinBytes` 0 and Infinity), 10 all-reduces each, the
+// order flipped every pair, so both see the same machine. Float32 max at 4,
+// 16 and 64 MiB, 2 and 4 ranks, ordinary arrays and arrays from
+// allocateShared. Reports the time per all-reduce (mean over ranks) and the
+// copy-out step's, as medians and as the median of the paired ratios
+// (non-temporal / ordinary).
 // Writes bench/results/shm-copy-out.json (PLEXUS_BENCH_OUT elsewhere).
-//   npx tsx bench/shm-copy-out.ts      (PLEXUS_BENCH_LAUNCHES, default 3)
+//   npx tsx bench/shm-copy-out.ts      (PLEXUS_BENCH_LAUNCHES, default 3; about a minute)
 // The same file is the worker: plexus-run starts it with RANK set.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -53,7 +55,9 @@ async function worker(): Promise<void> {
       buf.fill(1);
       await shmAllReduce(channel, buf, 'max'); // warm-up: pages, JIT
       for (let pair = 0; pair < PAIRS; pair++) {
-        for (const stores of ['ordinary', 'non-temporal'] as const) {
+        const order: Stores[] =
+          pair % 2 === 0 ? ['ordinary', 'non-temporal'] : ['non-temporal', 'ordinary'];
+        for (const stores of order) {
           const profile: ShmAllReduceProfile = { copyIn: 0, reduce: 0, copyOut: 0, wait: 0 };
           const streamMinBytes = stores === 'ordinary' ? Number.POSITIVE_INFINITY : 0;
           await group.barrier();
@@ -110,7 +114,7 @@ async function main(): Promise<void> {
           );
         const plain = of('ordinary');
         const nt = of('non-temporal');
-        // Samples alternate within a launch: pair the i-th of each.
+        // Each pair of batches ran back to back: pair the i-th of each.
         const ratio = (k: 'ms' | 'copyOutMs') =>
           round(median(nt.map((s, i) => s[k] / plain[i]![k])));
         const row = {
@@ -139,7 +143,7 @@ async function main(): Promise<void> {
       {
         benchmark:
           'zero-copy all-reduce (float32 max), copy out with non-temporal stores vs ordinary stores',
-        definitions: `per launch, for each size and kind of array, ${PAIRS} pairs of batches of ${CALLS} all-reduces alternating ordinary / non-temporal stores; ms = batch time / ${CALLS}, averaged over ranks; copyOutMs = the copy-out step per call (profile), averaged over ranks; medians over launches and pairs; paired ratios = non-temporal / ordinary of the same pair, median`,
+        definitions: `per launch, for each size and kind of array, ${PAIRS} pairs of batches of ${CALLS} all-reduces, ordinary and non-temporal stores back to back (which first alternates by pair); ms = batch time / ${CALLS}, averaged over ranks; copyOutMs = the copy-out step per call (profile), averaged over ranks; medians over launches and pairs; paired ratios = non-temporal / ordinary of the same pair, median`,
         date: new Date().toISOString(),
         node: process.version,
         machine: process.env.PLEXUS_BENCH_MACHINE ?? 'the 2-core build machine',

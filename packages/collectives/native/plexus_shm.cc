@@ -7,7 +7,7 @@
 //   map(path, bytes, create) -> { buffer: ArrayBuffer, handle }   MAP_SHARED mapping
 //   unmap(handle, buffer)                                          detach + munmap now
 //   reduce(dtype, op, divisor, out1, out2|null, [src0, src1, ...]) out = src0 op src1 op ...
-//   streamCopy(dst, src)                                           copy, non-temporal stores
+//   streamCopy(dst, src)                                           copy (no overlap), non-temporal stores
 //   signal(int32array, index, value)                               store-release + FUTEX_WAKE
 //   wait(int32array, index, target, timeoutMs, spins) -> boolean   until value - target >= 0
 //   crc32(crc, view) -> number                                     zlib's crc32, for TCP frames

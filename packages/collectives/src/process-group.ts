@@ -370,7 +370,10 @@ class Group implements ProcessGroup {
       checkAllocation(type, length);
       return new type(length);
     }
-    return allocateShared(channel, type, length, () => this.barrier());
+    return allocateShared(channel, type, length, {
+      barrier: () => this.barrier(),
+      minOverRanks: async (value) => (await this.allReduce(new Int32Array([value]), 'min'))[0]!,
+    });
   }
 
   releaseShared(buf: ElementArray): boolean {

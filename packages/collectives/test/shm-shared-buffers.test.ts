@@ -4,7 +4,7 @@
 // bit for bit against the sequential plain-JS reference; groups of several
 // ranks live in this one process (real processes in the kill test).
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -197,8 +197,10 @@ describe('shared allocations (allocateShared)', () => {
   it.skipIf(noAddon)(
     'a subarray at the same offset everywhere is symmetric; other offsets or plain arrays on some ranks still give the right result',
     async () => {
+      // 3 ranks, 4 KiB halves: 504 float64 per piece, so 2501 elements take 5
+      // pieces and 4501 take 9: odd counts, which flip the halves' parity.
       const gs = await shmGroups(3);
-      const whole = await Promise.all(gs.map((g) => g.allocateShared(Float64Array, 5000)));
+      const whole = await Promise.all(gs.map((g) => g.allocateShared(Float64Array, 4501)));
       const run = async (bufs: Float64Array[], seed: number) => {
         for (let r = 0; r < bufs.length; r++) fill(bufs[r]!, 'sum', r, seed);
         const want = reduceInRankOrder(
@@ -211,26 +213,26 @@ describe('shared allocations (allocateShared)', () => {
       };
       expect(
         await run(
-          whole.map((w) => w.subarray(1001, 4002)),
+          whole.map((w) => w.subarray(1001, 3502)),
           1,
         ),
       ).toEqual(['symmetric', 'symmetric', 'symmetric']);
       // Same length, different offsets: the peers' buffers are not where ours is.
       expect(
         await run(
-          whole.map((w, r) => w.subarray(r, r + 3001)),
+          whole.map((w, r) => w.subarray(r, r + 2501)),
           2,
         ),
       ).toEqual(['mixed', 'mixed', 'mixed']);
       const plainOnRank1 = [
-        whole[0]!.subarray(0, 3001),
-        new Float64Array(3001),
-        whole[2]!.subarray(0, 3001),
+        whole[0]!.subarray(0, 2501),
+        new Float64Array(2501),
+        whole[2]!.subarray(0, 2501),
       ];
       expect(await run(plainOnRank1, 3)).toEqual(['mixed', 'mixed', 'mixed']);
       expect(
         await run(
-          [0, 1, 2].map(() => new Float64Array(3001)),
+          [0, 1, 2].map(() => new Float64Array(2501)),
           4,
         ),
       ).toEqual(['plain', 'plain', 'plain']);
@@ -304,6 +306,69 @@ describe('shared allocations (allocateShared)', () => {
       const ok = await Promise.all(gs.map((g) => g.allocateShared(Float32Array, 3)));
       expect(ok.map((x) => x.length)).toEqual([3, 3, 3]);
       expect(shmFiles((gs[0]!.transport as ShmTransport).id)).toEqual([]);
+    },
+  );
+
+  it.skipIf(noAddon)(
+    'overlapping calls are made one after another, in call order on every rank',
+    async () => {
+      const gs = await shmGroups(3);
+      const made = await Promise.all(
+        gs.map((g) =>
+          Promise.all([g.allocateShared(Float32Array, 10), g.allocateShared(Int32Array, 20)]),
+        ),
+      );
+      for (const [f, i] of made) {
+        expect(f).toBeInstanceOf(Float32Array);
+        expect(f!.length).toBe(10);
+        expect(i).toBeInstanceOf(Int32Array);
+        expect(i!.length).toBe(20);
+      }
+      for (let r = 0; r < 3; r++) made[r]![1]!.fill(r + 1);
+      const seen = await allReduceSeeing(
+        gs,
+        made.map((m) => m[1]!),
+        'sum',
+      );
+      expect(seen).toEqual(['symmetric', 'symmetric', 'symmetric']);
+      for (const [, i] of made) expect(Array.from(i!)).toEqual(new Array(20).fill(6));
+    },
+  );
+
+  it.skipIf(noAddon)(
+    'a rank that cannot create its segment, or rejects its arguments, fails every rank at once, and no file is left',
+    async () => {
+      const gs = await shmGroups(3);
+      const t = gs[0]!.transport as ShmTransport;
+      // Rank 1's file for the first allocation already exists: its exclusive create fails.
+      const blocker = join(t.dir, `plexus-shm-${t.id}-1-s0`);
+      writeFileSync(blocker, '');
+      const results = await Promise.allSettled(gs.map((g) => g.allocateShared(Float32Array, 100)));
+      const reasons = results.map((r) => (r as PromiseRejectedResult).reason);
+      expect(reasons.map((e) => e?.code)).toEqual(['broken', 'broken', 'broken']);
+      expect(reasons[1].message).toMatch(
+        /rank 1 could not create its shared segment: plexus_shm: open .*-1-s0: File exists/,
+      );
+      expect(reasons[0].message).toMatch(
+        /rank 1 could not create its shared segment \(its own error says why/,
+      );
+      expect(shmFiles(t.id)).toEqual([]);
+
+      const started = performance.now();
+      const bad = await Promise.allSettled(
+        gs.map((g, r) => g.allocateShared(Float32Array, r === 2 ? -1 : 100)),
+      );
+      expect(performance.now() - started).toBeLessThan(5_000);
+      const why = bad.map((r) => (r as PromiseRejectedResult).reason);
+      expect(why[2].code).toBe('invalid-argument');
+      for (const e of [why[0], why[1]]) {
+        expect(e.code).toBe('mismatch');
+        expect(e.message).toMatch(/rank 2 called allocateShared with arguments it rejected/);
+      }
+      expect(shmFiles(t.id)).toEqual([]);
+      // The ranks still agree on the numbering: the next allocation works.
+      const ok = await Promise.all(gs.map((g) => g.allocateShared(Uint8Array, 5)));
+      expect(ok.map((x) => x.length)).toEqual([5, 5, 5]);
     },
   );
 

@@ -36,9 +36,10 @@ const SPINS = 2000;
  * From this buffer size the copy out uses non-temporal stores: the result
  * would leave the caches before anyone reads it anyway, and ordinary
  * stores would first read every destination line (and evict what the
- * peers read next). bench/shm-copy-out.ts measures both ways: at 64 MiB
- * that saved time except with shared arrays and a core per rank (a few
- * percent lost); at 16 MiB it was mixed, at 4 MiB a loss.
+ * peers read next). Not on the shared-array path while every rank has a
+ * core: there a peer has just read the destination lines, so they are
+ * still cached. bench/shm-copy-out.ts measures both ways (at 64 MiB the
+ * streamed copy saved time except in that case; at 4-16 MiB it was mixed).
  */
 const STREAM_MIN_BYTES = 32 << 20;
 
@@ -52,7 +53,8 @@ export interface ShmAllReduceOptions {
   profile?: ShmAllReduceProfile;
   /**
    * Buffer size from which the copy out uses non-temporal stores (default
-   * 32 MiB; `Infinity`: never). For benchmarks.
+   * 32 MiB, and never on the shared-array path while every rank has a
+   * core; given, it applies to every path; `Infinity`: never). For benchmarks.
    */
   streamMinBytes?: number;
   /** Called once the ranks know how their buffers lie (for tests and benchmarks). */
@@ -180,7 +182,8 @@ export async function shmAllReduce<T extends ElementArray>(
       sources,
     );
   };
-  const stream = buf.byteLength >= (options.streamMinBytes ?? STREAM_MIN_BYTES);
+  // Settled once the placement is known (see STREAM_MIN_BYTES).
+  let stream = buf.byteLength >= (options.streamMinBytes ?? STREAM_MIN_BYTES);
   /** `buf[s, s + src.length)` = `src`. */
   const put = (s: number, src: ElementArray) => {
     if (stream) native.streamCopy(buf.subarray(s, s + src.length), src);
@@ -251,6 +254,7 @@ export async function shmAllReduce<T extends ElementArray>(
   const placement = placementOf(channel);
   options.onPlacement?.(placement);
   if (placement === 'symmetric') {
+    if (options.streamMinBytes === undefined && n <= availableParallelism()) stream = false;
     await symmetric(allocation!);
     return buf;
   }

@@ -28,7 +28,7 @@ export interface NativeAddon {
     out2: ArrayBufferView | null,
     sources: ArrayBufferView[],
   ): void;
-  /** `dst.set(src)` for views of the same byte length, with non-temporal (cache-bypassing) stores. */
+  /** `dst.set(src)` for views of the same byte length that do not overlap, with non-temporal (cache-bypassing) stores. */
   streamCopy(dst: ArrayBufferView, src: ArrayBufferView): void;
   /** Stores `value` into `word[index]` with release order and wakes its futex waiters. */
   signal(word: Int32Array, index: number, value: number): void;

@@ -70,78 +70,173 @@ function describe(value: unknown): string {
   return value === null ? 'null' : typeof value;
 }
 
+/** What `allocateShared` needs of the group besides the channel: two collectives. */
+export interface AllocationCollectives {
+  /** Returns once every rank has called it. */
+  barrier(): Promise<void>;
+  /** The smallest of the ranks' values, on every rank. */
+  minOverRanks(value: number): Promise<number>;
+}
+
+/** Header value of `ALLOC_BYTES_F64` for a rank whose segment could not be created. */
+const CREATE_FAILED = -1;
+/** Header value of `ALLOC_BYTES_F64` for a rank whose arguments were rejected. */
+const INVALID_ARGUMENTS = -2;
+
+/** The allocation each channel is making: the next one waits for it. */
+const inFlight = new WeakMap<ZeroCopyChannel, Promise<unknown>>();
+
 /**
  * Makes a shared allocation on every rank of `channel`'s group (collective:
  * all ranks call it with the same type and length, in the same order).
- * Each rank creates its segment and writes what it made into its header;
- * after `barrier` every rank checks the others' headers and maps their
- * segments; after a second `barrier` the files are unlinked, so nothing is
- * left in /dev/shm however the processes end later. Zero-filled.
+ * Calls on one channel run one after another, so overlapping calls number
+ * their allocations in call order. Each rank creates its segment and writes
+ * what it made (or why it could not) into its header; after a barrier every
+ * rank checks the others' headers (so a bad argument or a failed creation
+ * on one rank fails every rank at once) and maps their segments; the ranks
+ * then agree that all mappings succeeded, and every rank unlinks every
+ * file, so nothing is left in /dev/shm however the processes end later.
+ * Any failure unlinks them too. Zero-filled.
  */
-export async function allocateShared<T extends ElementArray>(
+export function allocateShared<T extends ElementArray>(
   channel: ZeroCopyChannel,
   type: ElementArrayType<T>,
   length: number,
-  barrier: () => Promise<void>,
+  group: AllocationCollectives,
 ): Promise<T> {
-  const dtype = checkAllocation(type, length);
+  const run = (inFlight.get(channel) ?? Promise.resolve())
+    .catch(() => {})
+    .then(() => allocateNow(channel, type, length, group));
+  inFlight.set(channel, run);
+  return run;
+}
+
+async function allocateNow<T extends ElementArray>(
+  channel: ZeroCopyChannel,
+  type: ElementArrayType<T>,
+  length: number,
+  group: AllocationCollectives,
+): Promise<T> {
   const ownFailure = channel.failure(channel.rank);
   if (ownFailure !== undefined) throw ownFailure;
   const { rank, worldSize, native, words, header64 } = channel;
   const id = channel.allocations++;
-  // A segment is never empty: a zero-length allocation still takes part.
-  const bytes = Math.max(length * type.BYTES_PER_ELEMENT, 64);
-  const ownPath = sharedBufferPath(channel.dir, channel.id, rank, id);
-  const mappings: (NativeMapping | undefined)[] = new Array(worldSize).fill(undefined);
+  const paths = Array.from({ length: worldSize }, (_, p) =>
+    sharedBufferPath(channel.dir, channel.id, p, id),
+  );
+  const unlinkAll = () => {
+    for (const path of paths) unlinkQuietly(path);
+  };
+  let dtype = -1;
+  let bytes = 0;
+  let argumentError: unknown;
   let createError: string | undefined;
+  const mappings: (NativeMapping | undefined)[] = new Array(worldSize).fill(undefined);
   try {
-    mappings[rank] = native.map(ownPath, bytes, true);
+    dtype = checkAllocation(type, length);
+    // A segment is never empty: a zero-length allocation still takes part.
+    bytes = Math.max(length * type.BYTES_PER_ELEMENT, 64);
   } catch (error) {
-    createError = (error as Error).message;
+    argumentError = error;
+  }
+  if (argumentError === undefined) {
+    try {
+      mappings[rank] = native.map(paths[rank]!, bytes, true);
+    } catch (error) {
+      createError = (error as Error).message;
+    }
   }
   words[rank]![ALLOC_ID_WORD] = id;
   words[rank]![ALLOC_DTYPE_WORD] = dtype;
-  header64[rank]![ALLOC_BYTES_F64] = createError === undefined ? bytes : -1;
+  header64[rank]![ALLOC_BYTES_F64] =
+    argumentError !== undefined
+      ? INVALID_ARGUMENTS
+      : createError !== undefined
+        ? CREATE_FAILED
+        : bytes;
+  // A process that exits normally mid-allocation takes its file with it.
+  process.on('exit', unlinkAll);
   try {
-    await barrier();
-    for (let p = 0; p < worldSize; p++) {
-      const theirs = header64[p]![ALLOC_BYTES_F64]!;
-      if (theirs === -1) {
-        throw new PlexusCollectivesError(
-          MODULE,
-          'broken',
-          p === rank
-            ? `rank ${rank} could not create its shared segment: ${createError}`
-            : `rank ${p} could not create its shared segment (its own error says why; /dev/shm may be full)`,
-        );
+    await group.barrier();
+    checkHeaders(channel, id, dtype, bytes, argumentError, createError);
+    let mapError: string | undefined;
+    try {
+      for (let p = 0; p < worldSize; p++) {
+        if (p !== rank) mappings[p] = native.map(paths[p]!, bytes, false);
       }
-      if (
-        words[p]![ALLOC_ID_WORD] !== id ||
-        words[p]![ALLOC_DTYPE_WORD] !== dtype ||
-        theirs !== bytes
-      ) {
-        throw new PlexusCollectivesError(
-          MODULE,
-          'mismatch',
-          `rank ${p} made shared allocation #${words[p]![ALLOC_ID_WORD]} of ${theirs} bytes of ${DTYPES[words[p]![ALLOC_DTYPE_WORD]!] ?? '?'}, rank ${rank} #${id} of ${bytes} bytes of ${DTYPES[dtype]}: every rank must call allocateShared with the same type and length, in the same order`,
-        );
-      }
+    } catch (error) {
+      mapError = (error as Error).message;
     }
-    for (let p = 0; p < worldSize; p++) {
-      if (p !== rank) {
-        mappings[p] = native.map(sharedBufferPath(channel.dir, channel.id, p, id), bytes, false);
-      }
+    const failed = await group.minOverRanks(mapError === undefined ? worldSize : rank);
+    if (failed < worldSize) {
+      throw new PlexusCollectivesError(
+        MODULE,
+        'broken',
+        failed === rank
+          ? `rank ${rank} could not map the other ranks' shared segments: ${mapError}`
+          : `rank ${failed} could not map the other ranks' shared segments (its own error says why)`,
+      );
     }
-    await barrier();
+    // destroy() may have run while this call awaited: its mappings are gone then.
+    const closed = channel.failure(rank);
+    if (closed !== undefined) throw closed;
   } catch (error) {
     for (const m of mappings) if (m !== undefined) native.unmap(m.handle, m.buffer);
     throw error;
   } finally {
-    unlinkQuietly(ownPath);
+    // Every rank has mapped every segment, or the allocation failed.
+    unlinkAll();
+    process.off('exit', unlinkAll);
   }
   const own = mappings[rank]!;
   channel.shared.set(own.buffer, { id, mappings: mappings as NativeMapping[] });
   return new type(own.buffer, 0, length);
+}
+
+/**
+ * After the first barrier: every rank reads every header and so throws the
+ * same way, before anyone maps a peer's segment.
+ */
+function checkHeaders(
+  channel: ZeroCopyChannel,
+  id: number,
+  dtype: number,
+  bytes: number,
+  argumentError: unknown,
+  createError: string | undefined,
+): void {
+  const { rank, worldSize, words, header64 } = channel;
+  if (argumentError !== undefined) throw argumentError;
+  for (let p = 0; p < worldSize; p++) {
+    const theirs = header64[p]![ALLOC_BYTES_F64]!;
+    if (theirs === INVALID_ARGUMENTS) {
+      throw new PlexusCollectivesError(
+        MODULE,
+        'mismatch',
+        `rank ${p} called allocateShared with arguments it rejected (its own error says which); rank ${rank} asked for ${bytes} bytes of ${DTYPES[dtype]}`,
+      );
+    }
+    if (theirs === CREATE_FAILED) {
+      throw new PlexusCollectivesError(
+        MODULE,
+        'broken',
+        p === rank
+          ? `rank ${rank} could not create its shared segment: ${createError}`
+          : `rank ${p} could not create its shared segment (its own error says why; /dev/shm may be full)`,
+      );
+    }
+    if (
+      words[p]![ALLOC_ID_WORD] !== id ||
+      words[p]![ALLOC_DTYPE_WORD] !== dtype ||
+      theirs !== bytes
+    ) {
+      throw new PlexusCollectivesError(
+        MODULE,
+        'mismatch',
+        `rank ${p} made shared allocation #${words[p]![ALLOC_ID_WORD]} of ${theirs} bytes of ${DTYPES[words[p]![ALLOC_DTYPE_WORD]!] ?? '?'}, rank ${rank} #${id} of ${bytes} bytes of ${DTYPES[dtype]}: every rank must call allocateShared with the same type and length, in the same order`,
+      );
+    }
+  }
 }
 
 /**
