@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type ShmBufferPlacement, shmAllReduce } from '../src/algorithms/shm-all-reduce.js';
@@ -17,6 +18,7 @@ import {
   type ReduceOp,
   type ShmTransport,
 } from '../src/index.js';
+import { launch } from '../src/launcher/launch.js';
 import { loadNativeAddon } from '../src/native/addon.js';
 import { zeroCopyChannelOf } from '../src/transport/shm/shm-transport.js';
 import { cleanedUpAfterEach } from './fixtures/cleanup.js';
@@ -394,6 +396,49 @@ describe('shared allocations (allocateShared)', () => {
     expect(g.releaseShared(a[0]!)).toBe(false);
     expect(a[0]!.length).toBe(6);
   });
+
+  it.skipIf(noAddon)(
+    'a peer that exits in the middle of an allocation: the others reject with broken at once, no file is left',
+    async () => {
+      const before = new Set(readdirSync('/dev/shm'));
+      let out = '';
+      const sink = new Writable({
+        write(chunk, _enc, cb) {
+          out += chunk;
+          cb();
+        },
+      });
+      const result = await launch(
+        {
+          nproc: 3,
+          masterAddr: '127.0.0.1',
+          masterPort: undefined,
+          prefix: true,
+          script: join(pkg, 'test/fixtures/pg-worker.ts'),
+          scriptArgs: ['exit-mid-allocate'],
+        },
+        {
+          stdout: sink,
+          stderr: sink,
+          execArgv: ['--import', 'tsx'],
+          forwardSignals: false,
+          env: { ...process.env, PLEXUS_COLLECTIVES_TRANSPORT: 'shm', PLEXUS_SHM_ZERO_COPY: '1' },
+        },
+      );
+      expect(result.exitCode, out).toBe(0);
+      const results = out
+        .split('\n')
+        .filter((l) => l.includes('RESULT '))
+        .map((l) => JSON.parse(l.slice(l.indexOf('RESULT ') + 7)));
+      expect(results.length, out).toBe(2);
+      for (const r of results) {
+        expect(r.code, r.message).toBe('broken');
+        expect(r.ms).toBeLessThan(5_000);
+      }
+      expect(readdirSync('/dev/shm').filter((f) => !before.has(f))).toEqual([]);
+    },
+    40_000,
+  );
 
   it.skipIf(noAddon)(
     'a SIGKILLed peer mid in-place all-reduce: survivors reject with broken, no files left',
