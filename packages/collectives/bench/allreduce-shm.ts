@@ -18,7 +18,7 @@
 // PLEXUS_BENCH_PYTHON (a python3 with torch) and PLEXUS_BENCH_MACHINE as in
 // allreduce-tcp.ts. The same file is the worker: plexus-run starts it with RANK set.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ShmAllReduceProfile, shmAllReduce } from '../src/algorithms/shm-all-reduce.js';
@@ -28,6 +28,7 @@ import { reduceElements } from '../src/reduction/reducer.js';
 import { zeroCopyChannelOf } from '../src/transport/shm/shm-transport.js';
 import { runGloo } from './gloo-peer.js';
 import { launchRanks } from './launch-ranks.js';
+import { machineFields } from './machine.js';
 import { itersFor, type TimedAllReduce, timeAllReduce } from './timed-all-reduce.js';
 
 const KIB = 1 << 10;
@@ -341,12 +342,7 @@ async function main(): Promise<void> {
         benchmark: 'all-reduce float32 sum between processes of one host',
         definitions:
           "all-reduce time as nccl-tests' all_reduce_perf (bench/timed-all-reduce.ts; Gloo the same in allreduce_gloo.py): after a barrier each rank times a loop of back-to-back all-reduces and divides by their number, averaged over ranks; 3 loops per launch, pooled over launches, median; algbw = bytes / time; busbw = algbw * 2 (n - 1) / n; busbwOverMemcpy = busbw / the algbw of a single-thread Uint8Array.set of the same size (median of samples taken before, between and after the launches); busbwOverGloo = Gloo's median time / ours; p2p: rank 0's time per send after a barrier, acknowledged by the receiver",
-        date: new Date().toISOString(),
-        node: process.version,
-        machine: process.env.PLEXUS_BENCH_MACHINE ?? 'the 2-core build machine',
-        cpu: cpus()[0]?.model,
-        cpus: cpus().length,
-        loadAverage: { before: loadBefore, after: loadavg()[0] },
+        ...machineFields(loadBefore),
         peer: `PyTorch ${rows.find((r) => r.torch)?.torch ?? '(not run)'} Gloo (${PYTHON}), 1 intra-op thread`,
         quick,
         launches,

@@ -11,13 +11,14 @@
 //   npx tsx bench/shm-copy-out.ts      (PLEXUS_BENCH_LAUNCHES, default 3; about a minute)
 // The same file is the worker: plexus-run starts it with RANK set.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ShmAllReduceProfile, shmAllReduce } from '../src/algorithms/shm-all-reduce.js';
 import { initProcessGroup } from '../src/index.js';
 import { zeroCopyChannelOf } from '../src/transport/shm/shm-transport.js';
 import { launchRanks } from './launch-ranks.js';
+import { machineFields } from './machine.js';
 
 const MIB = 1 << 20;
 const SIZES = [4 * MIB, 16 * MIB, 64 * MIB];
@@ -144,12 +145,7 @@ async function main(): Promise<void> {
         benchmark:
           'zero-copy all-reduce (float32 max), copy out with non-temporal stores vs ordinary stores',
         definitions: `per launch, for each size and kind of array, ${PAIRS} pairs of batches of ${CALLS} all-reduces, ordinary and non-temporal stores back to back (which first alternates by pair); ms = batch time / ${CALLS}, averaged over ranks; copyOutMs = the copy-out step per call (profile), averaged over ranks; medians over launches and pairs; paired ratios = non-temporal / ordinary of the same pair, median`,
-        date: new Date().toISOString(),
-        node: process.version,
-        machine: process.env.PLEXUS_BENCH_MACHINE ?? 'the 2-core build machine',
-        cpu: cpus()[0]?.model,
-        cpus: cpus().length,
-        loadAverage: { before: loadBefore, after: loadavg()[0] },
+        ...machineFields(loadBefore),
         launches,
         table,
         raw: samples,

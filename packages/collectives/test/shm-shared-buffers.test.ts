@@ -6,9 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { launchRanks } from '../bench/launch-ranks.js';
 import { type ShmBufferPlacement, shmAllReduce } from '../src/algorithms/shm-all-reduce.js';
 import {
   type ElementArray,
@@ -18,7 +18,6 @@ import {
   type ReduceOp,
   type ShmTransport,
 } from '../src/index.js';
-import { launch } from '../src/launcher/launch.js';
 import { loadNativeAddon } from '../src/native/addon.js';
 import { zeroCopyChannelOf } from '../src/transport/shm/shm-transport.js';
 import { cleanedUpAfterEach } from './fixtures/cleanup.js';
@@ -96,6 +95,16 @@ async function allReduceSeeing(
   return seen;
 }
 
+/** The group's all-reduce (sum) of `bufs`, checked bit for bit against the sequential reference. */
+async function expectSumMatchesReference(gs: ProcessGroup[], bufs: ElementArray[]): Promise<void> {
+  const want = reduceInRankOrder(
+    bufs.map((b) => b.slice()),
+    'sum',
+  );
+  await Promise.all(gs.map((g, r) => g.allReduce(bufs[r]!, 'sum')));
+  for (const b of bufs) expect(rawBytes(b).equals(rawBytes(want))).toBe(true);
+}
+
 function shmFiles(id: string): string[] {
   return readdirSync('/dev/shm').filter((f) => f.startsWith('plexus-shm-') && f.includes(id));
 }
@@ -141,12 +150,7 @@ describe('shared allocations (allocateShared)', () => {
       bufs.forEach((b, r) => {
         for (let i = 0; i < n; i++) b[i] = ((i * 7 + r) % 23) - 11;
       });
-      const want = reduceInRankOrder(
-        bufs.map((b) => b.slice()),
-        'sum',
-      );
-      await Promise.all(gs.map((g, r) => g.allReduce(bufs[r]!, 'sum')));
-      for (const b of bufs) expect(rawBytes(b).equals(rawBytes(want))).toBe(true);
+      await expectSumMatchesReference(gs, bufs);
     },
     30_000,
   );
@@ -159,12 +163,7 @@ describe('shared allocations (allocateShared)', () => {
       const shared = await Promise.all(gs.map((g) => g.allocateShared(Float32Array, n)));
       for (const bufs of [shared, gs.map(() => new Float32Array(n))]) {
         for (let r = 0; r < bufs.length; r++) fill(bufs[r]!, 'sum', r, 77);
-        const want = reduceInRankOrder(
-          bufs.map((b) => b.slice()),
-          'sum',
-        );
-        await Promise.all(gs.map((g, r) => g.allReduce(bufs[r]!, 'sum')));
-        for (const b of bufs) expect(rawBytes(b).equals(rawBytes(want))).toBe(true);
+        await expectSumMatchesReference(gs, bufs);
       }
     },
     30_000,
@@ -401,36 +400,13 @@ describe('shared allocations (allocateShared)', () => {
     'a peer that exits in the middle of an allocation: the others reject with broken at once, no file is left',
     async () => {
       const before = new Set(readdirSync('/dev/shm'));
-      let out = '';
-      const sink = new Writable({
-        write(chunk, _enc, cb) {
-          out += chunk;
-          cb();
-        },
-      });
-      const result = await launch(
-        {
-          nproc: 3,
-          masterAddr: '127.0.0.1',
-          masterPort: undefined,
-          prefix: true,
-          script: join(pkg, 'test/fixtures/pg-worker.ts'),
-          scriptArgs: ['exit-mid-allocate'],
-        },
-        {
-          stdout: sink,
-          stderr: sink,
-          execArgv: ['--import', 'tsx'],
-          forwardSignals: false,
-          env: { ...process.env, PLEXUS_COLLECTIVES_TRANSPORT: 'shm', PLEXUS_SHM_ZERO_COPY: '1' },
-        },
+      const results = await launchRanks<{ code: string; message: string; ms: number }>(
+        join(pkg, 'test/fixtures/pg-worker.ts'),
+        3,
+        ['exit-mid-allocate'],
+        { ...process.env, PLEXUS_COLLECTIVES_TRANSPORT: 'shm', PLEXUS_SHM_ZERO_COPY: '1' },
       );
-      expect(result.exitCode, out).toBe(0);
-      const results = out
-        .split('\n')
-        .filter((l) => l.includes('RESULT '))
-        .map((l) => JSON.parse(l.slice(l.indexOf('RESULT ') + 7)));
-      expect(results.length, out).toBe(2);
+      expect(results.length).toBe(2);
       for (const r of results) {
         expect(r.code, r.message).toBe('broken');
         expect(r.ms).toBeLessThan(5_000);
