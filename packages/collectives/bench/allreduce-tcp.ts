@@ -18,8 +18,9 @@ import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { switchedOff } from '../src/env-switch.js';
+import { freePort } from '../src/launcher/launch.js';
 import { TCP_NATIVE_RING_ENV } from '../src/transport/tcp/tcp-transport.js';
-import { freePort, runGloo } from './gloo-peer.js';
+import { runGloo } from './gloo-peer.js';
 import { launchRanks, resultLines } from './launch-ranks.js';
 
 const quick = process.argv.includes('--quick');

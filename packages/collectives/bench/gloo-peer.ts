@@ -1,8 +1,8 @@
 // PyTorch's Gloo all-reduce as the peer of our all-reduce benchmarks: n
 // processes of bench/allreduce_gloo.py on loopback, one intra-op thread each.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../src/launcher/launch.js';
 import { resultLines } from './launch-ranks.js';
 import type { TimedAllReduce } from './timed-all-reduce.js';
 
@@ -10,18 +10,6 @@ import type { TimedAllReduce } from './timed-all-reduce.js';
 export interface GlooRow extends TimedAllReduce {
   /** `torch.__version__` of the peer. */
   torch?: string;
-}
-
-/** A TCP port free on 127.0.0.1 at the time of the call. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /**

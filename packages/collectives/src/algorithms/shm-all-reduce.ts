@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { PlexusCollectivesError } from '../errors.js';
 import { segmentBounds } from '../reduce.js';
-import { dtypeOf, type ElementArray } from '../reduction/dtype.js';
+import { type DTypeName, dtypeOf, type ElementArray } from '../reduction/dtype.js';
+import { NATIVE_DTYPE_CODE, NATIVE_OP_CODE } from '../reduction/native-reduce.js';
 import {
   DTYPE_WORD,
   HEADER_BYTES,
@@ -10,17 +11,11 @@ import {
   SEQ_WORD,
   SHARED_ID_WORD,
   SHARED_OFFSET_F64,
-  type SharedAllocation,
   type ZeroCopyChannel,
 } from '../transport/shm/zero-copy.js';
 import type { ReduceOp } from '../types.js';
 
 const MODULE = 'shm-all-reduce';
-
-/** dtype codes of native/plexus_shm.cc. */
-const DTYPE_CODE = { f32: 0, f64: 1, i32: 2, i64: 3, u8: 4 } as const;
-/** op codes of native/plexus_shm.cc. */
-const OP_CODE: Record<ReduceOp, number> = { sum: 0, prod: 1, min: 2, max: 3, avg: 4 };
 
 /**
  * Longest a single futex wait blocks the event loop before this rank looks
@@ -167,18 +162,24 @@ export async function shmAllReduce<T extends ElementArray>(
       if (e > s) view(rank, k, j, e - s).set(buf.subarray(s, e) as never);
     }
   };
+  // Where rank `owner`'s chunk `chunk` of piece `k` (elements [s, e) of the
+  // buffer) is read from: its half, or on the symmetric path its own buffer.
+  let chunkOf = (owner: number, k: number, chunk: number, s: number, e: number) =>
+    view(owner, k, chunk, e - s);
+  let symmetric = false;
   const reduce = (k: number) => {
     const [s, e] = range(k, rank);
     if (e === s) return;
     const own = buf.subarray(s, e);
     const sources: ArrayBufferView[] = [];
-    for (let j = 0; j < n; j++) sources.push(j === rank ? own : view(j, k, rank, e - s));
+    for (let j = 0; j < n; j++) sources.push(j === rank ? own : chunkOf(j, k, rank, s, e));
     native.reduce(
-      DTYPE_CODE[dtype],
-      OP_CODE[op],
+      NATIVE_DTYPE_CODE[dtype],
+      NATIVE_OP_CODE[op],
       op === 'avg' ? n : 0,
       own,
-      view(rank, k, rank, e - s),
+      // The peers copy the result out of our half, or out of our buffer itself.
+      symmetric ? null : view(rank, k, rank, e - s),
       sources,
     );
   };
@@ -193,7 +194,7 @@ export async function shmAllReduce<T extends ElementArray>(
     for (let j = 0; j < n; j++) {
       if (j === rank) continue;
       const [s, e] = range(k, j);
-      if (e > s) put(s, view(j, k, j, e - s));
+      if (e > s) put(s, chunkOf(j, k, j, s, e));
     }
   };
   const signal = () => {
@@ -225,8 +226,8 @@ export async function shmAllReduce<T extends ElementArray>(
   // Ranks compare what they were called with through their headers, and
   // learn where each other's buffer lives.
   const allocation = channel.shared.get(buf.buffer as ArrayBuffer);
-  words[rank]![DTYPE_WORD] = DTYPE_CODE[dtype];
-  words[rank]![OP_WORD] = OP_CODE[op];
+  words[rank]![DTYPE_WORD] = NATIVE_DTYPE_CODE[dtype];
+  words[rank]![OP_WORD] = NATIVE_OP_CODE[op];
   header64[rank]![LENGTH_F64] = buf.byteLength;
   words[rank]![SHARED_ID_WORD] = allocation?.id ?? -1;
   header64[rank]![SHARED_OFFSET_F64] = buf.byteOffset;
@@ -254,11 +255,12 @@ export async function shmAllReduce<T extends ElementArray>(
   const placement = placementOf(channel);
   options.onPlacement?.(placement);
   if (placement === 'symmetric') {
+    symmetric = true;
+    const mapped = allocation!.mappings;
+    chunkOf = (owner, _k, _chunk, s, e) =>
+      new Array_(mapped[owner]!.buffer, buf.byteOffset + s * elem, e - s);
     if (options.streamMinBytes === undefined && n <= availableParallelism()) stream = false;
-    await symmetric(allocation!);
-    return buf;
-  }
-  if (placement === 'mixed') {
+  } else if (placement === 'mixed') {
     // Shared ranks skipped the first copy, expecting to share in place.
     if (allocation !== undefined) copyIn(0);
     lap('copyIn');
@@ -269,54 +271,20 @@ export async function shmAllReduce<T extends ElementArray>(
     lap('copyOut');
     reduce(k);
     lap('reduce');
-    if (k + 1 < pieces) copyIn(k + 1);
+    if (!symmetric && k + 1 < pieces) copyIn(k + 1);
     lap('copyIn');
     await sync();
   }
   copyOut(pieces - 1);
   lap('copyOut');
-  channel.pieces = first + pieces;
-  return buf;
-
-  /**
-   * Every rank's buffer sits at the same offset of one shared allocation:
-   * chunk r of each piece is reduced straight out of the peers' buffers
-   * into rank r's, and the peers copy it from there a step later. A last
-   * step keeps every rank from returning (and writing its buffer again)
-   * while a peer still copies out of it.
-   */
-  async function symmetric(shared: SharedAllocation): Promise<void> {
-    const at = (owner: number, start: number, length: number) =>
-      new Array_(shared.mappings[owner]!.buffer, buf.byteOffset + start * elem, length);
-    for (let k = 0; k <= pieces; k++) {
-      if (k > 0) {
-        for (let j = 0; j < n; j++) {
-          if (j === rank) continue;
-          const [s, e] = range(k - 1, j);
-          if (e > s) put(s, at(j, s, e - s));
-        }
-      }
-      lap('copyOut');
-      if (k < pieces) {
-        const [s, e] = range(k, rank);
-        if (e > s) {
-          const sources: ArrayBufferView[] = [];
-          for (let j = 0; j < n; j++)
-            sources.push(j === rank ? buf.subarray(s, e) : at(j, s, e - s));
-          native.reduce(
-            DTYPE_CODE[dtype!],
-            OP_CODE[op],
-            op === 'avg' ? n : 0,
-            buf.subarray(s, e),
-            null,
-            sources,
-          );
-        }
-        lap('reduce');
-      }
-      await sync();
-    }
+  if (symmetric) {
+    // Peers read our buffer itself: nobody returns (and may write it again)
+    // before every rank has copied out. The halves were not used.
+    await sync();
+  } else {
+    channel.pieces = first + pieces;
   }
+  return buf;
 }
 
 /** How the ranks' buffers lie, from their headers (the same answer on every rank). */
@@ -335,10 +303,15 @@ function placementOf(channel: ZeroCopyChannel): ShmBufferPlacement {
   return shared > 0 ? 'mixed' : 'plain';
 }
 
-const DTYPE_NAMES = Object.keys(DTYPE_CODE);
-const OP_NAMES = Object.keys(OP_CODE);
+const DTYPE_NAMES = Object.keys(NATIVE_DTYPE_CODE);
+const OP_NAMES = Object.keys(NATIVE_OP_CODE);
 
-function checkSameCall(channel: ZeroCopyChannel, dtype: string, op: ReduceOp, bytes: number): void {
+function checkSameCall(
+  channel: ZeroCopyChannel,
+  dtype: DTypeName,
+  op: ReduceOp,
+  bytes: number,
+): void {
   const describe = (r: number) => {
     const w = channel.words[r]!;
     return `${channel.header64[r]![LENGTH_F64]} bytes of ${DTYPE_NAMES[w[DTYPE_WORD]!] ?? '?'} with op ${OP_NAMES[w[OP_WORD]!] ?? '?'}`;
@@ -346,8 +319,8 @@ function checkSameCall(channel: ZeroCopyChannel, dtype: string, op: ReduceOp, by
   for (let p = 0; p < channel.worldSize; p++) {
     const w = channel.words[p]!;
     if (
-      w[DTYPE_WORD] !== DTYPE_CODE[dtype as keyof typeof DTYPE_CODE] ||
-      w[OP_WORD] !== OP_CODE[op] ||
+      w[DTYPE_WORD] !== NATIVE_DTYPE_CODE[dtype] ||
+      w[OP_WORD] !== NATIVE_OP_CODE[op] ||
       channel.header64[p]![LENGTH_F64] !== bytes
     ) {
       throw new PlexusCollectivesError(

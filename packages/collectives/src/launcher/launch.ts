@@ -39,7 +39,8 @@ export interface LaunchOptions {
   forwardSignals?: boolean;
 }
 
-function freePort(host: string): Promise<number> {
+/** A TCP port free on `host` at the time of the call (the OS picks it). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);

@@ -7,6 +7,7 @@
 import { PlexusCollectivesError } from '../../errors.js';
 import type { NativeMapping } from '../../native/addon.js';
 import { dtypeOf, type ElementArray } from '../../reduction/dtype.js';
+import { NATIVE_DTYPE_CODE } from '../../reduction/native-reduce.js';
 import { unlinkQuietly } from './segment.js';
 import {
   ALLOC_BYTES_F64,
@@ -26,14 +27,15 @@ export interface ElementArrayType<T extends ElementArray> {
   readonly name: string;
 }
 
-const DTYPES = ['f32', 'f64', 'i32', 'i64', 'u8'] as const;
+/** Element-type names by the addon's dtype code. */
+const DTYPES = Object.keys(NATIVE_DTYPE_CODE);
 
 /** Largest allocation accepted (1 TiB, the addon's mapping limit). */
 const MAX_BYTES = 2 ** 40;
 
 /**
  * Checks `type` and `length` as `allocateShared` takes them and returns the
- * dtype code (an index of `DTYPES`).
+ * addon's dtype code.
  */
 export function checkAllocation<T extends ElementArray>(
   type: ElementArrayType<T>,
@@ -54,7 +56,7 @@ export function checkAllocation<T extends ElementArray>(
       `expected length to be an integer from 0 to ${MAX_BYTES / type.BYTES_PER_ELEMENT} (1 TiB of ${type.name}), got ${String(length)}`,
     );
   }
-  return DTYPES.indexOf(probe);
+  return NATIVE_DTYPE_CODE[probe];
 }
 
 function safeNew(type: unknown): unknown {
