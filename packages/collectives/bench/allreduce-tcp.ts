@@ -38,6 +38,12 @@ const worldSizes = jsonEnv('PLEXUS_BENCH_WORLD_SIZES') ?? [2, 4];
 const rounds = Math.max(1, Number(process.env.PLEXUS_BENCH_ROUNDS ?? (quick ? '1' : '5')));
 /** Connections per peer pair: PLEXUS_BENCH_CONNECTIONS, else the transport's default (1 on loopback). */
 const connectionsPerPeer = process.env.PLEXUS_BENCH_CONNECTIONS ?? 'default';
+/**
+ * PLEXUS_BENCH_EXTRAS=0 skips the plain-socket baseline and the runs without
+ * CRC32 and on Node's sockets (their columns are then absent): for variant
+ * runs on a lent machine, where minutes are scarce.
+ */
+const extras = process.env.PLEXUS_BENCH_EXTRAS !== '0';
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const PYTHON = process.env.PLEXUS_BENCH_PYTHON ?? '/usr/bin/python3';
 const WORKER = process.env.PLEXUS_BENCH_WORKER ?? here('./allreduce-tcp-worker.ts');
@@ -135,8 +141,8 @@ function metrics(row: Row | undefined, n: number) {
 }
 
 const loadavgAtStart = loadavg();
-process.stderr.write('plain Node.js socket exchange baseline ...\n');
-const raw = await rawSocket();
+if (extras) process.stderr.write('plain Node.js socket exchange baseline ...\n');
+const raw = extras ? await rawSocket() : [];
 const socketBaseline = raw.map((r) => ({
   bytes: r.bytes,
   exchangeTimeUs: Math.round(meanOf(r.ms) * 1000),
@@ -164,7 +170,7 @@ for (const n of worldSizes) {
     oursRounds.push(await plexus(n, true));
     process.stderr.write(`world size ${n}: gloo (round ${round}/${rounds}) ...\n`);
     glooRounds.push(await gloo(n));
-    if (round === 1) {
+    if (round === 1 && extras) {
       process.stderr.write(`world size ${n}: plexus over TCP without CRC32 ...\n`);
       oursNoCrc = await plexus(n, false);
       process.stderr.write(
