@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { shmAllReduce } from '../src/algorithms/shm-all-reduce.js';
 import {
   initProcessGroup,
   PlexusCollectivesError,
@@ -16,6 +17,7 @@ import {
   type ShmTransport,
 } from '../src/index.js';
 import { loadNativeAddon } from '../src/native/addon.js';
+import { zeroCopyChannelOf } from '../src/transport/shm/shm-transport.js';
 import { cleanedUpAfterEach } from './fixtures/cleanup.js';
 import { expectSurvivorsRejectAfterKill, freePort } from './fixtures/kill-mid-all-reduce.js';
 import { localGroups } from './fixtures/local-groups.js';
@@ -175,6 +177,68 @@ describe('zero-copy shared-memory all-reduce', () => {
       30_000,
     );
   }
+
+  it.skipIf(native === undefined)(
+    'non-temporal copies in and out (streamCopyIn, streamMinBytes 0) are used when asked and give the same bits, ordinary and shared arrays',
+    async () => {
+      for (const worldSize of [2, 3, 4]) {
+        const gs = await initAll(worldSize, { slotBytes: 4096 });
+        // Streamed copies into a rank's own segment (the copy in) and out of it.
+        const streamed = { in: 0, out: 0 };
+        // The channel with streamCopy counted; its state (seq, pieces) stays the channel's own.
+        const counting = gs.map((g) => {
+          const channel = zeroCopyChannelOf(g.transport)!;
+          const ownSegment = channel.segments[channel.rank];
+          // The addon's own properties are read-only: count through a copy of it.
+          const spy = {
+            ...channel.native,
+            streamCopy: (dst: ArrayBufferView, src: ArrayBufferView) => {
+              if (dst.buffer === ownSegment) streamed.in++;
+              else streamed.out++;
+              channel.native.streamCopy(dst, src);
+            },
+          };
+          return new Proxy(channel, {
+            get: (target, key) => (key === 'native' ? spy : Reflect.get(target, key)),
+          });
+        });
+        for (const shared of [false, true]) {
+          for (const stream of [true, false]) {
+            for (const [length, seed] of [
+              [2003, 1],
+              [7, 2],
+            ] as const) {
+              const bufs = shared
+                ? await Promise.all(gs.map((g) => g.allocateShared(Float64Array, length)))
+                : gs.map(() => new Float64Array(length));
+              for (let r = 0; r < worldSize; r++) {
+                bufs[r]!.set(input('f64', 'sum', r, length, seed + worldSize) as Float64Array);
+              }
+              const want = reduceInRankOrder(
+                bufs.map((b) => b.slice()),
+                'sum',
+              );
+              streamed.in = 0;
+              streamed.out = 0;
+              const options = stream
+                ? { streamCopyIn: true, streamMinBytes: 0 }
+                : { streamCopyIn: false, streamMinBytes: Number.POSITIVE_INFINITY };
+              await Promise.all(counting.map((c, r) => shmAllReduce(c, bufs[r]!, 'sum', options)));
+              const where = `${worldSize} ranks, ${shared ? 'shared' : 'ordinary'} arrays, length ${length}, streamed ${stream}`;
+              // Below 256 bytes streamCopy is a plain memcpy, but it is still the one called.
+              // Shared arrays at one offset take the symmetric path: no copy in.
+              expect(streamed.in > 0, where).toBe(stream && !shared);
+              expect(streamed.out > 0, where).toBe(stream);
+              for (const b of bufs) expect(rawBytes(b).equals(rawBytes(want)), where).toBe(true);
+              if (shared) for (let r = 0; r < worldSize; r++) gs[r]!.releaseShared(bufs[r]!);
+            }
+          }
+        }
+        for (const g of groups.splice(0).reverse()) await g.destroy();
+      }
+    },
+    30_000,
+  );
 
   it.skipIf(native === undefined)(
     'a large buffer at the default slot size (several 4 MiB pieces), 8 ranks on a small one',

@@ -38,6 +38,23 @@ const SPINS = 2000;
  */
 const STREAM_MIN_BYTES = 32 << 20;
 
+/**
+ * From this buffer size the copy in uses non-temporal stores, but only
+ * while the ranks outnumber the cores. With a core per rank the owner of a
+ * chunk reads it within the step, while it is still cached, so bypassing
+ * the cache slows the all-reduce (2 ranks on 2 cores, 64 MiB: 1.02-1.06x
+ * the time); when four ranks share two cores the other ranks' work evicts
+ * it before then anyway, and skipping the read of each destination line is
+ * what counts (0.81-0.85x the time at 4 MiB, 0.88-0.91x at 16, 0.90-0.91x
+ * at 64; bench/shm-copy-out.ts, results shm-copy-in-out*.json).
+ */
+const STREAM_IN_MIN_BYTES = 4 << 20;
+
+/** Whether the copy in uses non-temporal stores by default (see STREAM_IN_MIN_BYTES). */
+function streamsCopyIn(worldSize: number, bytes: number, streamMinBytes: number): boolean {
+  return worldSize > availableParallelism() && bytes >= streamMinBytes;
+}
+
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Options of `shmAllReduce`. */
@@ -52,6 +69,11 @@ export interface ShmAllReduceOptions {
    * core; given, it applies to every path; `Infinity`: never). For benchmarks.
    */
   streamMinBytes?: number;
+  /**
+   * Copy in with non-temporal stores (default: when the ranks outnumber the
+   * cores, from 4 MiB, or from `streamMinBytes` where given). For benchmarks.
+   */
+  streamCopyIn?: boolean;
   /** Called once the ranks know how their buffers lie (for tests and benchmarks). */
   onPlacement?: (placement: ShmBufferPlacement) => void;
 }
@@ -155,11 +177,16 @@ export async function shmAllReduce<T extends ElementArray>(
     const [s, e] = segmentBounds(Math.min(pieceElems, buf.length - start), n, j);
     return [start + s, start + e];
   };
+  const streamIn =
+    options.streamCopyIn ??
+    streamsCopyIn(n, buf.byteLength, options.streamMinBytes ?? STREAM_IN_MIN_BYTES);
   const copyIn = (k: number) => {
     for (let j = 0; j < n; j++) {
       if (j === rank) continue;
       const [s, e] = range(k, j);
-      if (e > s) view(rank, k, j, e - s).set(buf.subarray(s, e) as never);
+      if (e === s) continue;
+      if (streamIn) native.streamCopy(view(rank, k, j, e - s), buf.subarray(s, e));
+      else view(rank, k, j, e - s).set(buf.subarray(s, e) as never);
     }
   };
   // Where rank `owner`'s chunk `chunk` of piece `k` (elements [s, e) of the
