@@ -14,6 +14,7 @@ import {
   ALLOC_DTYPE_WORD,
   ALLOC_ID_WORD,
   sharedBufferPath,
+  wantsHugePages,
   type ZeroCopyChannel,
 } from './zero-copy.js';
 
@@ -143,7 +144,7 @@ async function allocateNow<T extends ElementArray>(
   }
   if (argumentError === undefined) {
     try {
-      mappings[rank] = native.map(paths[rank]!, bytes, true);
+      mappings[rank] = native.map(paths[rank]!, bytes, true, wantsHugePages());
     } catch (error) {
       createError = (error as Error).message;
     }
@@ -164,7 +165,7 @@ async function allocateNow<T extends ElementArray>(
     let mapError: string | undefined;
     try {
       for (let p = 0; p < worldSize; p++) {
-        if (p !== rank) mappings[p] = native.map(paths[p]!, bytes, false);
+        if (p !== rank) mappings[p] = native.map(paths[p]!, bytes, false, wantsHugePages());
       }
     } catch (error) {
       mapError = (error as Error).message;
