@@ -2,9 +2,7 @@
 // transport with its zero-copy path (native addon: every rank's segment
 // mapped into every process, shmAllReduce), on ordinary arrays
 // (shm-zero-copy) and on arrays from allocateShared (shm-shared: every
-// rank's buffer mapped by all, no copy in), both also with the shared
-// segments on 4 KiB pages instead of huge pages (*-small-pages,
-// PLEXUS_SHM_HUGE_PAGES=0), the same transport forced onto
+// rank's buffer mapped by all, no copy in), the same transport forced onto
 // pwrite/pread (PLEXUS_SHM_ZERO_COPY=0, the generic algorithms), TCP loopback
 // and PyTorch's Gloo (bench/allreduce_gloo.py); beside a single-thread memcpy
 // (Uint8Array.set) of the same size as the ceiling. Float32 sum from 4 KiB to
@@ -21,13 +19,12 @@
 // allreduce-tcp.ts. The same file is the worker: plexus-run starts it with RANK set.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ShmAllReduceProfile, shmAllReduce } from '../src/algorithms/shm-all-reduce.js';
 import { initProcessGroup, type ShmTransport } from '../src/index.js';
 import { loadNativeAddon } from '../src/native/addon.js';
 import { reduceElements } from '../src/reduction/reducer.js';
-import { segmentDir, unlinkQuietly } from '../src/transport/shm/segment.js';
 import { zeroCopyChannelOf } from '../src/transport/shm/shm-transport.js';
 import { runGloo } from './gloo-peer.js';
 import { launchRanks } from './launch-ranks.js';
@@ -54,27 +51,10 @@ const OUT =
   process.env.PLEXUS_BENCH_OUT ??
   fileURLToPath(new URL('./results/allreduce-shm.json', import.meta.url));
 
-type Variant =
-  | 'shm-zero-copy'
-  | 'shm-shared'
-  | 'shm-zero-copy-small-pages'
-  | 'shm-shared-small-pages'
-  | 'shm-pwrite'
-  | 'tcp'
-  | 'gloo';
-const VARIANTS: Variant[] = [
-  'shm-zero-copy',
-  'shm-shared',
-  'shm-zero-copy-small-pages',
-  'shm-shared-small-pages',
-  'shm-pwrite',
-  'tcp',
-  'gloo',
-];
+type Variant = 'shm-zero-copy' | 'shm-shared' | 'shm-pwrite' | 'tcp' | 'gloo';
+const VARIANTS: Variant[] = ['shm-zero-copy', 'shm-shared', 'shm-pwrite', 'tcp', 'gloo'];
 /** Variants that run the zero-copy all-reduce (and report its steps). */
-const zeroCopyVariant = (v: Variant) => v.startsWith('shm-zero-copy') || v.startsWith('shm-shared');
-/** Variants whose shared segments stay on 4 KiB pages (PLEXUS_SHM_HUGE_PAGES=0). */
-const smallPages = (v: Variant) => v.endsWith('-small-pages');
+const zeroCopyVariant = (v: Variant) => v === 'shm-zero-copy' || v === 'shm-shared';
 
 interface Row {
   variant: Variant;
@@ -123,7 +103,7 @@ async function worker(): Promise<void> {
       }
       rows.push({ variant, worldSize, kind: 'p2p', bytes, iters, ms });
     }
-    const shared = variant.startsWith('shm-shared');
+    const shared = variant === 'shm-shared';
     const timed: TimedAllReduce = await timeAllReduce(group, bytes, shared);
     const row: Row = { variant, worldSize, kind: 'allReduce', bytes, iters, ms: timed.ms };
     const channel = zeroCopyChannelOf(group.transport);
@@ -169,7 +149,6 @@ async function run(variant: Variant, n: number): Promise<Row[] | string> {
   return launchRanks<Row>(fileURLToPath(import.meta.url), n, [variant], {
     ...process.env,
     PLEXUS_SHM_ZERO_COPY: variant === 'shm-pwrite' ? '0' : '1',
-    PLEXUS_SHM_HUGE_PAGES: smallPages(variant) ? '0' : '1',
   });
 }
 
@@ -192,41 +171,6 @@ function memcpy(samples = 10): { bytes: number; ms: number[] }[] {
     }
     return { bytes, ms };
   });
-}
-
-/**
- * The same copy between two mappings of /dev/shm files backed by huge pages
- * (as the zero-copy segments are by default): not the reference of the
- * ratios, shown beside it. `huge`: whether the kernel gave huge pages.
- */
-function memcpyHugePages(samples = 10): { bytes: number; ms: number[]; huge: boolean }[] {
-  const native = loadNativeAddon().native;
-  if (native === undefined) return [];
-  return sizes
-    .filter((bytes) => bytes >= 2 * MIB)
-    .map((bytes) => {
-      const [src, dst] = [0, 1].map((i) => {
-        const path = join(segmentDir(), `plexus-bench-memcpy-${process.pid}-${i}`);
-        try {
-          return native.map(path, bytes, true, true);
-        } finally {
-          unlinkQuietly(path);
-        }
-      });
-      const s = new Uint8Array(src!.buffer).fill(1);
-      const d = new Uint8Array(dst!.buffer);
-      d.set(s);
-      const reps = Math.max(1, Math.min(4096, Math.floor((64 * MIB) / bytes)));
-      const ms: number[] = [];
-      for (let i = 0; i < (bytes >= 128 * MIB ? Math.ceil(samples / 2) : samples); i++) {
-        const t = performance.now();
-        for (let r = 0; r < reps; r++) d.set(s);
-        ms.push((performance.now() - t) / reps);
-      }
-      const huge = src!.huge && dst!.huge;
-      for (const m of [src!, dst!]) native.unmap(m.handle, m.buffer);
-      return { bytes, ms, huge };
-    });
 }
 
 /**
@@ -287,7 +231,6 @@ async function main(): Promise<void> {
   // memcpy before, between and after the launches: the machine's memory
   // bandwidth moves over minutes, and the reference should see the same ones.
   const copyBatches = [memcpy()];
-  const hugeBatches = [memcpyHugePages()];
   const reductions = reduction();
   for (let l = 0; l < launches; l++) {
     for (const n of [2, 4]) {
@@ -328,15 +271,9 @@ async function main(): Promise<void> {
     }
   }
   copyBatches.push(memcpy());
-  hugeBatches.push(memcpyHugePages());
   const copies = sizes.map((bytes, i) => ({
     bytes,
     ms: copyBatches.flatMap((batch) => batch[i]!.ms),
-  }));
-  const hugeCopies = hugeBatches[0]!.map((c, i) => ({
-    bytes: c.bytes,
-    ms: hugeBatches.flatMap((batch) => batch[i]!.ms),
-    huge: hugeBatches.every((batch) => batch[i]!.huge),
   }));
   const memcpyGBps = new Map(copies.map((c) => [c.bytes, c.bytes / median(c.ms) / 1e6]));
   const busbwOf = (r: Row, ms: number) =>
@@ -348,20 +285,6 @@ async function main(): Promise<void> {
       bytes: c.bytes,
       medianMs: round(median(c.ms), 5),
       algbwGBps: round(memcpyGBps.get(c.bytes)!),
-      busbwGBps: null as number | null,
-      busbwOverMemcpy: null as number | null,
-      busbwOverGloo: null as number | null,
-      launchMedianMs: [] as number[],
-      stepsMs: undefined as ShmAllReduceProfile | undefined,
-    })),
-    ...hugeCopies.map((c) => ({
-      what: c.huge
-        ? 'memcpy between huge-page mappings (one thread)'
-        : 'memcpy between /dev/shm mappings (one thread; the kernel gave no huge pages)',
-      worldSize: 1,
-      bytes: c.bytes,
-      medianMs: round(median(c.ms), 5),
-      algbwGBps: round(c.bytes / median(c.ms) / 1e6),
       busbwGBps: null as number | null,
       busbwOverMemcpy: null as number | null,
       busbwOverGloo: null as number | null,
@@ -418,7 +341,7 @@ async function main(): Promise<void> {
       {
         benchmark: 'all-reduce float32 sum between processes of one host',
         definitions:
-          "all-reduce time as nccl-tests' all_reduce_perf (bench/timed-all-reduce.ts; Gloo the same in allreduce_gloo.py): after a barrier each rank times a loop of back-to-back all-reduces and divides by their number, averaged over ranks; 3 loops per launch, pooled over launches, median; algbw = bytes / time; busbw = algbw * 2 (n - 1) / n; busbwOverMemcpy = busbw / the algbw of a single-thread Uint8Array.set of the same size (median of samples taken before, between and after the launches); busbwOverGloo = Gloo's median time / ours; p2p: rank 0's time per send after a barrier, acknowledged by the receiver; the *-small-pages variants keep the shared segments on 4 KiB pages (PLEXUS_SHM_HUGE_PAGES=0), the others back them with huge pages where the kernel allows; the huge-page memcpy row copies between two such mappings (not a reference of the ratios)",
+          "all-reduce time as nccl-tests' all_reduce_perf (bench/timed-all-reduce.ts; Gloo the same in allreduce_gloo.py): after a barrier each rank times a loop of back-to-back all-reduces and divides by their number, averaged over ranks; 3 loops per launch, pooled over launches, median; algbw = bytes / time; busbw = algbw * 2 (n - 1) / n; busbwOverMemcpy = busbw / the algbw of a single-thread Uint8Array.set of the same size (median of samples taken before, between and after the launches); busbwOverGloo = Gloo's median time / ours; p2p: rank 0's time per send after a barrier, acknowledged by the receiver",
         ...machineFields(loadBefore),
         peer: `PyTorch ${rows.find((r) => r.torch)?.torch ?? '(not run)'} Gloo (${PYTHON}), 1 intra-op thread`,
         quick,
@@ -426,7 +349,7 @@ async function main(): Promise<void> {
         failures,
         table,
         reduction: reductionTable,
-        raw: { memcpy: copies, memcpyHugePages: hugeCopies, rows, reduction: reductions },
+        raw: { memcpy: copies, rows, reduction: reductions },
       },
       null,
       2,

@@ -32,18 +32,10 @@ console.log(
   `| what | n | ${sizes.map((b) => `${size(b)} busbw`).join(' | ')} | 64 MiB busbw / memcpy | 64 MiB busbw / Gloo's |`,
 );
 console.log(`| --- | ---: | ${sizes.map(() => '---:').join(' | ')} | ---: | ---: |`);
-const memcpy = table.filter((t) => t.what.startsWith('memcpy (Uint8Array.set'));
+const memcpy = table.filter((t) => t.worldSize === 1);
 console.log(
   `| memcpy (one thread, algbw) | 1 | ${sizes.map((b) => cell(memcpy.find((m) => m.bytes === b)?.algbwGBps)).join(' | ')} | 1 | – |`,
 );
-// The copy between huge-page mappings, where the run had it: beside the reference, not one.
-const huge = table.filter((t) => t.what.startsWith('memcpy between'));
-if (huge.length > 0) {
-  const ratio = (at64(huge)?.algbwGBps ?? Number.NaN) / (at64(memcpy)?.algbwGBps ?? Number.NaN);
-  console.log(
-    `| ${huge[0]!.what.replace(' (one thread)', '').replace('memcpy', 'memcpy (one thread, algbw)')} | 1 | ${sizes.map((b) => cell(huge.find((m) => m.bytes === b)?.algbwGBps)).join(' | ')} | ${Number.isNaN(ratio) ? '–' : ratio.toFixed(3)} | – |`,
-  );
-}
 const groups = [
   ...new Set(
     table.filter((t) => t.what.startsWith('allReduce')).map((t) => `${t.worldSize}|${t.what}`),

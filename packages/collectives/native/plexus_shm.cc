@@ -4,8 +4,7 @@
 // the ranks a futex-based sequence counter to synchronise on.
 //
 // Exports:
-//   map(path, bytes, create, huge) -> { buffer, handle, huge }     MAP_SHARED mapping (2 MiB-aligned
-//                                                                  from 2 MiB; huge: backed by huge pages)
+//   map(path, bytes, create) -> { buffer: ArrayBuffer, handle }   MAP_SHARED mapping
 //   unmap(handle, buffer)                                          detach + munmap now
 //   reduce(dtype, op, divisor, out1, out2|null, [src0, src1, ...]) out = src0 op src1 op ...
 //   streamCopy(dst, src)                                           copy (no overlap), non-temporal stores
@@ -85,56 +84,11 @@ void finalizeBuffer(napi_env, void*, void* hint) {
 
 void finalizeHandle(napi_env, void* data, void*) { release(static_cast<Mapping*>(data)); }
 
-constexpr size_t kHugePage = 2u << 20;
-
-// mmap(MAP_SHARED) of `bytes` of `fd` at a 2 MiB boundary when it spans a
-// huge page (over-reserve, map over the aligned part, trim the rest), so
-// that whole huge pages can back it.
-void* mapShared(int fd, size_t bytes) {
-  if (bytes < kHugePage) return mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  const size_t span = bytes + kHugePage;
-  void* reserved = mmap(nullptr, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (reserved == MAP_FAILED) return MAP_FAILED;
-  const uintptr_t start = reinterpret_cast<uintptr_t>(reserved);
-  const uintptr_t aligned = (start + kHugePage - 1) & ~static_cast<uintptr_t>(kHugePage - 1);
-  void* addr = mmap(reinterpret_cast<void*>(aligned), bytes, PROT_READ | PROT_WRITE,
-                    MAP_SHARED | MAP_FIXED, fd, 0);
-  if (addr == MAP_FAILED) {
-    const int e = errno;
-    munmap(reserved, span);
-    errno = e;
-    return MAP_FAILED;
-  }
-  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  const uintptr_t end = aligned + (bytes + page - 1) / page * page;
-  if (aligned > start) munmap(reserved, aligned - start);
-  if (start + span > end) munmap(reinterpret_cast<void*>(end), start + span - end);
-  return addr;
-}
-
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE 25
-#endif
-
-// Backs the whole 2 MiB pages of a mapping with huge pages now (Linux 6.1+,
-// whatever the transparent-huge-page settings say; the first caller
-// copies the file's pages into huge ones, later ones only map them), which
-// saves most TLB misses of the copies and reductions over it
-// (bench/allreduce-shm.ts measures it both ways). False where the kernel
-// says no; the mapping works the same either way.
-bool collapseHuge(void* addr, size_t bytes) {
-  const size_t whole = bytes / kHugePage * kHugePage;
-  return whole > 0 && madvise(addr, whole, MADV_COLLAPSE) == 0;
-}
-
 napi_value Map(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 3;
+  napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (argc < 3) return fail(env, "map(path, bytes, create, huge) takes 3 or 4 arguments");
-  bool huge = false;
-  if (argc > 3 && napi_get_value_bool(env, argv[3], &huge) != napi_ok)
-    return fail(env, "map: expected huge to be a boolean");
+  if (argc < 3) return fail(env, "map(path, bytes, create) takes 3 arguments");
   char path[4096];
   size_t len = 0;
   if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok)
@@ -171,7 +125,7 @@ napi_value Map(napi_env env, napi_callback_info info) {
                            " bytes to map");
     }
   }
-  void* addr = mapShared(fd, bytes);
+  void* addr = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   const int mapErrno = errno;
   // The mapping keeps the file alive; the descriptor is no longer needed.
   close(fd);
@@ -187,12 +141,9 @@ napi_value Map(napi_env env, napi_callback_info info) {
     return fail(env, "napi_create_external_arraybuffer failed");
   }
   CHECK(napi_create_external(env, m, finalizeHandle, nullptr, &handle));
-  napi_value hugeValue;
-  CHECK(napi_get_boolean(env, huge && collapseHuge(addr, bytes), &hugeValue));
   CHECK(napi_create_object(env, &result));
   CHECK(napi_set_named_property(env, result, "buffer", buffer));
   CHECK(napi_set_named_property(env, result, "handle", handle));
-  CHECK(napi_set_named_property(env, result, "huge", hugeValue));
   return result;
 }
 

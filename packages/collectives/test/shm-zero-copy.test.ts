@@ -3,7 +3,7 @@
 // its failure modes. Groups of several ranks live in this one process here
 // (their waits poll instead of sleeping); real processes are in the kill test.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -177,46 +177,6 @@ describe('zero-copy shared-memory all-reduce', () => {
       30_000,
     );
   }
-
-  it.skipIf(native === undefined)(
-    'map(..., huge): 2 MiB-aligned, shared between mappings, and where it says huge the kernel maps it with huge pages',
-    () => {
-      const path = `/dev/shm/plexus-shm-test-huge-${process.pid}`;
-      const bytes = (6 << 20) + 4096;
-      const a = native!.map(path, bytes, true, true);
-      try {
-        const b = native!.map(path, bytes, false, true);
-        const small = native!.map(path, 4096, false, false);
-        expect(small.huge).toBe(false);
-        const x = new Uint32Array(a.buffer);
-        const y = new Uint32Array(b.buffer);
-        for (let i = 0; i < x.length; i += 1021) x[i] = i ^ 0x5a5a5a5a;
-        for (let i = 0; i < y.length; i += 1021) expect(y[i]).toBe(i ^ 0x5a5a5a5a);
-        expect(new Uint32Array(small.buffer)[0]).toBe(0x5a5a5a5a);
-        // This file's two big mappings in /proc/self/smaps: start address and PMD-mapped kB.
-        const vmas = readFileSync('/proc/self/smaps', 'utf8')
-          .split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/)
-          .filter((v) => v.split('\n')[0]!.includes(path))
-          .map((v) => ({
-            start: Number.parseInt(v.slice(0, v.indexOf('-')), 16),
-            end: Number.parseInt(v.slice(v.indexOf('-') + 1, v.indexOf(' ')), 16),
-            pmdKb: Number(/ShmemPmdMapped:\s+(\d+) kB/.exec(v)?.[1] ?? 0),
-          }))
-          .filter((v) => v.end - v.start >= bytes);
-        expect(vmas.length).toBe(2);
-        for (const v of vmas) {
-          expect(v.start % (2 << 20)).toBe(0);
-          // The whole 2 MiB pages (three of them) are PMD-mapped when the kernel agreed.
-          if (a.huge && b.huge) expect(v.pmdKb).toBe(6144);
-        }
-        if (!(a.huge && b.huge)) console.warn('map(huge): this kernel gave no huge pages');
-        for (const m of [b, small]) native!.unmap(m.handle, m.buffer);
-      } finally {
-        native!.unmap(a.handle, a.buffer);
-        rmSync(path, { force: true });
-      }
-    },
-  );
 
   it.skipIf(native === undefined)(
     'non-temporal copies in and out (streamCopyIn, streamMinBytes 0) are used when asked and give the same bits, ordinary and shared arrays',

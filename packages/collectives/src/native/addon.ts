@@ -7,8 +7,6 @@ import { fileURLToPath } from 'node:url';
 export interface NativeMapping {
   buffer: ArrayBuffer;
   handle: object;
-  /** Whether its whole 2 MiB pages are backed by huge pages (asked for, and the kernel agreed). */
-  huge: boolean;
 }
 
 /**
@@ -17,12 +15,8 @@ export interface NativeMapping {
  * every algorithm, and the TCP transport's frame CRC-32.
  */
 export interface NativeAddon {
-  /**
-   * Opens (or exclusively creates and sizes) `path` and maps `bytes` of it
-   * MAP_SHARED, on a 2 MiB boundary from 2 MiB; with `huge`, backs its whole
-   * 2 MiB pages with huge pages where the kernel allows (MADV_COLLAPSE).
-   */
-  map(path: string, bytes: number, create: boolean, huge?: boolean): NativeMapping;
+  /** Opens (or exclusively creates and sizes) `path` and maps `bytes` of it MAP_SHARED. */
+  map(path: string, bytes: number, create: boolean): NativeMapping;
   /** Detaches `buffer` and unmaps it now instead of at garbage collection. */
   unmap(handle: object, buffer: ArrayBuffer): void;
   /** `out1 = out2 = sources[0] op sources[1] op ...` (then `/ divisor` when > 0), elementwise. */

@@ -14,7 +14,6 @@ import {
   ALLOC_DTYPE_WORD,
   ALLOC_ID_WORD,
   sharedBufferPath,
-  wantsHugePages,
   type ZeroCopyChannel,
 } from './zero-copy.js';
 
@@ -144,7 +143,7 @@ async function allocateNow<T extends ElementArray>(
   }
   if (argumentError === undefined) {
     try {
-      mappings[rank] = native.map(paths[rank]!, bytes, true, wantsHugePages());
+      mappings[rank] = native.map(paths[rank]!, bytes, true);
     } catch (error) {
       createError = (error as Error).message;
     }
@@ -165,7 +164,7 @@ async function allocateNow<T extends ElementArray>(
     let mapError: string | undefined;
     try {
       for (let p = 0; p < worldSize; p++) {
-        if (p !== rank) mappings[p] = native.map(paths[p]!, bytes, false, wantsHugePages());
+        if (p !== rank) mappings[p] = native.map(paths[p]!, bytes, false);
       }
     } catch (error) {
       mapError = (error as Error).message;

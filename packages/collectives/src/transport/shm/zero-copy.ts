@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { switchedOff } from '../../env-switch.js';
 import type { PlexusCollectivesError } from '../../errors.js';
 import type { NativeAddon, NativeMapping } from '../../native/addon.js';
 
@@ -34,18 +33,6 @@ export const ALLOC_ID_WORD = 10;
 export const ALLOC_DTYPE_WORD = 11;
 /** Float64 index of the byte length of the shared allocation being made. */
 export const ALLOC_BYTES_F64 = 6;
-
-/**
- * Set to `0` to map the zero-copy segments and shared allocations on
- * ordinary 4 KiB pages only (for comparisons); by default their whole
- * 2 MiB pages are backed by huge pages where the kernel allows it.
- */
-export const HUGE_PAGES_ENV = 'PLEXUS_SHM_HUGE_PAGES';
-
-/** Whether shared segments ask for huge pages (not switched off by `HUGE_PAGES_ENV`). */
-export function wantsHugePages(): boolean {
-  return !switchedOff(HUGE_PAGES_ENV);
-}
 
 /** Alignment of each rank's chunk inside a half: a cache line, and any element size. */
 export const CHUNK_ALIGN = 64;
@@ -135,7 +122,7 @@ export function mapDataSegment(
   halfBytes: number,
   create: boolean,
 ): MappedSegment {
-  const mapping = native.map(path, HEADER_BYTES + 2 * halfBytes, create, wantsHugePages());
+  const mapping = native.map(path, HEADER_BYTES + 2 * halfBytes, create);
   return {
     mapping,
     words: new Int32Array(mapping.buffer, 0, HEADER_BYTES / 4),
