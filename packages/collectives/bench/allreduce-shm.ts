@@ -2,9 +2,7 @@
 // transport with its zero-copy path (native addon: every rank's segment
 // mapped into every process, shmAllReduce), on ordinary arrays
 // (shm-zero-copy) and on arrays from allocateShared (shm-shared: every
-// rank's buffer mapped by all, no copy in), both again with the thread
-// pinning of the zero-copy path off (-unpinned: PLEXUS_SHM_PIN=0, what it
-// was before; src/algorithms/shm-thread-pinning.ts), the same transport forced onto
+// rank's buffer mapped by all, no copy in), the same transport forced onto
 // pwrite/pread (PLEXUS_SHM_ZERO_COPY=0, the generic algorithms), TCP loopback
 // and PyTorch's Gloo (bench/allreduce_gloo.py); beside a single-thread memcpy
 // (Uint8Array.set) of the same size as the ceiling. Float32 sum from 4 KiB to
@@ -53,25 +51,10 @@ const OUT =
   process.env.PLEXUS_BENCH_OUT ??
   fileURLToPath(new URL('./results/allreduce-shm.json', import.meta.url));
 
-type Variant =
-  | 'shm-zero-copy'
-  | 'shm-shared'
-  | 'shm-zero-copy-unpinned'
-  | 'shm-shared-unpinned'
-  | 'shm-pwrite'
-  | 'tcp'
-  | 'gloo';
-const VARIANTS: Variant[] = [
-  'shm-zero-copy',
-  'shm-shared',
-  'shm-zero-copy-unpinned',
-  'shm-shared-unpinned',
-  'shm-pwrite',
-  'tcp',
-  'gloo',
-];
+type Variant = 'shm-zero-copy' | 'shm-shared' | 'shm-pwrite' | 'tcp' | 'gloo';
+const VARIANTS: Variant[] = ['shm-zero-copy', 'shm-shared', 'shm-pwrite', 'tcp', 'gloo'];
 /** Variants that run the zero-copy all-reduce (and report its steps). */
-const zeroCopyVariant = (v: Variant) => v.startsWith('shm-zero-copy') || v.startsWith('shm-shared');
+const zeroCopyVariant = (v: Variant) => v === 'shm-zero-copy' || v === 'shm-shared';
 
 interface Row {
   variant: Variant;
@@ -120,7 +103,7 @@ async function worker(): Promise<void> {
       }
       rows.push({ variant, worldSize, kind: 'p2p', bytes, iters, ms });
     }
-    const shared = variant.startsWith('shm-shared');
+    const shared = variant === 'shm-shared';
     const timed: TimedAllReduce = await timeAllReduce(group, bytes, shared);
     const row: Row = { variant, worldSize, kind: 'allReduce', bytes, iters, ms: timed.ms };
     const channel = zeroCopyChannelOf(group.transport);
@@ -166,8 +149,6 @@ async function run(variant: Variant, n: number): Promise<Row[] | string> {
   return launchRanks<Row>(fileURLToPath(import.meta.url), n, [variant], {
     ...process.env,
     PLEXUS_SHM_ZERO_COPY: variant === 'shm-pwrite' ? '0' : '1',
-    // The -unpinned variants run the zero-copy path without pinning its thread.
-    PLEXUS_SHM_PIN: variant.endsWith('-unpinned') ? '0' : '1',
   });
 }
 

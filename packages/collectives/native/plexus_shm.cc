@@ -11,8 +11,6 @@
 //   signal(int32array, index, value)                               store-release + FUTEX_WAKE
 //   wait(int32array, index, target, timeoutMs, spins) -> boolean   until value - target >= 0
 //   crc32(crc, view) -> number                                     zlib's crc32, for TCP frames
-//   threadAffinity() -> number[]                                   CPUs the calling thread may run on
-//   setThreadAffinity(cpus) -> boolean                             restrict the calling thread to them
 //   tcpOpen(config, sendFds, sendSeqs, recvFds, recvSeqs, label, onEvent) -> handle
 //   tcpSend(handle, msgSeq, view) / tcpPostRecv(handle, msgSeq, view|null) -> ArrayBuffer|true|undefined
 //   tcpClose(handle, graceful)                                     the TCP transport's data path (tcp_engine.h)
@@ -38,7 +36,6 @@
 #include <vector>
 
 #include <fcntl.h>
-#include <sched.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -366,53 +363,6 @@ napi_value StreamCopy(napi_env env, napi_callback_info info) {
     return fail(env, "streamCopy: expected dst and src to be typed arrays of the same byte length");
   if (bd > 0) plexus_copy::streamCopy(dst, src, bd);
   return nullptr;
-}
-
-// ---- CPU affinity of the calling thread -----------------------------------
-// sched_setaffinity(0) applies to the calling thread only: the shm all-reduce
-// pins the JS thread for the length of one call and restores it after, so
-// the process's other threads (and those it starts later) are left alone.
-
-napi_value ThreadAffinity(napi_env env, napi_callback_info info) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  napi_value out;
-  CHECK(napi_create_array(env, &out));
-  // More CPUs than cpu_set_t holds: report none, and callers do not pin.
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return out;
-  uint32_t n = 0;
-  for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
-    if (!CPU_ISSET(cpu, &set)) continue;
-    napi_value v;
-    CHECK(napi_create_uint32(env, static_cast<uint32_t>(cpu), &v));
-    CHECK(napi_set_element(env, out, n++, v));
-  }
-  return out;
-}
-
-napi_value SetThreadAffinity(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  bool isArray = false;
-  if (argc < 1 || napi_is_array(env, argv[0], &isArray) != napi_ok || !isArray)
-    return fail(env, "setThreadAffinity: expected an array of CPU numbers");
-  uint32_t length = 0;
-  CHECK(napi_get_array_length(env, argv[0], &length));
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  for (uint32_t i = 0; i < length; i++) {
-    napi_value v;
-    uint32_t cpu = 0;
-    CHECK(napi_get_element(env, argv[0], i, &v));
-    if (napi_get_value_uint32(env, v, &cpu) != napi_ok || cpu >= CPU_SETSIZE)
-      return fail(env, "setThreadAffinity: expected CPU numbers in [0, " +
-                           std::to_string(CPU_SETSIZE) + ")");
-    CPU_SET(cpu, &set);
-  }
-  napi_value ok;
-  CHECK(napi_get_boolean(env, length > 0 && sched_setaffinity(0, sizeof set, &set) == 0, &ok));
-  return ok;
 }
 
 // ---- synchronisation -------------------------------------------------------
@@ -838,10 +788,6 @@ napi_value Init(napi_env env, napi_value exports) {
       {"signal", nullptr, Signal, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"wait", nullptr, Wait, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"crc32", nullptr, Crc32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"threadAffinity", nullptr, ThreadAffinity, nullptr, nullptr, nullptr, napi_enumerable,
-       nullptr},
-      {"setThreadAffinity", nullptr, SetThreadAffinity, nullptr, nullptr, nullptr,
-       napi_enumerable, nullptr},
       {"tcpOpen", nullptr, TcpOpen, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"tcpSend", nullptr, TcpSend, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"tcpPostRecv", nullptr, TcpPostRecv, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -14,7 +14,6 @@ import {
   type ZeroCopyChannel,
 } from '../transport/shm/zero-copy.js';
 import type { ReduceOp } from '../types.js';
-import { PIN_MIN_BYTES, pinForCall } from './shm-thread-pinning.js';
 
 const MODULE = 'shm-all-reduce';
 
@@ -77,11 +76,6 @@ export interface ShmAllReduceOptions {
   streamCopyIn?: boolean;
   /** Called once the ranks know how their buffers lie (for tests and benchmarks). */
   onPlacement?: (placement: ShmBufferPlacement) => void;
-  /**
-   * Pin this thread to a CPU of its own for the call (`pinForCall`; default:
-   * from 1 MiB, when there are at least as many CPUs as ranks). For benchmarks.
-   */
-  pinThread?: boolean;
 }
 
 /**
@@ -137,35 +131,12 @@ type Ctor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => Ele
  * length (`mismatch` otherwise). A peer that dies is noticed through its
  * closed control socket within `WAIT_SLICE_MS`; one that stalls makes the
  * call time out.
- *
- * From 1 MiB, while there are at least as many CPUs as ranks, the calling
- * thread runs the call pinned to a CPU of its own (`pinForCall`), so that
- * the scheduler cannot stack two ranks on one core.
  */
 export async function shmAllReduce<T extends ElementArray>(
   channel: ZeroCopyChannel,
   buf: T,
   op: ReduceOp,
   options: ShmAllReduceOptions = {},
-): Promise<T> {
-  // Ranks sharing one event loop (tests) cannot be pinned apart.
-  const pin =
-    channel.blocking && (options.pinThread ?? buf.byteLength >= PIN_MIN_BYTES)
-      ? pinForCall(channel.native, channel.rank, channel.worldSize)
-      : undefined;
-  try {
-    return await allReduceSteps(channel, buf, op, options);
-  } finally {
-    pin?.();
-  }
-}
-
-/** `shmAllReduce` without the pinning. */
-async function allReduceSteps<T extends ElementArray>(
-  channel: ZeroCopyChannel,
-  buf: T,
-  op: ReduceOp,
-  options: ShmAllReduceOptions,
 ): Promise<T> {
   const dtype = dtypeOf(buf);
   if (dtype === undefined) {

@@ -37,10 +37,6 @@ export interface NativeAddon {
    * times before sleeping on the futex; false after `timeoutMs`.
    */
   wait(word: Int32Array, index: number, target: number, timeoutMs: number, spins: number): boolean;
-  /** The CPUs the calling thread may run on, ascending (empty if the machine has more than 1024). */
-  threadAffinity(): number[];
-  /** Restricts the calling thread (not the process) to `cpus`; false if the kernel refused. */
-  setThreadAffinity(cpus: number[]): boolean;
   /** zlib's `crc32(view, crc)`: continues `crc` over the view's bytes. */
   crc32(crc: number, view: ArrayBufferView): number;
   /**
