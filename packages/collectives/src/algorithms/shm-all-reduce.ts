@@ -50,11 +50,6 @@ const STREAM_MIN_BYTES = 32 << 20;
  */
 const STREAM_IN_MIN_BYTES = 4 << 20;
 
-/** Whether the copy in uses non-temporal stores by default (see STREAM_IN_MIN_BYTES). */
-function streamsCopyIn(worldSize: number, bytes: number, streamMinBytes: number): boolean {
-  return worldSize > availableParallelism() && bytes >= streamMinBytes;
-}
-
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Options of `shmAllReduce`. */
@@ -156,9 +151,10 @@ export async function shmAllReduce<T extends ElementArray>(
   const pieceElems = chunkCap * n;
   const pieces = Math.max(1, Math.ceil(buf.length / pieceElems));
   const first = channel.pieces;
+  const cores = availableParallelism();
   // Spin briefly before sleeping only when every rank can have a core (and
   // never when a peer shares this thread: it cannot move while we spin).
-  const spins = channel.blocking && n <= availableParallelism() ? SPINS : 0;
+  const spins = channel.blocking && n <= cores ? SPINS : 0;
 
   const fail = (peer: number) => {
     const error = channel.failure(peer);
@@ -177,9 +173,10 @@ export async function shmAllReduce<T extends ElementArray>(
     const [s, e] = segmentBounds(Math.min(pieceElems, buf.length - start), n, j);
     return [start + s, start + e];
   };
+  // See STREAM_IN_MIN_BYTES.
   const streamIn =
     options.streamCopyIn ??
-    streamsCopyIn(n, buf.byteLength, options.streamMinBytes ?? STREAM_IN_MIN_BYTES);
+    (n > cores && buf.byteLength >= (options.streamMinBytes ?? STREAM_IN_MIN_BYTES));
   const copyIn = (k: number) => {
     for (let j = 0; j < n; j++) {
       if (j === rank) continue;
@@ -286,7 +283,7 @@ export async function shmAllReduce<T extends ElementArray>(
     const mapped = allocation!.mappings;
     chunkOf = (owner, _k, _chunk, s, e) =>
       new Array_(mapped[owner]!.buffer, buf.byteOffset + s * elem, e - s);
-    if (options.streamMinBytes === undefined && n <= availableParallelism()) stream = false;
+    if (options.streamMinBytes === undefined && n <= cores) stream = false;
   } else if (placement === 'mixed') {
     // Shared ranks skipped the first copy, expecting to share in place.
     if (allocation !== undefined) copyIn(0);
