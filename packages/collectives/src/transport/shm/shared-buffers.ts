@@ -5,7 +5,7 @@
 // ncclMemAlloc with registered buffers: every rank allocates the same type
 // and length, in the same order.
 import { PlexusCollectivesError } from '../../errors.js';
-import type { NativeMapping } from '../../native/addon.js';
+import type { NativeAddon, NativeMapping } from '../../native/addon.js';
 import { dtypeOf, type ElementArray } from '../../reduction/dtype.js';
 import { NATIVE_DTYPE_CODE } from '../../reduction/native-reduce.js';
 import { unlinkQuietly } from './segment.js';
@@ -183,7 +183,7 @@ async function allocateNow<T extends ElementArray>(
     const closed = channel.failure(rank);
     if (closed !== undefined) throw closed;
   } catch (error) {
-    for (const m of mappings) if (m !== undefined) native.unmap(m.handle, m.buffer);
+    unmapAll(native, mappings);
     throw error;
   } finally {
     // Every rank has mapped every segment, or the allocation failed.
@@ -250,14 +250,17 @@ export function releaseShared(channel: ZeroCopyChannel, buf: ElementArray): bool
   const allocation = channel.shared.get(buf.buffer as ArrayBuffer);
   if (allocation === undefined) return false;
   channel.shared.delete(buf.buffer as ArrayBuffer);
-  for (const m of allocation.mappings) channel.native.unmap(m.handle, m.buffer);
+  unmapAll(channel.native, allocation.mappings);
   return true;
 }
 
 /** Unmaps every shared allocation of `channel` (the transport is closing). */
 export function releaseAllShared(channel: ZeroCopyChannel): void {
-  for (const allocation of channel.shared.values()) {
-    for (const m of allocation.mappings) channel.native.unmap(m.handle, m.buffer);
-  }
+  for (const allocation of channel.shared.values()) unmapAll(channel.native, allocation.mappings);
   channel.shared.clear();
+}
+
+/** Unmaps every mapping given (the views on them become detached); holes are skipped. */
+function unmapAll(native: NativeAddon, mappings: readonly (NativeMapping | undefined)[]): void {
+  for (const m of mappings) if (m !== undefined) native.unmap(m.handle, m.buffer);
 }
